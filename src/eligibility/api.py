@@ -1,0 +1,117 @@
+"""The public Python API: what the CLI, the tests and notebooks call.
+
+    from eligibility import api
+    program = api.load_rules("rules/sovereign-ai-2025.yaml")
+    evaluator = api.Evaluator(program)
+    ev = evaluator.evaluate(api.load_profile("applicants/kt.yaml", program))
+    ev.verdict, ev.reason
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Mapping
+
+from .compiler import CompiledRuleset, compile_program
+from .errors import EngineError, InputError, Problem
+from .evaluation import Evaluation, assess
+from .expr import suggest
+from .model import Applicant, Evidence, FactValue, Program, Source
+from .profile import _INVALID, UNKNOWN, convert_value, load_applicant
+from .reference import evaluate_nodes
+from .rulesfile import load_program
+
+ENGINES = ("durable", "python", "both")
+DEFAULT_RULES_DIR = "rules"
+
+
+def load_rules(path: str, params: Mapping[str, Any] | None = None) -> Program:
+    """Load and type-check a rules file; `params` overrides parameter values."""
+    return load_program(path, params)
+
+
+def find_rules(directory: str = DEFAULT_RULES_DIR) -> str:
+    """The rules file to use when none is named: the only one in `directory`."""
+    if not os.path.isdir(directory):
+        raise InputError(Problem(directory, 0, 0, "no rules directory here: name a rules file with --rules"))
+    files = sorted(rules_files(directory))
+    if len(files) != 1:
+        found = ", ".join(files) if files else "none"
+        raise InputError(Problem(directory, 0, 0, f"expected exactly one rules file, found {found}: use --rules"))
+    return files[0]
+
+
+def rules_files(directory: str) -> Iterable[str]:
+    for name in os.listdir(directory):
+        if name.endswith((".yaml", ".yml")) and not name.endswith((".tests.yaml", ".tests.yml")):
+            yield os.path.join(directory, name)
+
+
+def load_profile(path: str, program: Program) -> Applicant:
+    """Load a YAML applicant profile, checked against the program's fact schema."""
+    return load_applicant(path, program)
+
+
+def apply_overrides(applicant: Applicant, program: Program, settings: Mapping[str, Any]) -> Applicant:
+    """Override facts for one what-if run (`--set fact=value`); the trace marks them as overrides."""
+    for name, raw in settings.items():
+        spec = program.facts.get(name)
+        if spec is None:
+            raise InputError(Problem("--set", 0, 0, f"unknown fact '{name}'" + suggest(name, program.facts)))
+        value = None if raw in (None, UNKNOWN) else convert_value(raw, spec)
+        if value is _INVALID:
+            allowed = f" (one of {', '.join(spec.values)})" if spec.values else ""
+            raise InputError(Problem("--set", 0, 0, f"{name}={raw}: not a valid {spec.type}{allowed}"))
+        note = Evidence(kind="analysis", note="what-if override given on the command line",
+                        source=Source(id="", title="--set override"))
+        applicant.overrides[name] = FactValue(value=value, evidence=(note,))
+    return applicant
+
+
+class Evaluator:
+    """Evaluates applicants against one program. Compiles once; one engine per process."""
+
+    def __init__(self, program: Program, engine: str = "durable"):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}")
+        self.program = program
+        self.engine_name = engine
+        self.compiled: CompiledRuleset = compile_program(program)
+        self._engine = None
+        if engine in ("durable", "both"):
+            from .durable_engine import DurableEngine
+            self._engine = DurableEngine(self.compiled)
+
+    def outcomes(self, values: Mapping[str, Any], keep_messages: bool = True):
+        """Node outcomes for known fact values: (outcomes, durable firings or None)."""
+        if self._engine is None:
+            return evaluate_nodes(self.program, values), None
+        firings = self._engine.run(self.compiled.encode(values), keep_messages)
+        outcomes = self.compiled.outcomes(firings.derived(self.compiled))
+        if self.engine_name == "both":
+            expected = evaluate_nodes(self.program, values)
+            diff = sorted(n for n in expected if expected[n] != outcomes.get(n))
+            if diff:
+                raise EngineError(f"engines disagree on node(s) {diff[:5]}: durable "
+                                  f"{[outcomes.get(n) for n in diff[:5]]}, python {[expected[n] for n in diff[:5]]}")
+        return outcomes, firings
+
+    def evaluate(self, applicant: Applicant, as_of: str | None = None, trace: bool = True) -> Evaluation:
+        values = applicant.values(as_of)
+        outcomes, firings = self.outcomes(values, keep_messages=trace)
+        return assess(self.program, applicant, outcomes, self.engine_name, as_of, firings)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+def check(profile_path: str, rules_path: str | None = None, engine: str = "durable",
+          params: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None,
+          as_of: str | None = None) -> Evaluation:
+    """Evaluate one profile file: the whole of `eligibility check` without the rendering."""
+    program = load_rules(rules_path or find_rules(), params)
+    applicant = load_profile(profile_path, program)
+    if settings:
+        apply_overrides(applicant, program, settings)
+    return Evaluator(program, engine).evaluate(applicant, as_of)

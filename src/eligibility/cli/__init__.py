@@ -1,0 +1,45 @@
+"""The `eligibility` command line. Each command lives in its own module and calls `eligibility.api`."""
+from __future__ import annotations
+
+import sys
+
+from ..errors import EligibilityError, EngineError
+from .app import app, state
+
+# Importing the command modules registers their commands on `app`.
+from . import check  # noqa: E402,F401
+from . import batch  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line per problem and exit 2, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except SystemExit as exc:
+        raise
+    except EligibilityError as exc:
+        if state.debug:
+            raise
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"eligibility: error: {line}", file=sys.stderr)
+        sys.exit(3 if isinstance(exc, EngineError) else exc.exit_code)
+    except KeyboardInterrupt:
+        print("eligibility: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except _click_errors() as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: say so in one line; --debug shows the traceback
+        if state.debug:
+            raise
+        print(f"eligibility: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        sys.exit(70)
+
+
+def _click_errors():
+    import click
+    return click.ClickException
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,69 @@
+"""The typer application object and options shared by several commands."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import typer
+
+from ..errors import InputError, Problem
+
+
+@dataclass
+class State:
+    debug: bool = False
+
+
+state = State()
+app = typer.Typer(
+    name="eligibility",
+    help="Rules-as-code eligibility decisions: YAML criteria, evaluated with durable-rules, explained line by line.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors.")) -> None:
+    state.debug = debug
+
+
+RulesOption = typer.Option(None, "--rules", "-r", help="Rules file (default: the only rules file in ./rules).")
+EngineOption = typer.Option("durable", "--engine", help="durable (engine of record), python, or both (audit mode).")
+SetOption = typer.Option(None, "--set", help="What-if: override a fact, as fact=value (repeatable).")
+ParamOption = typer.Option(None, "--param", help="What-if: override a rule parameter, as name=value (repeatable).")
+AsOfOption = typer.Option(None, "--as-of", help="Evaluate with the facts known on this date (YYYY-MM-DD).")
+
+
+def pairs(items: Optional[list[str]], flag: str) -> dict[str, str]:
+    """Parse repeated name=value options."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(Problem(flag, 0, 0, f"expected name=value, got {item!r}"))
+        out[name.strip()] = value.strip()
+    return out
+
+
+def check_engine(engine: str) -> str:
+    if engine not in ("durable", "python", "both"):
+        raise InputError(Problem("--engine", 0, 0, f"unknown engine {engine!r}: use durable, python or both"))
+    return engine
+
+
+def check_date(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    import datetime as dt
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InputError(Problem("--as-of", 0, 0, f"not a date YYYY-MM-DD: {value!r}")) from None
+
+
+def use_color() -> bool:
+    return "NO_COLOR" not in os.environ

@@ -1,0 +1,51 @@
+"""`eligibility check`: one applicant, its verdict and the trace behind it."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import List, Optional
+
+import typer
+
+from .. import api
+from ..output import write_atomic
+from ..record import evaluation_record
+from .app import AsOfOption, EngineOption, ParamOption, RulesOption, SetOption, app, check_date, check_engine, pairs
+
+FORMATS = ("text", "json", "markdown")
+
+
+@app.command()
+def check(
+    profile: str = typer.Argument(..., help="Applicant profile (YAML)."),
+    rules: Optional[str] = RulesOption,
+    fmt: str = typer.Option("text", "--format", "-f", help="text, json or markdown."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
+    engine: str = EngineOption,
+    set_: Optional[List[str]] = SetOption,
+    param: Optional[List[str]] = ParamOption,
+    as_of: Optional[str] = AsOfOption,
+    fail_on: Optional[str] = typer.Option(None, "--fail-on",
+                                          help="Exit 1 when the verdict is one of these (e.g. excluded,undetermined)."),
+) -> None:
+    """Evaluate one applicant: verdict, reason, criteria and the full explanation trace.
+
+    Exit status: 0 evaluated; 1 the verdict is listed in --fail-on; 2 bad input; 3 engine failure.
+    """
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    ev = api.check(profile, rules, engine=check_engine(engine), params=pairs(param, "--param"),
+                   settings=pairs(set_, "--set"), as_of=check_date(as_of))
+    rec = evaluation_record(ev, trace=True, command=["eligibility", *sys.argv[1:]])
+    if fmt == "json":
+        write_atomic(output, json.dumps(rec, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "markdown":
+        from ..render.markdown import render_check
+        write_atomic(output, render_check(rec))
+    else:
+        from ..render.text import render_check
+        from .console import console_for
+        with console_for(output) as console:
+            render_check(rec, console)
+    if fail_on and rec["verdict"] in {v.strip() for v in fail_on.split(",")}:
+        raise typer.Exit(1)

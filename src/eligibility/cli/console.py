@@ -1,0 +1,20 @@
+"""A rich console for stdout or for an output file written atomically."""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator, Optional
+
+from rich.console import Console
+
+from ..output import atomic_writer
+
+
+@contextlib.contextmanager
+def console_for(output: Optional[str]) -> Iterator[Console]:
+    no_color = "NO_COLOR" in os.environ
+    if output in (None, "-"):
+        yield Console(no_color=no_color, highlight=False)
+        return
+    with atomic_writer(output) as fh:
+        yield Console(file=fh, no_color=True, highlight=False, width=120, force_terminal=False)

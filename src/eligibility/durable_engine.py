@@ -1,0 +1,120 @@
+"""The only module that talks to durable-rules.
+
+It drives the C extension (`durable_rules_engine`) directly rather than through
+`durable.engine.Host`, whose Python layer costs most of the time and starts timer
+threads that can crash the process. The pattern (see docs/engine.md):
+
+* one ruleset handle per compiled program, created once per process;
+* one live state at a time (sid "0": facts carry no sid), deleted after every applicant;
+* every state starts at least one action before it is deleted (a state that never
+  started one crashes `delete_state`), using a sentinel fact when nothing matched;
+* derived facts are asserted while an action is open, so the engine chains them in
+  the same run; the run stops with an error past a firing budget;
+* only positive conditions (no `$not`, no `any`), discriminated by a `t` field so no
+  rule can match the engine's own state fact.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass
+
+from .compiler import SENTINEL, CompiledRuleset
+from .errors import EngineError
+
+_names = itertools.count()
+_lock = threading.Lock()        # the C engine has no locks of its own
+_SENTINEL_FACT = '{"t":"%s"}' % SENTINEL
+_OBSERVED = 2                   # rules.h: ERR_EVENT_OBSERVED
+
+
+def _engine():
+    import durable_rules_engine      # imported lazily: `eligibility --help` must stay fast
+    return durable_rules_engine
+
+
+@dataclass
+class Firings:
+    """What the engine did for one applicant: fired rules in order and their match messages."""
+
+    rules: list[str]
+    messages: list[str]
+
+    def derived(self, compiled: CompiledRuleset) -> set[str]:
+        """Names of the derived facts asserted by the fired rules."""
+        target = compiled.target
+        return {target[r] for r in self.rules if r in target}
+
+
+class DurableEngine:
+    """A compiled program loaded into the durable-rules C engine."""
+
+    def __init__(self, compiled: CompiledRuleset):
+        self.compiled = compiled
+        self._e = _engine()
+        name = f"eligibility{next(_names)}"
+        try:
+            self._handle = self._e.create_ruleset(name, compiled.ruleset_json())
+        except Exception as exc:  # the extension raises bare Exceptions with an error code
+            raise EngineError(f"the engine refused the compiled ruleset: {exc}") from None
+        self._derive = compiled.derive
+        self.run('{"t":"p"}')   # warm-up: the first state slot must have run an action once
+
+    def close(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            try:
+                self._e.delete_ruleset(self._handle)
+            finally:
+                self._handle = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def run(self, profile_json: str, keep_messages: bool = True) -> Firings:
+        """Assert one applicant's profile, run every activation, delete the state."""
+        e, h, derive, budget = self._e, self._handle, self._derive, self.compiled.budget
+        rules: list[str] = []
+        messages: list[str] = []
+        with _lock:
+            try:
+                code, state = e.assert_fact(h, profile_json)
+            except Exception as exc:
+                self._drop_state()
+                raise EngineError(f"the engine rejected the profile: {exc}") from None
+            try:
+                if code == _OBSERVED:
+                    raise EngineError("the engine already holds this profile (stale state)")
+                started = e.start_action_for_state(h, state)
+                if started is None:                    # nothing matched: run the sentinel so that
+                    e.assert_fact(h, _SENTINEL_FACT)   # the state has run an action before delete
+                    started = e.start_action_for_state(h, state)
+                    if started is None:
+                        raise EngineError("the engine did not start the sentinel action")
+                msg = started[1]
+                while msg is not None:
+                    name = msg[2:msg.index('"', 2)]
+                    rules.append(name)
+                    if keep_messages:
+                        messages.append(msg)
+                    if len(rules) > budget:
+                        raise EngineError(f"firing budget of {budget} exceeded: the ruleset keeps firing")
+                    fact = derive.get(name)
+                    if fact is not None:
+                        e.assert_fact(h, fact)         # the state is locked: this only queues activations
+                    msg = e.complete_and_start_action(h, state)
+            except EngineError:
+                raise
+            except Exception as exc:
+                raise EngineError(f"engine failure: {exc}") from None
+            finally:
+                self._drop_state()
+        return Firings(rules, messages)
+
+    def _drop_state(self) -> None:
+        try:
+            self._e.delete_state(self._handle, "0")
+        except Exception:
+            pass

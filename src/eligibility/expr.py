@@ -1,0 +1,387 @@
+"""The condition language: a small, typed expression language parsed into our own nodes.
+
+Python's `ast` module tokenises and parses the text; only a whitelist of node types is
+accepted, and every name is resolved against the rules file's fact schema, concepts and
+parameters. Nothing is ever evaluated by Python: the result is a tree of the node
+classes below, which the compiler and the reference evaluator walk.
+"""
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+MAX_LENGTH = 4000
+MAX_DEPTH = 32
+MAX_LIST = 200
+MAX_LEAVES = 200
+
+ORDER_OPS = ("<", "<=", ">", ">=")
+_AST_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+            ast.In: "in", ast.NotIn: "not in"}
+_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False}
+_UNSUPPORTED = {
+    ast.Call: "function calls", ast.Attribute: "attribute access", ast.Subscript: "subscripts",
+    ast.Lambda: "lambdas", ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions", ast.GeneratorExp: "comprehensions", ast.JoinedStr: "f-strings",
+    ast.IfExp: "conditional expressions", ast.BinOp: "arithmetic", ast.NamedExpr: "assignment",
+    ast.Dict: "dictionaries", ast.Set: "sets", ast.Starred: "starred expressions",
+    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
+}
+
+
+class ExprError(Exception):
+    """A problem in a condition, at 0-based character offset `offset` of its text."""
+
+    def __init__(self, offset: int, message: str):
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+
+
+@dataclass(eq=False)
+class Node:
+    """A node of a parsed condition. `text` is the source of this node; `id` is set by the loader."""
+
+    offset: int
+    text: str
+    id: int = field(default=-1, init=False)
+
+    def children(self) -> tuple["Node", ...]:
+        return ()
+
+    def walk(self) -> Iterator["Node"]:
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+@dataclass(eq=False)
+class Cmp(Node):
+    """`fact OP value`. For `!=` the engine tests equality and swaps the outcomes."""
+
+    fact: str = ""
+    op: str = "=="
+    value: Any = None
+    param: str = ""                  # the parameter `value` came from, if any
+
+
+@dataclass(eq=False)
+class OneOf(Node):
+    """`fact in [v1, v2, ...]` (or `not in`)."""
+
+    fact: str = ""
+    values: tuple = ()
+    negated: bool = False
+
+
+@dataclass(eq=False)
+class Has(Node):
+    """`"item" in list_fact` (or `not in`)."""
+
+    fact: str = ""
+    item: str = ""
+    negated: bool = False
+
+
+@dataclass(eq=False)
+class Ref(Node):
+    """A reference to a derived concept; `negated` for `concept == false`."""
+
+    concept: str = ""
+    negated: bool = False
+
+
+@dataclass(eq=False)
+class And(Node):
+    items: tuple[Node, ...] = ()
+
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+
+@dataclass(eq=False)
+class Or(Node):
+    items: tuple[Node, ...] = ()
+
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+
+@dataclass(eq=False)
+class Not(Node):
+    item: Node | None = None
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.item,) if self.item is not None else ()
+
+
+Leaf = (Cmp, OneOf, Has)
+
+
+def leaf_facts(node: Node) -> set[str]:
+    """The facts that the leaves under `node` read (concept references not followed)."""
+    return {n.fact for n in node.walk() if isinstance(n, Leaf)}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What names a condition may use: facts (name -> FactSpec), concepts, parameters."""
+
+    facts: Mapping[str, Any]
+    concepts: Mapping[str, Any]
+    parameters: Mapping[str, Any]
+
+    def all_names(self) -> list[str]:
+        return [*self.facts, *self.concepts, *self.parameters]
+
+
+def suggest(name: str, candidates) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def parse_condition(text: str, scope: Scope) -> Node:
+    """Parse and type-check `text` against `scope`. Raises ExprError with an offset into `text`."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExprError(0, "condition is empty")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(0, f"condition is {len(text)} characters long (limit {MAX_LENGTH})")
+    # Newlines and leading blanks become spaces inside parentheses: offsets stay valid.
+    source = "(" + text.replace("\n", " ").replace("\r", " ") + ")"
+    text = source[1:-1]
+    try:
+        tree = ast.parse(source, mode="eval")
+        _shift(tree, -1)
+    except SyntaxError as exc:
+        offset = min(max((exc.offset or 1) - 2, 0), len(text))
+        raise ExprError(offset, f"syntax error: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExprError(0, f"condition is nested too deeply (limit {MAX_DEPTH})") from None
+    except ValueError as exc:
+        raise ExprError(0, f"invalid condition: {exc}") from None
+    binder = _Binder(text, scope)
+    node = binder.bool_expr(tree.body, 0)
+    if binder.leaves > MAX_LEAVES:
+        raise ExprError(0, f"condition has {binder.leaves} tests (limit {MAX_LEAVES}); split it into concepts")
+    return node
+
+
+class _Binder:
+    def __init__(self, text: str, scope: Scope):
+        self.text = text
+        self.scope = scope
+        self.leaves = 0
+
+    def src(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or ""
+
+    def off(self, node: ast.AST) -> int:
+        return getattr(node, "col_offset", 0)
+
+    def unsupported(self, node: ast.AST) -> ExprError:
+        what = _UNSUPPORTED.get(type(node), f"'{type(node).__name__}' expressions")
+        return ExprError(self.off(node), f"{what} are not allowed in conditions")
+
+    def bool_expr(self, node: ast.AST, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise ExprError(self.off(node), f"condition is nested too deeply (limit {MAX_DEPTH})")
+        off, text = self.off(node), self.src(node)
+        if isinstance(node, ast.BoolOp):
+            items = tuple(self.bool_expr(v, depth + 1) for v in node.values)
+            return (And if isinstance(node.op, ast.And) else Or)(off, text, items=items)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return Not(off, text, item=self.bool_expr(node.operand, depth + 1))
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.Name):
+            return self.truth(node, text)
+        if isinstance(node, ast.Constant):
+            raise ExprError(off, f"a constant ({text}) is not a condition")
+        raise self.unsupported(node)
+
+    def truth(self, node: ast.Name, text: str, negated: bool = False) -> Node:
+        name, off = node.id, node.col_offset
+        if name in self.scope.concepts:
+            return Ref(off, text, concept=name, negated=negated)
+        spec = self.scope.facts.get(name)
+        if spec is not None:
+            if spec.type != "bool":
+                raise ExprError(off, f"fact '{name}' is {spec.type}, not bool: compare it to a value")
+            self.leaves += 1
+            return Cmp(off, text, fact=name, op="!=" if negated else "==", value=True)
+        if name in self.scope.parameters:
+            raise ExprError(off, f"parameter '{name}' is not a condition: compare a fact to it")
+        raise ExprError(off, f"unknown fact '{name}'" + suggest(name, self.scope.all_names()))
+
+    def compare(self, node: ast.Compare) -> Node:
+        if len(node.ops) > 1:      # a < b <= c  ->  (a < b) and (b <= c)
+            lefts = [node.left, *node.comparators[:-1]]
+            items = []
+            for left, op, right in zip(lefts, node.ops, node.comparators):
+                pair = ast.Compare(left=left, ops=[op], comparators=[right])
+                ast.copy_location(pair, left)
+                pair.end_col_offset = right.end_col_offset
+                items.append(self.compare(pair))
+            return And(node.col_offset, self.src(node), items=tuple(items))
+        op_type = type(node.ops[0])
+        if op_type not in _AST_OPS:
+            raise ExprError(node.col_offset, f"operator '{type(node.ops[0]).__name__}' is not allowed "
+                            "(use ==, !=, <, <=, >, >=, in, not in)")
+        op, left, right = _AST_OPS[op_type], node.left, node.comparators[0]
+        for side in (left, right):
+            if type(side) in _UNSUPPORTED:
+                raise self.unsupported(side)
+        text, off = self.src(node), node.col_offset
+        if op in ("in", "not in"):
+            return self.membership(left, right, op == "not in", off, text)
+        left_is_name = isinstance(left, ast.Name) and left.id not in _LITERAL_NAMES
+        right_is_name = isinstance(right, ast.Name) and right.id not in _LITERAL_NAMES
+        if left_is_name and right_is_name and right.id not in self.scope.parameters:
+            if left.id in self.scope.parameters:
+                left, right, op = right, left, _MIRROR[op]
+            else:
+                raise ExprError(off, "comparing two facts is not supported: compare a fact to a value or parameter")
+        elif not left_is_name:
+            if not right_is_name:
+                raise ExprError(off, "a comparison needs a fact on one side")
+            left, right, op = right, left, _MIRROR[op]
+        if left.id in self.scope.concepts:
+            if op not in ("==", "!=") or self.constant(right)[0] not in (True, False):
+                raise ExprError(off, f"concept '{left.id}' is true or false: compare it with == true/false")
+            value = self.constant(right)[0]
+            return Ref(off, text, concept=left.id, negated=(value is False) == (op == "=="))
+        spec = self.fact_spec(left)
+        value, param = self.constant(right)
+        value = self.check_value(spec, op, value, right, param)
+        self.leaves += 1
+        return Cmp(off, text, fact=spec.name, op=op, value=value, param=param)
+
+    def membership(self, left: ast.AST, right: ast.AST, negated: bool, off: int, text: str) -> Node:
+        if isinstance(right, ast.Name) and right.id not in _LITERAL_NAMES:
+            spec = self.fact_spec(right)
+            if spec.type != "list":
+                raise ExprError(right.col_offset, f"'in {spec.name}' needs a list fact; '{spec.name}' is {spec.type}")
+            item, _ = self.constant(left)
+            if not isinstance(item, str):
+                raise ExprError(self.off(left), f"items of '{spec.name}' are strings; got {_show(item)}")
+            if spec.values and item not in spec.values:
+                raise ExprError(self.off(left), f"'{item}' is not an allowed item of '{spec.name}'"
+                                + suggest(item, spec.values) + f"; allowed: {', '.join(spec.values)}")
+            self.leaves += 1
+            return Has(off, text, fact=spec.name, item=item, negated=negated)
+        spec = self.fact_spec(left)
+        if not isinstance(right, (ast.List, ast.Tuple)):
+            raise ExprError(self.off(right), "'in' needs a list of values [..] or a list fact on its right")
+        if not right.elts:
+            raise ExprError(self.off(right), "the list of values is empty")
+        if len(right.elts) > MAX_LIST:
+            raise ExprError(self.off(right), f"the list has {len(right.elts)} values (limit {MAX_LIST})")
+        if spec.type in ("bool", "list"):
+            raise ExprError(self.off(left), f"'{spec.name}' is {spec.type}: 'in [..]' needs a scalar fact")
+        values = []
+        for elt in right.elts:
+            value, param = self.constant(elt)
+            values.append(self.check_value(spec, "==", value, elt, param))
+        self.leaves += 1
+        return OneOf(off, text, fact=spec.name, values=tuple(dict.fromkeys(values)), negated=negated)
+
+    def fact_spec(self, node: ast.AST):
+        if not isinstance(node, ast.Name):
+            raise self.unsupported(node) if type(node) in _UNSUPPORTED else \
+                ExprError(self.off(node), "a comparison needs a fact on one side")
+        name = node.id
+        if name in self.scope.facts:
+            return self.scope.facts[name]
+        if name in self.scope.parameters:
+            raise ExprError(node.col_offset, f"'{name}' is a parameter, not a fact")
+        raise ExprError(node.col_offset, f"unknown fact '{name}'" + suggest(name, self.scope.all_names()))
+
+    def constant(self, node: ast.AST) -> tuple[Any, str]:
+        """A literal or a parameter reference: (value, parameter name or '')."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
+            return node.value, ""
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+                and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
+            return (-node.operand.value if isinstance(node.op, ast.USub) else node.operand.value), ""
+        if isinstance(node, ast.Name):
+            if node.id in _LITERAL_NAMES:
+                return _LITERAL_NAMES[node.id], ""
+            if node.id in self.scope.parameters:
+                return self.scope.parameters[node.id].value, node.id
+            if node.id in self.scope.facts:
+                raise ExprError(node.col_offset, "comparing two facts is not supported")
+            raise ExprError(node.col_offset, f"unknown name '{node.id}'" + suggest(node.id, self.scope.all_names()))
+        if isinstance(node, ast.Constant):
+            raise ExprError(self.off(node), f"unsupported constant {self.src(node)}")
+        if type(node) in _UNSUPPORTED:
+            raise self.unsupported(node)
+        raise ExprError(self.off(node), f"expected a value, got '{self.src(node)}'")
+
+    def check_value(self, spec, op: str, value: Any, node: ast.AST, param: str) -> Any:
+        """Type-check `fact OP value` and return the value normalised to the fact's type."""
+        where = self.off(node)
+        shown = f"parameter '{param}' ({_show(value)})" if param else _show(value)
+        t = spec.type
+        if op in ORDER_OPS and t not in ("int", "float", "date"):
+            raise ExprError(where, f"'{op}' needs a number or date; '{spec.name}' is {t}")
+        if t == "bool":
+            if not isinstance(value, bool):
+                raise ExprError(where, f"type mismatch: '{spec.name}' is bool, compared with {shown}")
+            return value
+        if t in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ExprError(where, f"type mismatch: '{spec.name}' is {t}, compared with {shown}")
+            if value != value or value in (float("inf"), float("-inf")) or abs(value) >= 2 ** 53:
+                raise ExprError(where, f"number {value!r} is out of range")
+            return value
+        if t == "date":
+            if isinstance(value, dt.date):
+                return value
+            try:
+                return dt.date.fromisoformat(value) if isinstance(value, str) else _bad()
+            except (ValueError, TypeError):
+                raise ExprError(where, f"type mismatch: '{spec.name}' is a date, compared with {shown} "
+                                "(write dates as \"YYYY-MM-DD\")") from None
+        if t in ("string", "enum"):
+            if not isinstance(value, str):
+                raise ExprError(where, f"type mismatch: '{spec.name}' is {t}, compared with {shown}")
+            if t == "enum" and value not in spec.values:
+                raise ExprError(where, f"'{value}' is not a value of '{spec.name}'" + suggest(value, spec.values)
+                                + f"; allowed: {', '.join(spec.values)}")
+            return value
+        if t == "list":
+            raise ExprError(where, f"'{spec.name}' is a list: test it with \"item\" in {spec.name}")
+        raise ExprError(where, f"cannot compare '{spec.name}' of type {t}")
+
+
+def _shift(tree: ast.AST, delta: int) -> None:
+    """Move column offsets by `delta` (the parse wrapped the text in parentheses)."""
+    for node in ast.walk(tree):
+        if hasattr(node, "col_offset"):
+            node.col_offset += delta
+            node.end_col_offset = (node.end_col_offset or 0) + delta
+
+
+def _bad():
+    raise ValueError
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def show_value(value: Any) -> str:
+    """A value as a condition would write it."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _show(value)

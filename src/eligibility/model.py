@@ -1,0 +1,164 @@
+"""The validated in-memory model of a program (rules file) and of an applicant profile."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .expr import Node
+
+FACT_TYPES = ("bool", "int", "float", "string", "enum", "list", "date")
+EVIDENCE_KINDS = ("official", "company", "press", "analysis")
+Value = Union[bool, int, float, str, dt.date, tuple]
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str = ""
+    date: str = ""
+    url: str = ""
+    locator: str = ""
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    type: str
+    description: str = ""
+    unit: str = ""
+    values: tuple[str, ...] = ()      # enum: allowed values; list: allowed items (empty = any string)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    value: Any
+    description: str = ""
+    unit: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class SourceClause:
+    ref: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    title: str
+    condition_text: str
+    condition: Node
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    title: str
+    kind: str                      # "gate" or "scored"
+    condition_text: str
+    condition: Node
+    description: str = ""
+    points: float = 0              # scored criteria only
+    points_param: str = ""         # name of the parameter the points come from, if any
+    source: SourceClause | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DecisionPolicy:
+    threshold: float = 0
+    threshold_param: str = ""
+    quota: int | None = None
+    quota_param: str = ""
+    tie_breaks: tuple[str, ...] = ("criteria_order", "name")
+
+
+@dataclass
+class Program:
+    """A parsed, type-checked rules file."""
+
+    path: str
+    sha256: str
+    id: str
+    title: str
+    authority: str
+    dates: dict[str, str]
+    budget: dict[str, Any]
+    sources: dict[str, Source]
+    facts: dict[str, FactSpec]
+    parameters: dict[str, Parameter]
+    concepts: dict[str, Concept]
+    criteria: list[Criterion]
+    decision: DecisionPolicy
+    version: str = ""
+    effective: str = ""
+
+    def criterion(self, cid: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str
+    note: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class FactValue:
+    """One value of a fact with the evidence behind it. `value` is None when unknown."""
+
+    value: Value | None
+    evidence: tuple[Evidence, ...]
+    date: str = ""                 # the date this value became known (latest evidence date)
+    line: int = 0
+    col: int = 0
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+
+@dataclass
+class Applicant:
+    """A parsed applicant profile. `history` keeps every dated value of each fact."""
+
+    path: str
+    sha256: str
+    id: str
+    name: str
+    lead: str = ""
+    consortium: tuple[str, ...] = ()
+    notes: str = ""
+    history: dict[str, tuple[FactValue, ...]] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def fact(self, name: str, as_of: str | None = None) -> FactValue | None:
+        """The value in force `as_of` (ISO date; None = the latest), or None if there is none."""
+        if name in self.overrides:
+            return self.overrides[name]
+        chosen = None
+        for fv in self.history.get(name, ()):
+            if as_of is None or not fv.date or fv.date <= as_of:
+                if chosen is None or fv.date >= chosen.date:
+                    chosen = fv
+        return chosen
+
+    def values(self, as_of: str | None = None) -> dict[str, Value]:
+        """Known fact values in force `as_of`: unknown and missing facts are left out."""
+        out = {}
+        for name in set(self.history) | set(self.overrides):
+            fv = self.fact(name, as_of)
+            if fv is not None and fv.value is not None:
+                out[name] = fv.value
+        return out

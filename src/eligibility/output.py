@@ -1,0 +1,40 @@
+"""Writing output files whole or not at all."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from typing import IO, Iterator
+
+from .errors import InputError, Problem
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | None) -> Iterator[IO[str]]:
+    """Yield a text stream; for a file, write a temporary sibling and rename it into place on success.
+
+    On any exception (including Ctrl-C) the temporary file is removed and `path` is untouched."""
+    if path in (None, "-"):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise InputError(Problem(path, 0, 0, "cannot write output: the directory does not exist"))
+    fd, tmp = tempfile.mkstemp(prefix=".eligibility-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomic(path: str | None, text: str) -> None:
+    with atomic_writer(path) as fh:
+        fh.write(text)

@@ -1,0 +1,52 @@
+"""An evaluation as a stable, documented JSON-ready record (schema `eligibility.evaluation/1`)."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from . import __version__
+from .evaluation import Evaluation
+from .trace import _jsonable, build_trace
+
+SCHEMA = "eligibility.evaluation/1"
+
+
+def engine_version() -> str:
+    try:
+        from importlib.metadata import version
+        return f"durable-rules {version('durable-rules')}"
+    except Exception:
+        return "durable-rules (version unknown)"
+
+
+def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | None = None) -> dict[str, Any]:
+    """The per-applicant record shared by `check --format json` and the batch outputs."""
+    p, a = ev.program, ev.applicant
+    rec: dict[str, Any] = {
+        "schema": SCHEMA,
+        "applicant": {"id": a.id, "name": a.name, "lead": a.lead, "consortium": list(a.consortium),
+                      "path": a.path, "sha256": a.sha256},
+        "program": {"id": p.id, "title": p.title, "path": p.path, "sha256": p.sha256, "version": p.version or None},
+        "engine": ev.engine,
+        "versions": {"eligibility": __version__, "engine": engine_version(),
+                     "python": sys.version.split()[0]},
+        "as_of": ev.as_of,
+        "verdict": ev.verdict,
+        "reason": ev.reason,
+        "score": ev.score,
+        "score_max": ev.score_max,
+        "threshold": p.decision.threshold,
+        "missing": list(ev.missing),
+        "gates_failed": ev.gates_failed,
+        "criteria": [{"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
+                      "points": r.points if r.kind == "scored" else None,
+                      "awarded": r.awarded if r.kind == "scored" else None,
+                      "missing": list(r.missing)} for r in ev.criteria],
+        "parameters": {name: _jsonable(prm.value) for name, prm in p.parameters.items()},
+        "overrides": {name: _jsonable(fv.value) for name, fv in a.overrides.items()},
+    }
+    if command is not None:
+        rec["command"] = command
+    if trace:
+        rec["trace"] = build_trace(ev)
+    return rec

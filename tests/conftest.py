@@ -1,0 +1,26 @@
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RULES = os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml")
+APPLICANTS = os.path.join(ROOT, "applicants")
+DATA = os.path.join(ROOT, "tests", "data")
+
+
+def console_script() -> str:
+    """The installed `eligibility` script (next to this interpreter, else on PATH)."""
+    here = os.path.join(os.path.dirname(sys.executable), "eligibility")
+    return here if os.path.exists(here) else (shutil.which("eligibility") or "eligibility")
+
+
+@pytest.fixture
+def run_cli():
+    def run(*args, cwd=ROOT, input=None, env=None):
+        full_env = dict(os.environ, NO_COLOR="1", COLUMNS="120", **(env or {}))
+        return subprocess.run([console_script(), *args], cwd=cwd, input=input, capture_output=True,
+                              text=True, env=full_env, timeout=120)
+    return run
