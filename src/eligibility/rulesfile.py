@@ -39,6 +39,10 @@ def check_program(path: str, params: Mapping[str, Any] | None = None,
     if not isinstance(data, YMap):
         problems.add(1, 1, "a rules file must be a YAML mapping with 'program', 'facts' and 'criteria'")
         return None, problems
+    if "criteria" not in data and not isinstance(data.get("program"), dict) and ("id" in data or "name" in data):
+        problems.add(1, 1, "this looks like an applicant profile (it has 'id' or 'name' and no 'criteria'), "
+                     "not a rules file")
+        return None, problems
     program = _Loader(path, text, problems, params or {}).load(data)
     return (None if problems.errors else program), problems
 

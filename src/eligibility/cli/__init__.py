@@ -38,7 +38,10 @@ def main() -> None:
 
 
 def _click_errors():
-    import click
+    try:
+        import click
+    except ImportError:          # typer >= 0.2x vendors click as typer._click
+        from typer._click import exceptions as click
     return click.ClickException
 
 
