@@ -34,7 +34,7 @@ OUTCOMES = {
 
 # Score chart geometry (SVG user units; the SVG scales to the page width).
 CHART_WIDTH, LABEL_WIDTH, RIGHT_MARGIN = 860, 230, 70
-ROW_HEIGHT, BAR_HEIGHT, TOP, BOTTOM = 30, 18, 34, 40
+ROW_HEIGHT, BAR_HEIGHT, TOP, BOTTOM, CUT_GAP = 30, 18, 34, 40, 22
 
 
 def render_report(records: list[dict], decision: Decision, program: dict, command: str, generated: str) -> str:
@@ -119,20 +119,24 @@ def score_chart(ordered: list[Entry], records: list[dict], decision: Decision, p
     def x(value: float) -> float:
         return round(LABEL_WIDTH + plot * value / scale_max, 1)
 
+    ranked = [e for e in ordered if e.rank is not None]
+    cut, cut_at = None, None
+    if decision.quota is not None and ranked:
+        # a gap in the chart under the last selected applicant: at the quota, or under the last eligible one
+        cut_at = min(decision.quota, len(ranked))
+        label = (f"quota cut: {decision.quota} selected, {len(ranked) - decision.quota} eligible not selected"
+                 if len(ranked) > decision.quota else f"quota of {decision.quota}: all {len(ranked)} eligible selected")
+        cut = {"y": TOP + cut_at * ROW_HEIGHT + 3, "label": label}
     bars = []
     for i, e in enumerate(ordered):
         rec = records[e.key]
-        y = TOP + i * ROW_HEIGHT
+        y = TOP + i * ROW_HEIGHT + (CUT_GAP if cut_at is not None and i >= cut_at else 0)
         bars.append({"name": e.name, "verdict": e.final or e.verdict, "score": rec["score"],
                      "score_max": rec["score_max"], "y": y, "bar_y": y + (ROW_HEIGHT - BAR_HEIGHT) / 2,
                      "text_y": y + ROW_HEIGHT / 2 + 5, "x0": LABEL_WIDTH, "width": x(rec["score"]) - LABEL_WIDTH,
                      "x_max": x(rec["score"]), "width_max": x(rec["score_max"]) - x(rec["score"]),
                      "rank": e.rank})
-    height = TOP + len(ordered) * ROW_HEIGHT + BOTTOM
-    ranked = [e for e in ordered if e.rank is not None]
-    cut = None
-    if decision.quota is not None and len(ranked) > decision.quota:
-        cut = {"y": TOP + decision.quota * ROW_HEIGHT, "label": f"quota cut: {decision.quota} selected"}
+    height = TOP + len(ordered) * ROW_HEIGHT + (CUT_GAP if cut else 0) + BOTTOM
     step = nice_step(scale_max)
     ticks = [{"value": v, "x": x(v)} for v in frange(0, scale_max, step)]
     return {"width": CHART_WIDTH, "height": height, "bars": bars, "ticks": ticks, "axis_y": height - BOTTOM + 4,
