@@ -101,12 +101,12 @@ class EvidenceSources:
         key = tuple(source.get(k, "") for k in ("title", "publisher", "date", "url", "locator"))
         item = self._index.get(key)
         if item is None:
-            item = {"ref": f"E{len(self.items) + 1}", "source": source, "cited_by": []}
+            item = {"ref": f"E{len(self.items) + 1}", "source": source, "cited_by": {}}
             self.items.append(item)
             self._index[key] = item
-        cite = f"{applicant}: {fact}"
-        if cite not in item["cited_by"]:
-            item["cited_by"].append(cite)
+        facts = item["cited_by"].setdefault(applicant, [])
+        if fact not in facts:
+            facts.append(fact)
         return item["ref"]
 
 
