@@ -44,6 +44,10 @@ def render_check(rec: dict, console: Console) -> None:
     if rec.get("overrides"):
         body.append(Text("what-if overrides: " + ", ".join(f"{k}={_value(v)}" for k, v in rec["overrides"].items()),
                          style="bold magenta"))
+    if rec.get("parameter_overrides"):
+        body.append(Text("what-if parameters: " + ", ".join(
+            f"{k}={_value(v['value'])} (rules: {_value(v['rules_value'])})"
+            for k, v in rec["parameter_overrides"].items()), style="bold magenta"))
     if rec.get("as_of"):
         body.append(Text(f"as of {rec['as_of']}", style="dim"))
     console.print(Panel(Group(*body), title=f"{p['title']}", subtitle=f"{p['path']} · engine {rec['engine']}",
