@@ -298,10 +298,33 @@ def _search(runner: _Runner, max_changes: int, max_flips: int) -> FlipReport:
                 found.append(key)
                 confirmed = tuple(_confirm_alternatives(runner, changes, i, ev.verdict) for i in range(len(changes)))
                 report.flips.append(Flip(confirmed, ev.verdict, ev.score, ev.reason, _moved(base, ev)))
+    report.flips = merged(report.flips)
     if base.verdict == UNDETERMINED:
         report.questions = questions(runner, base, options)
     report.engine_runs = runner.engine_runs
     return report
+
+
+def merged(flips: list[Flip]) -> list[Flip]:
+    """Fold flips that differ only in the value of one fact (same verdict and score) into one,
+    listing the other values as alternatives: `{x: a, y: b}` and `{x: a, y: c}` -> `{x: a, y: b or c}`."""
+    out: list[Flip] = []
+    for flip in flips:
+        for kept in out:
+            if (kept.verdict, kept.score) != (flip.verdict, flip.score) or \
+                    [c.fact for c in kept.changes] != [c.fact for c in flip.changes]:
+                continue
+            differ = [i for i, (a, b) in enumerate(zip(kept.changes, flip.changes)) if a.new != b.new]
+            if len(differ) == 1 and all(not c.also for j, c in enumerate(flip.changes) if j not in differ) \
+                    and all(not c.also for j, c in enumerate(kept.changes) if j not in differ):
+                i = differ[0]
+                c = kept.changes[i]
+                extra = (flip.changes[i].new, *flip.changes[i].also)
+                kept.changes = kept.changes[:i] + (dataclasses.replace(c, also=c.also + extra),) + kept.changes[i + 1:]
+                break
+        else:
+            out.append(flip)
+    return out
 
 
 def _confirm_alternatives(runner: _Runner, changes: tuple[Change, ...], i: int, verdict: str) -> Change:

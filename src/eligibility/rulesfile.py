@@ -177,9 +177,9 @@ class _Loader(Reader):
             rules_value, overridden = value, name in self.overrides
             if overridden:
                 value = self.coerce_override(name, ptype, self.overrides[name])
-                if value is None:
-                    continue
-            elif not _fits(value, ptype):
+                if value is None:          # reported; keep the file's value so nothing else cascades
+                    value, overridden = rules_value, False
+            if not overridden and not _fits(value, ptype):
                 self.error(spec.pos("value"), f"parameter '{name}': value {value!r} is not of type {ptype}")
                 continue
             out[name] = Parameter(name=name, type=ptype, value=value,

@@ -112,6 +112,8 @@ def facts_table(trace: dict) -> Table:
         ev = "\n".join(
             f"{e['kind']}: {e['source'].get('publisher', '')} {e['source'].get('date', '')} — {e['note']}".strip()
             for e in f["evidence"])
-        value = _value(f["value"]) + (" [override]" if f.get("overridden") else "")
-        table.add_row(name, value, ev)
+        value = Text(_value(f["value"]))
+        if f.get("overridden"):
+            value.append(" [override]", style="bold magenta")
+        table.add_row(name, value, Text(ev))      # Text: brackets in values and notes are not markup
     return table
