@@ -44,6 +44,8 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
                       "missing": list(r.missing)} for r in ev.criteria],
         "parameters": {name: _jsonable(prm.value) for name, prm in p.parameters.items()},
         "overrides": {name: _jsonable(fv.value) for name, fv in a.overrides.items()},
+        "parameter_overrides": {name: {"value": _jsonable(prm.value), "rules_value": _jsonable(prm.rules_value)}
+                                for name, prm in p.parameters.items() if prm.overridden},
     }
     if command is not None:
         rec["command"] = command

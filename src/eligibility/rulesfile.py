@@ -174,16 +174,18 @@ class _Loader(Reader):
             if ptype not in PARAM_TYPES:
                 self.error(spec.pos("type"), f"parameter '{name}': unknown type '{ptype}'" + suggest(ptype, PARAM_TYPES))
                 continue
-            if name in self.overrides:
+            rules_value, overridden = value, name in self.overrides
+            if overridden:
                 value = self.coerce_override(name, ptype, self.overrides[name])
-                if value is None:
-                    continue
-            elif not _fits(value, ptype):
+                if value is None:          # reported; keep the file's value so nothing else cascades
+                    value, overridden = rules_value, False
+            if not overridden and not _fits(value, ptype):
                 self.error(spec.pos("value"), f"parameter '{name}': value {value!r} is not of type {ptype}")
                 continue
             out[name] = Parameter(name=name, type=ptype, value=value,
                                   description=self.text(spec, "description", "parameter", False),
-                                  unit=self.text(spec, "unit", "parameter", False), line=kpos.line)
+                                  unit=self.text(spec, "unit", "parameter", False), line=kpos.line,
+                                  overridden=overridden, rules_value=rules_value if overridden else None)
         for name in self.overrides:
             if name not in out and not (params and name in params):
                 self.problems.add(0, 0, f"--param {name}: no such parameter" + suggest(name, list(params or ())))
