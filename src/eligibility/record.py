@@ -1,6 +1,7 @@
 """An evaluation as a stable, documented JSON-ready record (schema `eligibility.evaluation/1`)."""
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -11,6 +12,7 @@ from .trace import _jsonable, build_trace
 SCHEMA = "eligibility.evaluation/1"
 
 
+@functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
 def engine_version() -> str:
     try:
         from importlib.metadata import version
