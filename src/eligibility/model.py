@@ -120,7 +120,7 @@ class FactValue:
 
     value: Value | None
     evidence: tuple[Evidence, ...]
-    date: str = ""                 # the date this value became known (latest evidence date)
+    date: str = ""                 # the date this value is on record from (earliest evidence date)
     line: int = 0
     col: int = 0
 

@@ -115,7 +115,8 @@ class _ProfileReader(Reader):
         if value is _INVALID:
             return None
         dates = [e.source.date for e in evidence if e.source.date]
-        date = self.date(entry, "date", what) or (max(dates) if dates else "")
+        # A value is on record from its earliest supporting source (as-of evaluation uses this).
+        date = self.date(entry, "date", what) or (min(dates) if dates else "")
         return FactValue(value=value, evidence=tuple(evidence), date=date, line=vpos.line, col=vpos.col)
 
     def value_only(self, raw: Any, spec: FactSpec, pos: Pos) -> FactValue | None:

@@ -14,9 +14,7 @@ from . import batch  # noqa: E402,F401
 def main() -> None:
     """Console-script entry point: user errors become one line per problem and exit 2, never a traceback."""
     try:
-        app(standalone_mode=False)
-    except SystemExit as exc:
-        raise
+        app()          # standalone mode: usage errors print their own message and exit 2
     except EligibilityError as exc:
         if state.debug:
             raise
@@ -26,20 +24,12 @@ def main() -> None:
     except KeyboardInterrupt:
         print("eligibility: interrupted", file=sys.stderr)
         sys.exit(130)
-    except _click_errors() as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: say so in one line; --debug shows the traceback
         if state.debug:
             raise
         print(f"eligibility: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
               file=sys.stderr)
         sys.exit(70)
-
-
-def _click_errors():
-    import click
-    return click.ClickException
 
 
 __all__ = ["app", "main"]
