@@ -259,6 +259,7 @@ class _Loader(Reader):
                 continue
             if cid in seen:
                 self.error(item.pos("id"), f"duplicate concept id '{cid}' (first at line {seen[cid]})")
+                self.condition(item, scope, f"concept '{cid}' (duplicate)")
                 continue
             seen[cid] = item.pos("id").line
             if cid in scope.facts or cid in scope.parameters:
@@ -287,6 +288,7 @@ class _Loader(Reader):
                 continue
             if cid in seen:
                 self.error(item.pos("id"), f"duplicate criterion id '{cid}' (first at line {seen[cid]})")
+                self.condition(item, scope, f"criterion '{cid}' (duplicate)")   # still report its own problems
                 continue
             seen[cid] = item.pos("id").line
             what = f"criterion '{cid}'"
