@@ -11,6 +11,7 @@ from . import check  # noqa: E402,F401
 from . import batch  # noqa: E402,F401
 from . import validate  # noqa: E402,F401
 from . import schema  # noqa: E402,F401
+from . import ruletest  # noqa: E402,F401
 
 
 def main() -> None:
