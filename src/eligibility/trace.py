@@ -93,22 +93,30 @@ def firing_list(ev: Evaluation) -> list[dict]:
     """The engine's firings in order, each with the facts it matched (decoded only here)."""
     if ev.firings is None:
         return []
+    nodes = {n.id: n for c in [*ev.program.concepts.values(), *ev.program.criteria] for n in c.condition.walk()}
     out = []
     for rule, msg in zip(ev.firings.rules, ev.firings.messages):
         matched = {}
+        node = nodes.get(_node_id(rule))
+        tested = {"f_" + node.fact, "n_" + node.fact} if hasattr(node, "fact") else set()
         try:
             body = json.loads(msg)
             for alias, fact in next(iter(body.values())).items():
                 if fact.get("t") == "d":
                     matched[alias] = {"derived": fact.get("n")}
-                elif fact.get("t") == "p":
-                    matched[alias] = {"profile": {k[2:]: v for k, v in fact.items() if k.startswith("f_")}}
+                elif fact.get("t") == "p":       # a profile: show the field(s) this rule tested
+                    matched[alias] = {"profile": {k[2:]: v for k, v in fact.items() if k in tested}}
                 else:
                     matched[alias] = {"sentinel": True}
         except (ValueError, AttributeError, StopIteration):
             matched = {"raw": msg}
         out.append({"rule": rule, "matched": matched})
     return out
+
+
+def _node_id(rule: str) -> int:
+    digits = rule[:len(rule) - len(rule.lstrip("0123456789"))]
+    return int(digits) if digits else -1
 
 
 def outcome_text(outcome: str) -> str:
