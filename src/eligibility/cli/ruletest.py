@@ -102,9 +102,10 @@ def _text(console, results, cov: Coverage, list_untested: bool, min_coverage: Op
     if list_untested:
         for item in untested:
             missing = ", ".join(outcome_word(t, item.kind) for t in item.missing)
-            what = "criterion" if item.kind == "criterion" else "test"
-            console.print(f"  {item.path}:{item.line}:{item.col}: {item.owner} {what} "
-                          f"'{' '.join(item.text.split())}' never {missing}", highlight=False, markup=False, soft_wrap=True)
+            text = " ".join(item.text.split())
+            what = f"({text})" if item.kind == "criterion" else f"test '{text}'"
+            console.print(f"  {item.path}:{item.line}:{item.col}: {item.owner} {what} never {missing}",
+                          highlight=False, markup=False, soft_wrap=True)
 
 
 def _show(value) -> str:
