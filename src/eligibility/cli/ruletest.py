@@ -25,8 +25,10 @@ def test_command(
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
     engine: str = EngineOption,
 ) -> None:
-    """Run rule tests: each case evaluates a profile (a file, or inline facts, with overrides and
-    parameters) and compares the verdict, failed gates, criterion outcomes, score and missing facts.
+    """Run the YAML rule tests and report coverage of every criterion and test.
+
+    Each case evaluates a profile (a file, or inline facts, with overrides and parameters) and
+    compares the verdict, failed gates, criterion outcomes, score, missing facts and reason.
 
     Exit status: 0 all passed (and coverage reached); 1 a case failed or coverage is too low; 2 bad input.
     """
