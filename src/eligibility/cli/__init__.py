@@ -10,6 +10,9 @@ from .app import app, state
 from . import check  # noqa: E402,F401
 from . import batch  # noqa: E402,F401
 from . import diff  # noqa: E402,F401
+from . import validate  # noqa: E402,F401
+from . import schema  # noqa: E402,F401
+from . import ruletest  # noqa: E402,F401
 from . import report  # noqa: E402,F401
 
 
