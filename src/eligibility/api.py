@@ -51,7 +51,8 @@ def load_profile(path: str, program: Program) -> Applicant:
     return load_applicant(path, program)
 
 
-def apply_overrides(applicant: Applicant, program: Program, settings: Mapping[str, Any]) -> Applicant:
+def apply_overrides(applicant: Applicant, program: Program, settings: Mapping[str, Any],
+                    note: str = "what-if override given on the command line") -> Applicant:
     """Override facts for one what-if run (`--set fact=value`); the trace marks them as overrides."""
     for name, raw in settings.items():
         spec = program.facts.get(name)
@@ -61,9 +62,8 @@ def apply_overrides(applicant: Applicant, program: Program, settings: Mapping[st
         if value is _INVALID:
             allowed = f" (one of {', '.join(spec.values)})" if spec.values else ""
             raise InputError(Problem("--set", 0, 0, f"{name}={raw}: not a valid {spec.type}{allowed}"))
-        note = Evidence(kind="analysis", note="what-if override given on the command line",
-                        source=Source(id="", title="--set override"))
-        applicant.overrides[name] = FactValue(value=value, evidence=(note,))
+        evidence = Evidence(kind="analysis", note=note, source=Source(id="", title="--set override"))
+        applicant.overrides[name] = FactValue(value=value, evidence=(evidence,))
     return applicant
 
 

@@ -49,6 +49,8 @@ class Node:
     offset: int
     text: str
     id: int = field(default=-1, init=False)
+    line: int = field(default=0, init=False)     # position in the rules file, set by the loader
+    col: int = field(default=0, init=False)
 
     def children(self) -> tuple["Node", ...]:
         return ()

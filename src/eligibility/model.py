@@ -40,6 +40,8 @@ class Parameter:
     description: str = ""
     unit: str = ""
     line: int = 0
+    overridden: bool = False       # set by --param for one run; `rules_value` keeps the file's value
+    rules_value: Any = None
 
 
 @dataclass(frozen=True)

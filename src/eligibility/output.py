@@ -23,6 +23,9 @@ def atomic_writer(path: str | None) -> Iterator[IO[str]]:
     if not os.path.isdir(directory):
         raise InputError(Problem(path, 0, 0, "cannot write output: the directory does not exist"))
     fd, tmp = tempfile.mkstemp(prefix=".eligibility-", suffix=".tmp", dir=directory)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes 0600; give the file the usual mode
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh

@@ -1,6 +1,7 @@
 """An evaluation as a stable, documented JSON-ready record (schema `eligibility.evaluation/1`)."""
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -11,6 +12,7 @@ from .trace import _jsonable, build_trace
 SCHEMA = "eligibility.evaluation/1"
 
 
+@functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
 def engine_version() -> str:
     try:
         from importlib.metadata import version
@@ -44,6 +46,8 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
                       "missing": list(r.missing)} for r in ev.criteria],
         "parameters": {name: _jsonable(prm.value) for name, prm in p.parameters.items()},
         "overrides": {name: _jsonable(fv.value) for name, fv in a.overrides.items()},
+        "parameter_overrides": {name: {"value": _jsonable(prm.value), "rules_value": _jsonable(prm.rules_value)}
+                                for name, prm in p.parameters.items() if prm.overridden},
     }
     if command is not None:
         rec["command"] = command

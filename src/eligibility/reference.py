@@ -11,7 +11,7 @@ import operator
 from typing import Any, Mapping
 
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
-from .model import Program
+from .model import Concept, Program
 
 _OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
         ">": operator.gt, ">=": operator.ge}
@@ -20,15 +20,30 @@ Truth = "bool | None"
 
 def evaluate_nodes(program: Program, facts: Mapping[str, Any]) -> dict[int, bool | None]:
     """The outcome of every node of every concept and criterion, by node id."""
-    out: dict[int, bool | None] = {}
-    concepts: dict[str, bool | None] = {}
+    run = NodeEvaluation(program.concepts, facts)
+    for name in program.concepts:
+        run.concept(name)
+    for criterion in program.criteria:
+        run.node(criterion.condition)
+    return run.out
 
-    def concept(name: str) -> bool | None:
-        if name not in concepts:
-            concepts[name] = node(program.concepts[name].condition)
-        return concepts[name]
 
-    def node(n: Node) -> bool | None:
+class NodeEvaluation:
+    """Evaluates nodes against known fact values, recording every node's outcome in `out`."""
+
+    def __init__(self, concepts: Mapping[str, Concept], facts: Mapping[str, Any]):
+        self.concepts = concepts
+        self.facts = facts
+        self.out: dict[int, bool | None] = {}
+        self.concept_values: dict[str, bool | None] = {}
+
+    def concept(self, name: str) -> bool | None:
+        if name not in self.concept_values:
+            self.concept_values[name] = self.node(self.concepts[name].condition)
+        return self.concept_values[name]
+
+    def node(self, n: Node) -> bool | None:
+        facts = self.facts
         if isinstance(n, Cmp):
             v = facts.get(n.fact)
             r = None if v is None else _OPS[n.op](v, n.value)
@@ -39,24 +54,18 @@ def evaluate_nodes(program: Program, facts: Mapping[str, Any]) -> dict[int, bool
             v = facts.get(n.fact)
             r = None if v is None else (n.item in v) != n.negated
         elif isinstance(n, Ref):
-            c = concept(n.concept)
+            c = self.concept(n.concept)
             r = None if c is None else c != n.negated
         elif isinstance(n, Not):
-            c = node(n.item)
+            c = self.node(n.item)
             r = None if c is None else not c
         elif isinstance(n, And):
-            parts = [node(i) for i in n.items]
+            parts = [self.node(i) for i in n.items]
             r = False if False in parts else None if None in parts else True
         elif isinstance(n, Or):
-            parts = [node(i) for i in n.items]
+            parts = [self.node(i) for i in n.items]
             r = True if True in parts else None if None in parts else False
         else:
             raise TypeError(f"unknown node {type(n).__name__}")
-        out[n.id] = r
+        self.out[n.id] = r
         return r
-
-    for name in program.concepts:
-        concept(name)
-    for criterion in program.criteria:
-        node(criterion.condition)
-    return out

@@ -6,7 +6,8 @@ import hashlib
 from typing import Any, Mapping
 
 from .errors import InputError, Problems
-from .expr import ExprError, Node, Ref, Scope, parse_condition, suggest
+from .analysis import constant_conditions
+from .expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
 from .fields import ID_RE, Reader
 from .model import (FACT_TYPES, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
                     Source, SourceClause)
@@ -69,8 +70,12 @@ class _Loader(Reader):
         concepts = self.concepts(concept_items, scope)
         criteria = self.criteria(data, scope, sources, parameters)
         decision = self.decision(data, parameters)
+        cycles = len(self.problems.items)
         self.check_cycles(concepts, concept_items)
+        if len(self.problems.items) == cycles:
+            self.constant_conditions(facts, concepts, criteria)
         self.unused_facts(facts, concepts, criteria, data)
+        self.unused_names(parameters, concepts, criteria, decision, data, concept_items)
         program = Program(
             path=self.path, sha256=hashlib.sha256(self.raw.encode("utf-8")).hexdigest(),
             id=self.text_id(meta), title=self.text(meta, "title", "program"),
@@ -178,16 +183,18 @@ class _Loader(Reader):
             if ptype not in PARAM_TYPES:
                 self.error(spec.pos("type"), f"parameter '{name}': unknown type '{ptype}'" + suggest(ptype, PARAM_TYPES))
                 continue
-            if name in self.overrides:
+            rules_value, overridden = value, name in self.overrides
+            if overridden:
                 value = self.coerce_override(name, ptype, self.overrides[name])
-                if value is None:
-                    continue
-            elif not _fits(value, ptype):
+                if value is None:          # reported; keep the file's value so nothing else cascades
+                    value, overridden = rules_value, False
+            if not overridden and not _fits(value, ptype):
                 self.error(spec.pos("value"), f"parameter '{name}': value {value!r} is not of type {ptype}")
                 continue
             out[name] = Parameter(name=name, type=ptype, value=value,
                                   description=self.text(spec, "description", "parameter", False),
-                                  unit=self.text(spec, "unit", "parameter", False), line=kpos.line)
+                                  unit=self.text(spec, "unit", "parameter", False), line=kpos.line,
+                                  overridden=overridden, rules_value=rules_value if overridden else None)
         for name in self.overrides:
             if name not in out and not (params and name in params):
                 self.problems.add(0, 0, f"--param {name}: no such parameter" + suggest(name, list(params or ())))
@@ -221,6 +228,7 @@ class _Loader(Reader):
             return text, None
         for n in node.walk():
             n.id = self.next_id
+            n.line, n.col = self.locate(item.pos("condition"), text, n.offset)
             self.next_id += 1
         return text, node
 
@@ -246,6 +254,7 @@ class _Loader(Reader):
 
     def concepts(self, items: YList, scope: Scope) -> dict[str, Concept]:
         out: dict[str, Concept] = {}
+        seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if not isinstance(item, YMap):
                 self.error(items.pos(i), "concepts: each concept must be a mapping with 'id' and 'condition'")
@@ -254,8 +263,14 @@ class _Loader(Reader):
             cid = item.get("id")
             if not self.name(cid, item.pos("id") if "id" in item else item.start, "concept id"):
                 continue
-            if cid in out or cid in scope.facts or cid in scope.parameters:
-                self.error(item.pos("id"), f"concept '{cid}': the name is already used")
+            if cid in seen:
+                self.error(item.pos("id"), f"duplicate concept id '{cid}' (first at line {seen[cid]})")
+                self.condition(item, scope, f"concept '{cid}' (duplicate)")
+                continue
+            seen[cid] = item.pos("id").line
+            if cid in scope.facts or cid in scope.parameters:
+                kind = "fact" if cid in scope.facts else "parameter"
+                self.error(item.pos("id"), f"concept '{cid}': the name is already used by a {kind}")
                 continue
             text, node = self.condition(item, scope, f"concept '{cid}'")
             if node is not None:
@@ -279,6 +294,7 @@ class _Loader(Reader):
                 continue
             if cid in seen:
                 self.error(item.pos("id"), f"duplicate criterion id '{cid}' (first at line {seen[cid]})")
+                self.condition(item, scope, f"criterion '{cid}' (duplicate)")   # still report its own problems
                 continue
             seen[cid] = item.pos("id").line
             what = f"criterion '{cid}'"
@@ -384,6 +400,25 @@ class _Loader(Reader):
 
         for cid in concepts:
             visit(cid, [])
+
+    def constant_conditions(self, facts: dict, concepts: dict, criteria: list) -> None:
+        for finding in constant_conditions(facts, concepts, criteria):
+            self.problems.add(finding.node.line, finding.node.col, finding.message)
+
+    def unused_names(self, parameters: dict, concepts: dict, criteria: list, decision: DecisionPolicy,
+                     data: YMap, concept_items: YList) -> None:
+        """Warn about parameters and concepts that nothing reads."""
+        nodes = [n for c in [*concepts.values(), *criteria] for n in c.condition.walk()]
+        used = {n.param for n in nodes if isinstance(n, Cmp)} | {c.points_param for c in criteria}
+        used |= {decision.threshold_param, decision.quota_param}
+        for name in parameters:
+            if name not in used:
+                self.warn(data["parameters"].kpos(name), f"parameter '{name}' is defined but nothing uses it")
+        refs = {n.concept for n in nodes if isinstance(n, Ref)}
+        for item in concept_items:
+            cid = item.get("id") if isinstance(item, YMap) else None
+            if cid in concepts and cid not in refs:
+                self.warn(item.pos("id"), f"concept '{cid}' is defined but no condition uses it")
 
     def unused_facts(self, facts: dict, concepts: dict, criteria: list, data: YMap) -> None:
         used = set()

@@ -9,6 +9,11 @@ from .app import app, state
 # Importing the command modules registers their commands on `app`.
 from . import check  # noqa: E402,F401
 from . import batch  # noqa: E402,F401
+from . import diff  # noqa: E402,F401
+from . import validate  # noqa: E402,F401
+from . import schema  # noqa: E402,F401
+from . import ruletest  # noqa: E402,F401
+from . import report  # noqa: E402,F401
 
 
 def main() -> None:

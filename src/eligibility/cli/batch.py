@@ -1,1 +1,139 @@
-from .app import app  # noqa: F401
+"""`eligibility batch`: every applicant, ranked, with the program's quota applied."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import List, Optional
+
+import typer
+
+from .. import api
+from ..output import atomic_writer
+from .app import EngineOption, ParamOption, RulesOption, SetOption, app, check_engine, pairs
+
+FORMATS = ("table", "json", "jsonl", "csv", "markdown")
+LONG_RUN = 1.0          # seconds before a progress bar appears
+
+
+@app.command()
+def batch(
+    paths: Optional[List[str]] = typer.Argument(None, help="Profiles: YAML files, directories of them, .jsonl or "
+                                                           ".csv files, or - for stdin (default: applicants/)."),
+    rules: Optional[str] = RulesOption,
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl, csv or markdown."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (each compiles the rules once)."),
+    engine: str = EngineOption,
+    set_: Optional[List[str]] = SetOption,
+    param: Optional[List[str]] = ParamOption,
+    input_format: Optional[str] = typer.Option(None, "--input-format",
+                                               help="yaml, jsonl or csv, when the extension does not say (stdin)."),
+    trace: Optional[bool] = typer.Option(None, "--trace/--no-trace",
+                                         help="Include each record's trace (default: yes for json, no for jsonl)."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on",
+                                          help="Exit 1 when any final verdict is one of these (e.g. undetermined)."),
+) -> None:
+    """Score every applicant and give the program's decision: selected, eligible-not-selected
+    (over the quota), excluded, undetermined, ranked by score and the documented tie-breaks.
+
+    An input that cannot be read or is invalid is reported as an `error` entry (file, line,
+    message); the others are still evaluated.
+
+    Exit status: 0 every input evaluated; 1 some inputs were errors, or a final verdict is
+    listed in --fail-on; 2 bad usage or rules; 3 engine failure (or engines disagree with
+    --engine both); 130 interrupted (no output file is left behind).
+    """
+    from .. import batch as bt
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"))
+    inputs = list(paths or ["applicants"])
+    with_trace = (fmt == "json") if trace is None else trace
+    progress = _Progress()
+    kwargs = dict(engine=check_engine(engine), jobs=jobs, settings=pairs(set_, "--set"), input_fmt=input_format,
+                  on_progress=progress.update)
+    try:
+        with atomic_writer(output) if fmt != "table" else _nothing() as fh:
+            if fmt == "jsonl":
+                from ..render.batch_jsonl import JsonlSink, jsonl_piece
+                result = bt.run_batch(program, inputs, keep_all=False, sink=JsonlSink(fh), formatter=jsonl_piece,
+                                      records=True, trace=with_trace, **kwargs)
+            elif fmt == "csv":
+                from ..render.batch_csv import CsvSink
+                result = bt.run_batch(program, inputs, keep_all=False, sink=CsvSink(fh, program), **kwargs)
+            elif fmt == "json":
+                from ..render.batch_json import JsonSink, json_piece
+                result = bt.run_batch(program, inputs, sink=JsonSink(fh), formatter=json_piece, records=True,
+                                      trace=with_trace, **kwargs)
+            else:
+                result = bt.run_batch(program, inputs, **kwargs)
+                progress.stop()
+                if fmt == "markdown":
+                    from ..render.batch_markdown import render_ranking
+                    fh.write(render_ranking(result))
+        if fmt == "table":
+            from ..render.batch_text import render_ranking as render_table
+            from .console import console_for
+            with console_for(output) as console:
+                render_table(result, console)
+    except KeyboardInterrupt:
+        progress.stop()
+        print(f"eligibility: interrupted after {progress.done} input(s); no output written", file=sys.stderr)
+        raise typer.Exit(130)
+    finally:
+        progress.stop()
+    if fmt != "table" and output not in (None, "-"):
+        s = result.summary
+        print(f"{s['inputs']} inputs: {s['selected']} selected, {s['eligible-not-selected']} eligible-not-selected, "
+              f"{s['excluded']} excluded, {s['undetermined']} undetermined, {s['errors']} error(s) -> {output}",
+              file=sys.stderr)
+    for err in result.errors[:20]:
+        where = f"{err['path']}:{err['line']}:{err['col'] or 1}" if err["line"] else err["path"]
+        print(f"eligibility: error: {where}: {err['message']}", file=sys.stderr)
+    if len(result.errors) > 20:
+        print(f"eligibility: ... and {len(result.errors) - 20} more error(s)", file=sys.stderr)
+    failing = {v.strip() for v in fail_on.split(",")} if fail_on else set()
+    if result.errors or any(result.summary.get(v) for v in failing):
+        raise typer.Exit(1)
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _Progress:
+    """A rich progress bar on stderr, only on a terminal and only once the run has lasted a while."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.start = time.monotonic()
+        self.enabled = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+        self.bar = None
+        self.task = None
+
+    def update(self, done: int) -> None:
+        self.done = done
+        if not self.enabled or done % 64:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.start < LONG_RUN:
+                return
+            from rich.console import Console
+            from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            self.bar = Progress(SpinnerColumn(), TextColumn("evaluating"), MofNCompleteColumn(),
+                                TextColumn("{task.fields[rate]:,.0f}/s"), TimeElapsedColumn(),
+                                console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("batch", total=None, rate=0.0)
+        rate = done / max(time.monotonic() - self.start, 1e-9)
+        self.bar.update(self.task, completed=done, rate=rate)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None

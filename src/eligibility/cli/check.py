@@ -27,8 +27,15 @@ def check(
     as_of: Optional[str] = AsOfOption,
     fail_on: Optional[str] = typer.Option(None, "--fail-on",
                                           help="Exit 1 when the verdict is one of these (e.g. excluded,undetermined)."),
+    flip: bool = typer.Option(False, "--flip", help="Also find the smallest fact changes that flip the verdict "
+                              "(each confirmed on the durable engine), and for undetermined the questions to ask."),
+    max_changes: int = typer.Option(3, "--max-changes", min=1, max=5, help="--flip: most facts changed at once."),
 ) -> None:
     """Evaluate one applicant: verdict, reason, criteria and the full explanation trace.
+
+    With --flip: the minimal sets of fact changes that turn excluded into selected (or
+    selected into excluded, or decide an undetermined verdict), smallest first; apply one
+    with --set to see it. JSON output gets a "flips" section.
 
     Exit status: 0 evaluated; 1 the verdict is listed in --fail-on; 2 bad input; 3 engine failure.
     """
@@ -37,15 +44,22 @@ def check(
     ev = api.check(profile, rules, engine=check_engine(engine), params=pairs(param, "--param"),
                    settings=pairs(set_, "--set"), as_of=check_date(as_of))
     rec = evaluation_record(ev, trace=True, command=["eligibility", *sys.argv[1:]])
+    if flip:
+        from ..counterfactual import find_flips
+        rec["flips"] = find_flips(ev.program, ev.applicant, ev.as_of, max_changes=max_changes).as_dict()
     if fmt == "json":
         write_atomic(output, json.dumps(rec, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "markdown":
+        from ..render.flips import render_flips_markdown
         from ..render.markdown import render_check
-        write_atomic(output, render_check(rec))
+        write_atomic(output, render_check(rec) + (render_flips_markdown(rec["flips"]) if flip else ""))
     else:
         from ..render.text import render_check
         from .console import console_for
         with console_for(output) as console:
             render_check(rec, console)
+            if flip:
+                from ..render.flips import render_flips
+                render_flips(rec["flips"], console)
     if fail_on and rec["verdict"] in {v.strip() for v in fail_on.split(",")}:
         raise typer.Exit(1)

@@ -29,6 +29,10 @@ def render_check(rec: dict) -> str:
              f"- Engine: {rec['engine']}"]
     if rec.get("overrides"):
         lines.append("- What-if overrides: " + ", ".join(f"`{k}={_value(v)}`" for k, v in rec["overrides"].items()))
+    if rec.get("parameter_overrides"):
+        lines.append("- What-if parameters: " + ", ".join(
+            f"`{k}={_value(v['value'])}` (rules: `{_value(v['rules_value'])}`)"
+            for k, v in rec["parameter_overrides"].items()))
     if rec.get("as_of"):
         lines.append(f"- As of: {rec['as_of']}")
     lines += ["", "| criterion | kind | outcome | points | because |", "|---|---|---|---|---|"]

@@ -44,6 +44,10 @@ def render_check(rec: dict, console: Console) -> None:
     if rec.get("overrides"):
         body.append(Text("what-if overrides: " + ", ".join(f"{k}={_value(v)}" for k, v in rec["overrides"].items()),
                          style="bold magenta"))
+    if rec.get("parameter_overrides"):
+        body.append(Text("what-if parameters: " + ", ".join(
+            f"{k}={_value(v['value'])} (rules: {_value(v['rules_value'])})"
+            for k, v in rec["parameter_overrides"].items()), style="bold magenta"))
     if rec.get("as_of"):
         body.append(Text(f"as of {rec['as_of']}", style="dim"))
     console.print(Panel(Group(*body), title=f"{p['title']}", subtitle=f"{p['path']} · engine {rec['engine']}",
@@ -108,6 +112,8 @@ def facts_table(trace: dict) -> Table:
         ev = "\n".join(
             f"{e['kind']}: {e['source'].get('publisher', '')} {e['source'].get('date', '')} — {e['note']}".strip()
             for e in f["evidence"])
-        value = _value(f["value"]) + (" [override]" if f.get("overridden") else "")
-        table.add_row(name, value, ev)
+        value = Text(_value(f["value"]))
+        if f.get("overridden"):
+            value.append(" [override]", style="bold magenta")
+        table.add_row(name, value, Text(ev))      # Text: brackets in values and notes are not markup
     return table

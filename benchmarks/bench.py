@@ -1,0 +1,231 @@
+"""Throughput benchmark for the shipped rules (a script, not a test).
+
+    PYTHONPATH=src python benchmarks/bench.py                 # 1k, 10k, 100k
+    PYTHONPATH=src python benchmarks/bench.py --sizes 10000   # one size
+    PYTHONPATH=src python benchmarks/bench.py --million       # also 1M through JSON Lines
+
+For each size it writes a deterministic synthetic population (JSON Lines) and prints
+applicants/s and peak RSS for:
+
+* batch-j1 / batch-j2: `eligibility batch POP.jsonl --format jsonl -o OUT` (the CLI path,
+  every record written; the output line count is checked);
+* engine-python: the same with `--engine python`;
+* ceiling: the same compiled ruleset (compiler.compile_program) driven directly through
+  durable_rules_engine: assert the pre-encoded profile, run every action asserting its
+  derived fact, delete the state; no trace, no decoding, no I/O;
+* plain: a hand-written Python evaluation of the same conditions (three-valued), checked
+  to agree with eligibility's verdicts on every applicant;
+
+then the ratios, and `eligibility check` wall time for one profile. Each measurement runs
+in a fresh process so that its peak RSS is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RULES = os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml")
+MODS = (["text"], ["text", "image"], ["text", "audio"], ["text", "video", "action"], ["text", "action"])
+
+
+def profile(i: int) -> dict:
+    """A deterministic synthetic applicant; about a third pass every gate and the threshold."""
+    h = (i * 2654435761) & 0xFFFFFFFF            # a cheap deterministic hash of i
+    bit = lambda k: (h >> k) & 1                 # noqa: E731
+    facts = {
+        "in_house_architecture": bool(bit(0) or bit(1)),
+        "pretrained_from_scratch": (h >> 2) % 5 != 0,
+        "initialised_from_foreign_weights": (h >> 5) % 6 == 0,
+        "foreign_partner_dependency": ("none", "limited", "heavy", "none")[(h >> 8) % 4],
+        "model_generations": (h >> 10) % 5,
+        "planned_modalities": MODS[(h >> 13) % 5],
+        "open_weights_released": bool(bit(16)),
+        "commercial_use_allowed": bool(bit(17)),
+        "commercial_deployment": bool(bit(18)),
+    }
+    for k, name in enumerate(facts):             # about 6 % of facts unknown
+        if (h >> (19 + k)) % 16 == 0:
+            facts[name] = "unknown"
+    return {"id": f"a{i:07d}", "name": f"Applicant {i:07d}", "facts": facts}
+
+
+def write_population(path: str, n: int) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(json.dumps(profile(i), separators=(",", ":")) + "\n")
+
+
+# --- measurements, each run in its own process ---------------------------------------------
+
+def plain_verdict(f: dict) -> str:
+    """The shipped rules written by hand in plain Python, three-valued (None = unknown)."""
+    def v(name):
+        x = f.get(name)
+        return None if x == "unknown" else x
+
+    def and3(*xs):
+        return False if False in xs else None if None in xs else True
+
+    def or3(*xs):
+        return True if True in xs else None if None in xs else False
+
+    def not3(x):
+        return None if x is None else not x
+
+    mods = v("planned_modalities")
+    gens = v("model_generations")
+    dep = v("foreign_partner_dependency")
+    gates = (and3(v("in_house_architecture"), v("pretrained_from_scratch"), not3(v("initialised_from_foreign_weights"))),
+             None if dep is None else dep != "heavy")
+    scored = ((30, None if mods is None else or3("image" in mods, "video" in mods, "audio" in mods)),
+              (25, None if gens is None else gens >= 2),
+              (25, v("open_weights_released")),
+              (20, or3(v("commercial_use_allowed"), v("commercial_deployment"))))
+    score = sum(p for p, ok in scored if ok is True)
+    best = score + sum(p for p, ok in scored if ok is None)
+    if False in gates or best < 50:
+        return "excluded"
+    if None not in gates and score >= 50:
+        return "selected"
+    return "undetermined"
+
+
+def measure_plain(pop: str) -> dict:
+    profiles = [json.loads(line)["facts"] for line in open(pop, encoding="utf-8")]
+    t = time.perf_counter()
+    verdicts = [plain_verdict(f) for f in profiles]
+    dt = time.perf_counter() - t
+    # agreement with eligibility (python engine, no trace) on every applicant
+    sys.path.insert(0, os.path.join(ROOT, "src"))
+    from eligibility import api, batch
+    program = api.load_rules(RULES)
+    res = batch.run_batch(program, [pop], engine="python", keep_all=True)
+    ours = [e.verdict for e in sorted(res.decision.entries, key=lambda e: e.key)]
+    mismatches = sum(a != b for a, b in zip(ours, verdicts)) + abs(len(ours) - len(verdicts))
+    return {"seconds": dt, "n": len(profiles), "mismatches": mismatches}
+
+
+def measure_ceiling(pop: str) -> dict:
+    sys.path.insert(0, os.path.join(ROOT, "src"))
+    import durable_rules_engine as e
+    from eligibility import api
+    from eligibility.compiler import compile_program
+    from eligibility.profile import convert_value
+    program = api.load_rules(RULES)
+    compiled = compile_program(program)
+    encoded = []
+    for line in open(pop, encoding="utf-8"):
+        facts = json.loads(line)["facts"]
+        values = {k: convert_value(x, program.facts[k]) for k, x in facts.items() if x != "unknown"}
+        encoded.append(compiled.encode(values))
+    h = e.create_ruleset("ceiling", compiled.ruleset_json())
+    derive, sentinel = compiled.derive, '{"t":"s"}'
+    t = time.perf_counter()
+    for doc in encoded:
+        _, state = e.assert_fact(h, doc)
+        started = e.start_action_for_state(h, state)
+        if started is None:
+            e.assert_fact(h, sentinel)
+            started = e.start_action_for_state(h, state)
+        msg = started[1]
+        while msg is not None:
+            fact = derive.get(msg[2:msg.index('"', 2)])
+            if fact is not None:
+                e.assert_fact(h, fact)
+            msg = e.complete_and_start_action(h, state)
+        e.delete_state(h, "0")
+    dt = time.perf_counter() - t
+    return {"seconds": dt, "n": len(encoded)}
+
+
+def child_main(kind: str, pop: str) -> None:
+    out = measure_plain(pop) if kind == "plain" else measure_ceiling(pop)
+    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def run_child(kind: str, pop: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    r = subprocess.run([sys.executable, __file__, "--child", kind, pop], capture_output=True, text=True, env=env)
+    if r.returncode:
+        raise SystemExit(f"{kind} failed: {r.stderr}")
+    return json.loads(r.stdout)
+
+
+def eligibility_cmd() -> list[str]:
+    script = os.path.join(os.path.dirname(sys.executable), "eligibility")
+    return [script] if os.path.exists(script) else [sys.executable, "-m", "eligibility"]
+
+
+def run_cli(args: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB, largest process of the run) and exit status of one CLI run."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"), NO_COLOR="1")
+    t = time.perf_counter()
+    p = subprocess.Popen(eligibility_cmd() + args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    dt = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    if p.returncode not in (0, 1):
+        raise SystemExit(f"eligibility {' '.join(args)} failed: {err}")
+    return dt, usage.ru_maxrss / 1024, p.returncode
+
+
+def measure_batch(pop: str, n: int, out: str, *extra: str) -> dict:
+    dt, rss, _ = run_cli(["batch", pop, "--format", "jsonl", "-o", out, *extra])
+    with open(out, "rb") as fh:
+        lines = sum(1 for _ in fh)
+    if lines != n + 1:
+        raise SystemExit(f"incomplete output: {lines} lines for {n} applicants")
+    os.unlink(out)
+    return {"seconds": dt, "n": n, "rss_mb": rss}
+
+
+def check_time() -> float:
+    return min(run_cli(["check", "applicants/kt.yaml"])[0] for _ in range(5))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
+    ap.add_argument("--million", action="store_true", help="also 1,000,000 applicants through JSON Lines")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child_main(*args.child)
+        return
+    sizes = args.sizes + ([1_000_000] if args.million else [])
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; applicants/s (peak RSS MB)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            pop, out = os.path.join(tmp, f"pop{n}.jsonl"), os.path.join(tmp, "out.jsonl")
+            write_population(pop, n)
+            big = n >= 1_000_000
+            rows = {"batch-j1": measure_batch(pop, n, out), "batch-j2": measure_batch(pop, n, out, "--jobs", "2")}
+            if not big:
+                rows["engine-python"] = measure_batch(pop, n, out, "--engine", "python")
+                rows["ceiling"] = run_child("ceiling", pop)
+                rows["plain"] = run_child("plain", pop)
+            print(f"\nN = {n:,}")
+            for name, r in rows.items():
+                print(f"  {name:14s} {r['n'] / r['seconds']:>12,.0f}/s  {r['seconds']:8.2f} s  {r['rss_mb']:7.0f} MB"
+                      + (f"  mismatches {r['mismatches']}" if "mismatches" in r else ""))
+            rate = {k: r["n"] / r["seconds"] for k, r in rows.items()}
+            print(f"  jobs2/jobs1           {rate['batch-j2'] / rate['batch-j1']:.2f}  (target >= 1.7 at 100k)")
+            if not big:
+                print(f"  batch-j1/ceiling      {rate['batch-j1'] / rate['ceiling']:.2f}  (target >= 0.6)")
+                print(f"  engine-python/plain   {rate['engine-python'] / rate['plain']:.2f}  (target >= 0.3)")
+    print(f"\ncheck one profile: {check_time():.3f} s wall (best of 5; target < 0.35)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,388 @@
+"""Batch scoring: stream applicants from files, evaluate each, rank them and apply the quota.
+
+    from eligibility import api, batch
+    program = api.load_rules("rules/sovereign-ai-2025.yaml")
+    result = batch.run_batch(program, ["applicants/"])
+    [(e.name, e.final, e.rank) for e in result.decision.ordered()]
+
+Inputs are YAML profile files, directories of them (`*.yaml`/`*.yml`, sorted by name),
+JSON Lines files (one profile mapping per line, evidence optional) and CSV files (a header
+row with `id`, `name`, optional `lead` and `consortium`, and one column per fact; an empty
+cell is unknown; list facts are `;`-separated). `-` reads stdin (JSON Lines unless
+`input_format` says otherwise). The format comes from the extension, or from `input_format`.
+
+Every input becomes exactly one entry, in input order: an evaluated applicant, or an
+`error` entry (unreadable or invalid file, bad JSON line, bad CSV row, duplicate id) with
+its file, line and message. Nothing is dropped: `results + errors == inputs`.
+
+Memory stays flat in the number of applicants: inputs are read lazily, each applicant's
+output piece (a record line or a CSV row) is handed to the `sink` as soon as it is ready,
+and only the small ranking entries are kept, only for the applicants who can be ranked
+when `keep_all` is false. With `jobs > 1`, chunks of inputs go to worker processes (each
+compiles the rules once and keeps one durable engine); results come back in input order.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+
+from . import decision as dec
+from .api import Evaluator, apply_overrides
+from .errors import InputError, Problem, Problems
+from .evaluation import Evaluation
+from .model import Applicant, Program
+from .profile import applicant_from_data, check_applicant
+from .record import evaluation_record
+
+INPUT_FORMATS = ("yaml", "jsonl", "csv")
+CSV_META = ("id", "name", "lead", "consortium", "notes")
+_EXT = {".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+CHUNK = 256            # inputs per unit of work sent to a worker process
+
+
+@dataclass
+class BatchEntry(dec.Entry):
+    """A ranking entry plus what the table needs (criterion outcomes) and, for errors, where."""
+
+    outcomes: tuple[str, ...] = ()
+    path: str = ""
+    error: Optional[dict] = None      # {"path", "line", "col", "message"} for error entries
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input: a YAML file (payload None), a JSON line (text) or a CSV row (dict)."""
+
+    key: int
+    kind: str
+    path: str
+    line: int = 0
+    payload: Any = None
+
+
+@dataclass
+class BatchResult:
+    program: Program
+    decision: dec.Decision
+    summary: dict[str, int]
+    errors: list[dict] = field(default_factory=list)
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+def input_format(path: str, forced: str | None = None) -> str:
+    if forced:
+        if forced not in INPUT_FORMATS:
+            raise InputError(Problem("--input-format", 0, 0, f"unknown input format {forced!r}: "
+                                                             f"use {', '.join(INPUT_FORMATS)}"))
+        return forced
+    if path == "-":
+        return "jsonl"
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in _EXT:
+        raise InputError(Problem(path, 0, 0, "unknown input type: expected .yaml, .yml, .jsonl or .csv "
+                                             "(or name the format with --input-format)"))
+    return _EXT[ext]
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    """Directories become their YAML files (sorted); missing paths are refused before any work."""
+    out: list[str] = []
+    for p in paths:
+        if p != "-" and os.path.isdir(p):
+            names = sorted(n for n in os.listdir(p) if n.endswith((".yaml", ".yml")) and not n.startswith("."))
+            out += [os.path.join(p, n) for n in names]
+        elif p != "-" and not os.path.exists(p):
+            raise InputError(Problem(p, 0, 0, "no such file or directory"))
+        else:
+            out.append(p)
+    return out
+
+
+def iter_items(paths: Sequence[str], forced: str | None = None, stdin: Optional[io.TextIOBase] = None) -> Iterator[Item]:
+    """Every input of `paths`, in order, numbered from 0."""
+    files = expand_paths(paths)
+    for p in files:                      # check every format before reading anything
+        input_format(p, forced)
+    key = itertools.count()
+    for p in files:
+        fmt = input_format(p, forced)
+        if fmt == "yaml" and p != "-":
+            yield Item(next(key), "yaml", p)
+            continue
+        for line, payload in _records(p, fmt, stdin):
+            yield Item(next(key), fmt, "<stdin>" if p == "-" else p, line, payload)
+
+
+def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
+    """(line, payload) for each record of a JSON Lines, CSV or stdin YAML stream."""
+    if path == "-":
+        fh = stdin or sys.stdin
+        close = False
+    else:
+        try:
+            fh = open(path, encoding="utf-8", newline="" if fmt == "csv" else None, errors="strict")
+        except OSError as exc:
+            yield 0, InputError.at(path, 0, 0, f"cannot read file: {exc.strerror or exc}")
+            return
+        close = True
+    try:
+        if fmt == "yaml":
+            yield 1, fh.read()
+        elif fmt == "jsonl":
+            try:
+                for n, line in enumerate(fh, start=1):
+                    if line.strip():
+                        yield n, line
+            except UnicodeDecodeError as exc:
+                yield 0, InputError.at(path, 0, 0, f"not valid UTF-8 (byte offset {exc.start}); the rest of the file is skipped")
+        else:
+            yield from _csv_rows(path, fh)
+    finally:
+        if close:
+            fh.close()
+
+
+def _csv_rows(path: str, fh) -> Iterator[tuple[int, Any]]:
+    reader = csv.reader(fh)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip() for h in header]
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                yield reader.line_num, InputError.at(path, reader.line_num, 1,
+                                                     f"CSV row has {len(row)} cells, the header has {len(header)}")
+                continue
+            yield reader.line_num, dict(zip(header, row))
+    except (csv.Error, UnicodeDecodeError) as exc:
+        yield reader.line_num, InputError.at(path, reader.line_num, 1, f"bad CSV: {exc}; the rest of the file is skipped")
+
+
+def csv_profile(row: Mapping[str, str]) -> dict:
+    """A CSV row as a profile mapping: meta columns, then one fact per other non-empty cell."""
+    data: dict[str, Any] = {}
+    for k in CSV_META:
+        cell = (row.get(k) or "").strip()
+        if cell:
+            data[k] = [m.strip() for m in cell.split(";") if m.strip()] if k == "consortium" else cell
+    data["facts"] = {k: v.strip() for k, v in row.items() if k not in CSV_META and v.strip()}
+    return data
+
+
+def parse_item(item: Item, program: Program) -> Applicant:
+    """The applicant of one input; InputError when it cannot be read or is invalid."""
+    if isinstance(item.payload, InputError):
+        raise item.payload
+    if item.kind == "yaml":
+        applicant, problems = check_applicant(item.path, program, item.payload)
+        problems.raise_if_any()
+        return applicant  # type: ignore[return-value]
+    problems = Problems(item.path)
+    if item.kind == "jsonl":
+        try:
+            data = json.loads(item.payload)
+        except ValueError as exc:
+            raise InputError.at(item.path, item.line, getattr(exc, "colno", 1), f"invalid JSON: {getattr(exc, 'msg', exc)}") from None
+        digest = hashlib.sha256(item.payload.rstrip("\r\n").encode("utf-8")).hexdigest()
+    else:
+        data = csv_profile(item.payload)
+        digest = hashlib.sha256(json.dumps(item.payload, sort_keys=True).encode("utf-8")).hexdigest()
+    applicant = applicant_from_data(data, program, item.path, digest, problems, require_evidence=False, line=item.line)
+    problems.raise_if_any()
+    if item.line:
+        applicant.path = f"{item.path}:{item.line}"   # type: ignore[union-attr]
+    return applicant  # type: ignore[return-value]
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+Formatter = Callable[[BatchEntry, Optional[dict]], Any]
+
+
+class Worker:
+    """Evaluates items into (entry, output piece); one per process, compiling the rules once."""
+
+    def __init__(self, program: Program, engine: str = "durable", as_of: str | None = None,
+                 settings: Mapping[str, Any] | None = None, formatter: Formatter | None = None,
+                 trace: bool = False, records: bool = False):
+        self.program = program
+        self.evaluator = Evaluator(program, engine)
+        self.as_of, self.settings = as_of, dict(settings or {})
+        self.formatter, self.trace = formatter, trace
+        self.records = records or trace
+
+    def process(self, items: Iterable[Item]) -> list[tuple[BatchEntry, Any]]:
+        return [self.one(item) for item in items]
+
+    def one(self, item: Item) -> tuple[BatchEntry, Any]:
+        try:
+            applicant = parse_item(item, self.program)
+            if self.settings:
+                apply_overrides(applicant, self.program, self.settings)
+        except InputError as exc:
+            entry = error_entry(item, exc.problems)
+            return entry, self.formatter(entry, None) if self.formatter else None
+        ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
+        rec = evaluation_record(ev, trace=self.trace) if self.records else None
+        entry = entry_of(item.key, ev)
+        return entry, self.formatter(entry, rec) if self.formatter else None
+
+    def close(self) -> None:
+        self.evaluator.close()
+
+
+def entry_of(key: int, ev: Evaluation) -> BatchEntry:
+    """The ranking entry of one evaluation (the fields decision.entry_from_record takes from a record)."""
+    scored = [r.awarded for r in ev.criteria if r.kind == "scored"]
+    gates_met = sum(r.kind == "gate" and r.outcome == "met" for r in ev.criteria)
+    return BatchEntry(key=key, id=ev.applicant.id, name=ev.applicant.name, verdict=ev.verdict, score=ev.score,
+                      awarded=tuple(scored), gates_met=gates_met, reason=ev.reason,
+                      gates_failed=tuple(ev.gates_failed), outcomes=tuple(r.outcome for r in ev.criteria),
+                      path=ev.applicant.path)
+
+
+def error_entry(item: Item, problems: list[Problem]) -> BatchEntry:
+    first = problems[0] if problems else Problem(item.path, item.line, 0, "invalid input")
+    line = first.line or item.line
+    message = "; ".join(p.message for p in problems) or first.message
+    err = {"path": first.path, "line": line, "col": first.col if first.line else 0, "message": message}
+    where = f"{first.path}:{line}" if line else first.path
+    return BatchEntry(key=item.key, id="", name=where, verdict=dec.ERROR, reason=message, path=where, error=err)
+
+
+_worker: Worker | None = None
+
+
+def _init_worker(args: tuple) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
+    global _worker
+    program, kwargs = args
+    _worker = Worker(program, **kwargs)
+
+
+def _run_chunk(items: list[Item]) -> list[tuple[BatchEntry, Any]]:
+    assert _worker is not None
+    return _worker.process(items)
+
+
+def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    it = iter(items)
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def evaluate_stream(program: Program, items: Iterable[Item], jobs: int = 1, **kwargs: Any) -> Iterator[tuple[BatchEntry, Any]]:
+    """(entry, output piece) for every item, in input order, over `jobs` processes."""
+    if jobs <= 1:
+        worker = Worker(program, **kwargs)
+        try:
+            for item in items:
+                yield worker.one(item)
+        finally:
+            worker.close()
+        return
+    import multiprocessing as mp
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    pool = mp.get_context(method).Pool(jobs, initializer=_init_worker, initargs=((program, kwargs),))
+    try:
+        for chunk in pool.imap(_run_chunk, _chunks(items, CHUNK)):
+            yield from chunk
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+# --- the run ------------------------------------------------------------------------------
+
+class Sink:
+    """Receives each output piece as soon as it is ready, then the decision at the end."""
+
+    def add(self, entry: BatchEntry, piece: Any) -> None:  # pragma: no cover - interface
+        pass
+
+    def finish(self, result: BatchResult) -> None:  # pragma: no cover - interface
+        pass
+
+
+def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", jobs: int = 1,
+              as_of: str | None = None, settings: Mapping[str, Any] | None = None,
+              keep_all: bool = True, sink: Sink | None = None, formatter: Formatter | None = None,
+              trace: bool = False, records: bool = False, input_fmt: str | None = None,
+              on_progress: Callable[[int], None] | None = None, stdin=None) -> BatchResult:
+    """Evaluate every input, rank the eligible ones and apply the quota.
+
+    `keep_all` keeps every entry (for tables); otherwise only rankable entries are kept
+    and the others are only counted. `formatter(entry, record)` runs in the worker and its
+    result goes to `sink.add`; `records`/`trace` say whether it needs the record (and trace).
+    Parameters (`--param`) are applied when the program is loaded (api.load_rules)."""
+    settings = dict(settings or {})
+    if settings:   # refuse a bad --set once, before any work, instead of once per applicant
+        apply_overrides(Applicant(path="--set", sha256="", id="x", name="x"), program, settings)
+    items = iter_items(inputs, input_fmt, stdin)
+    stream = evaluate_stream(program, items, jobs, engine=engine, as_of=as_of, settings=settings,
+                             formatter=formatter, trace=trace, records=records)
+    kept: list[dec.Entry] = []
+    tally = {v: 0 for v in dec.VERDICTS}
+    errors: list[dict] = []
+    seen: dict[str, int] = {}
+    done = 0
+    for entry, piece in stream:
+        if entry.verdict != dec.ERROR:
+            first = seen.setdefault(entry.id, entry.key)
+            if first != entry.key:
+                entry = _duplicate(entry)
+                piece = formatter(entry, None) if formatter else None
+        if entry.error is not None:
+            errors.append({"input": entry.key, **entry.error})
+        tally[entry.verdict] += 1
+        if keep_all or entry.verdict == dec.SELECTED:
+            kept.append(entry)
+        if sink is not None:
+            sink.add(entry, piece)
+        done += 1
+        if on_progress is not None:
+            on_progress(done)
+    decision = dec.decide(program, kept)
+    if not keep_all:     # the entries not kept were only counted: their verdict is final
+        for v in (dec.EXCLUDED, dec.UNDETERMINED, dec.ERROR):
+            decision.counts[v] = tally[v]
+        decision.counts["total"] = done
+    summary = {"inputs": done, "evaluated": done - len(errors), "errors": len(errors),
+               **{v: decision.counts[v] for v in dec.VERDICTS if v != dec.ERROR}}
+    result = BatchResult(program=program, decision=decision, summary=summary, errors=errors)
+    if sink is not None:
+        sink.finish(result)
+    return result
+
+
+def _duplicate(entry: BatchEntry) -> BatchEntry:
+    message = f"duplicate applicant id '{entry.id}' (an earlier input has the same id)"
+    path, _, line = entry.path.rpartition(":") if entry.path.rpartition(":")[2].isdigit() else (entry.path, "", "0")
+    return BatchEntry(key=entry.key, id=entry.id, name=entry.name, verdict=dec.ERROR, reason=message,
+                      path=entry.path, error={"path": path, "line": int(line), "col": 0, "message": message})
+
+
+def decision_dict(result: BatchResult) -> dict:
+    """The program and decision policy header shared by the JSON and JSON Lines outputs."""
+    p, d = result.program, result.decision
+    return {"program": {"id": p.id, "title": p.title, "path": p.path, "sha256": p.sha256, "version": p.version or None},
+            "decision": {"quota": d.quota, "threshold": d.threshold, "tie_breaks": list(d.tie_breaks)},
+            "summary": result.summary}

@@ -1,0 +1,42 @@
+"""The batch decision as JSON Lines, written as the applicants are evaluated.
+
+Line 1..N, one per input in input order: the evaluation record of `check --format json`
+(schema `eligibility.evaluation/1`, without `trace` unless asked), or for an input that
+could not be read an error line (schema `eligibility.error/1`: input, path, line, col,
+message). The last line (schema `eligibility.batch-summary/1`) carries the program, the
+decision policy, the counts and the ranking: `{input, id, rank, final_verdict}` for every
+applicant who passed the gates and threshold, best first. An applicant missing from the
+ranking keeps its record's verdict as the final one.
+"""
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+ERROR_SCHEMA = "eligibility.error/1"
+SUMMARY_SCHEMA = "eligibility.batch-summary/1"
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def error_dict(entry) -> dict:
+    return {"schema": ERROR_SCHEMA, "input": entry.key, "verdict": "error", **entry.error}
+
+
+def jsonl_piece(entry, rec: dict | None) -> str:
+    """One output line (runs in the worker process)."""
+    return _dumps(rec if rec is not None else error_dict(entry)) + "\n"
+
+
+class JsonlSink:
+    def __init__(self, fh: IO[str]):
+        self.fh = fh
+
+    def add(self, entry, piece: Any) -> None:
+        self.fh.write(piece)
+
+    def finish(self, result) -> None:
+        from ..batch import decision_dict
+        ranked = sorted((e for e in result.decision.entries if e.rank is not None), key=lambda e: e.rank)
+        summary = {"schema": SUMMARY_SCHEMA, **decision_dict(result),
+                   "ranking": [{"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final} for e in ranked]}
+        self.fh.write(_dumps(summary) + "\n")

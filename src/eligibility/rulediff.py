@@ -1,0 +1,299 @@
+"""The impact of a rule change: every applicant under the old and the new rules, and why it moved.
+
+For each applicant: old and new final verdict (after ranking and quota), score and rank.
+Applicants whose verdict flips come first; each change is attributed to the criteria whose
+outcome (or points) changed, with their before/after, and to the rule edits behind them:
+parameters whose value changed, conditions and concepts rewritten, points, threshold, quota.
+A rules file may be named `git:REV:path` to read it from git history.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Any, Iterable
+
+from .api import Evaluator, load_profile
+from .decision import Entry, decide, entry_from_record
+from .errors import InputError, Problem
+from .expr import Cmp, Node, Ref
+from .model import Program
+from .record import evaluation_record
+from .rulesfile import load_program
+from .trace import _jsonable
+from .yamlsafe import read_text
+
+SCHEMA = "eligibility.rulediff/1"
+FLIPPED, CHANGED, UNCHANGED = "flipped", "changed", "unchanged"
+GIT_PREFIX = "git:"
+
+
+# -- inputs ----------------------------------------------------------------------------------
+def load_rules_ref(spec: str) -> Program:
+    """Load a rules file by path, or from git history as `git:REV:path` (path relative to here)."""
+    if not spec.startswith(GIT_PREFIX):
+        return load_program(spec)
+    rev, sep, path = spec[len(GIT_PREFIX):].partition(":")
+    if not sep or not rev or not path:
+        raise InputError(Problem(spec, 0, 0, "expected git:REV:path, e.g. git:HEAD~1:rules/program.yaml"))
+    if rev.startswith("-"):
+        raise InputError(Problem(spec, 0, 0, f"not a git revision: {rev!r}"))
+    return load_program(spec, text=read_text(spec, git_show(rev, path, spec)))
+
+
+def git_show(rev: str, path: str, spec: str) -> bytes:
+    """The bytes of `path` at revision `rev` (`git show REV:./path`)."""
+    rel = path if path.startswith(("./", "../")) else "./" + path
+    try:
+        done = subprocess.run(["git", "show", f"{rev}:{rel}"], capture_output=True, timeout=60)
+    except FileNotFoundError:
+        raise InputError(Problem(spec, 0, 0, "cannot read from git: the git command is not installed")) from None
+    except subprocess.TimeoutExpired:
+        raise InputError(Problem(spec, 0, 0, "git show did not answer within 60 s")) from None
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = lines[0].removeprefix("fatal: ") if lines else f"exit status {done.returncode}"
+        raise InputError(Problem(spec, 0, 0, f"cannot read from git: {why}"))
+    return done.stdout
+
+
+def profile_paths(items: Iterable[str]) -> list[str]:
+    """Profile files named on the command line; a directory stands for its YAML files."""
+    out: list[str] = []
+    for item in items:
+        if os.path.isdir(item):
+            out += sorted(os.path.join(item, n) for n in os.listdir(item) if n.endswith((".yaml", ".yml")))
+        elif os.path.exists(item):
+            out.append(item)
+        else:
+            raise InputError(Problem(item, 0, 0, "no such file or directory"))
+    if not out:
+        raise InputError(Problem(", ".join(items) or ".", 0, 0, "no applicant profiles found"))
+    return out
+
+
+# -- evaluation ---------------------------------------------------------------------------------
+def evaluate_profile_files(program: Program, paths: list[str], engine: str = "durable") -> list[dict]:
+    """Evaluate YAML profile files and apply the program's ranking and quota.
+
+    Returns one row per path, in order: {"path", "record" (evaluation record without the
+    trace, each criterion with its `because`) or None, "error", "entry" (decision.Entry)}.
+    This is the one place the diff evaluates applicants (a stand-in for the batch pipeline)."""
+    rows, entries = [], []
+    evaluator = Evaluator(program, engine)
+    try:
+        for key, path in enumerate(paths):
+            try:
+                ev = evaluator.evaluate(load_profile(path, program))
+            except InputError as exc:
+                name = os.path.splitext(os.path.basename(path))[0]
+                entry = Entry(key=key, id=name, name=name, verdict="error", reason=str(exc).splitlines()[0])
+                rows.append({"path": path, "record": None, "error": str(exc), "entry": entry})
+            else:
+                rec = evaluation_record(ev, trace=True)
+                because = {c["id"]: c["because"] for c in rec.pop("trace")["criteria"]}
+                for c in rec["criteria"]:
+                    c["because"] = because.get(c["id"], [])
+                entry = entry_from_record(key, rec)
+                rows.append({"path": path, "record": rec, "error": None, "entry": entry})
+            entries.append(entry)
+    finally:
+        evaluator.close()
+    decide(program, entries)
+    return rows
+
+
+# -- what changed in the rules -------------------------------------------------------------------
+def parameter_changes(old: Program, new: Program) -> dict[str, dict]:
+    out = {}
+    for name in list(old.parameters) + [n for n in new.parameters if n not in old.parameters]:
+        a, b = old.parameters.get(name), new.parameters.get(name)
+        va, vb = (_jsonable(a.value) if a else None), (_jsonable(b.value) if b else None)
+        if a is None or b is None or va != vb:
+            out[name] = {"name": name, "old": va, "new": vb,
+                         "change": "added" if a is None else "removed" if b is None else "value"}
+    return out
+
+
+def _params_of(program: Program, node: Node, seen: set[str] | None = None) -> set[str]:
+    seen = set() if seen is None else seen
+    out = set()
+    for n in node.walk():
+        if isinstance(n, Cmp) and n.param:
+            out.add(n.param)
+        elif isinstance(n, Ref) and n.concept not in seen and n.concept in program.concepts:
+            seen.add(n.concept)
+            out |= _params_of(program, program.concepts[n.concept].condition, seen)
+    return out
+
+
+def _concepts_of(program: Program, node: Node) -> set[str]:
+    out: set[str] = set()
+    todo = [node]
+    while todo:
+        for n in todo.pop().walk():
+            if isinstance(n, Ref) and n.concept not in out and n.concept in program.concepts:
+                out.add(n.concept)
+                todo.append(program.concepts[n.concept].condition)
+    return out
+
+
+def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
+    """For each edited criterion id: {"edits": [text, one per edit], "parameters": [changed parameters it reads]}."""
+    params = parameter_changes(old, new)
+    old_c, new_c = {c.id: c for c in old.criteria}, {c.id: c for c in new.criteria}
+    changed_concepts = {cid for cid in set(old.concepts) | set(new.concepts)
+                        if (old.concepts.get(cid) and old.concepts[cid].condition_text)
+                        != (new.concepts.get(cid) and new.concepts[cid].condition_text)}
+    out: dict[str, dict] = {}
+    for cid in list(old_c) + [c for c in new_c if c not in old_c]:
+        a, b = old_c.get(cid), new_c.get(cid)
+        if a is None or b is None:
+            out[cid] = {"edits": ["criterion added" if a is None else "criterion removed"], "parameters": []}
+            continue
+        edits, used = [], []
+        if a.kind != b.kind:
+            edits.append(f"kind {a.kind} -> {b.kind}")
+        if a.condition_text != b.condition_text:
+            edits.append(f"condition `{a.condition_text}` -> `{b.condition_text}`")
+        for concept in sorted((_concepts_of(old, a.condition) | _concepts_of(new, b.condition)) & changed_concepts):
+            edits.append(f"concept {concept} redefined")
+        for p in sorted(_params_of(old, a.condition) | _params_of(new, b.condition)
+                        | {x for x in (a.points_param, b.points_param) if x}):
+            if p in params:
+                used.append(p)
+                edits.append(f"parameter {p} {_show(params[p]['old'])} -> {_show(params[p]['new'])}")
+        if a.points != b.points and b.points_param not in used:
+            edits.append(f"points {a.points:g} -> {b.points:g}")
+        if edits:
+            out[cid] = {"edits": edits, "parameters": used}
+    return out
+
+
+def decision_edits(old: Program, new: Program) -> list[str]:
+    a, b = old.decision, new.decision
+    out = []
+    if a.threshold != b.threshold:
+        via = f" (parameter {b.threshold_param or a.threshold_param})" if (a.threshold_param or b.threshold_param) else ""
+        out.append(f"threshold {a.threshold:g} -> {b.threshold:g}{via}")
+    if a.quota != b.quota:
+        via = f" (parameter {b.quota_param or a.quota_param})" if (a.quota_param or b.quota_param) else ""
+        out.append(f"quota {a.quota} -> {b.quota}{via}")
+    if a.tie_breaks != b.tie_breaks:
+        out.append(f"tie-breaks {', '.join(a.tie_breaks)} -> {', '.join(b.tie_breaks)}")
+    return out
+
+
+def _show(v: Any) -> str:
+    return "(none)" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+
+
+# -- the comparison -------------------------------------------------------------------------------
+def compare(old: Program, new: Program, paths: list[str], engine: str = "durable") -> dict:
+    """The whole diff report (schema eligibility.rulediff/1) as plain, JSON-ready data."""
+    before = evaluate_profile_files(old, paths, engine)
+    after = evaluate_profile_files(new, paths, engine)
+    params = parameter_changes(old, new)
+    edits = criterion_edits(old, new)
+    dec_edits = decision_edits(old, new)
+    rows = [_applicant(a, b, edits, params, old, new) for a, b in zip(before, after)]
+    order = {FLIPPED: 0, CHANGED: 1, UNCHANGED: 2}
+    rows.sort(key=lambda r: (order[r["status"]], r["new"]["rank"] or 10 ** 9, r["old"]["rank"] or 10 ** 9,
+                             r["name"].casefold(), r["path"]))
+    for r in rows:
+        if r["status"] != UNCHANGED:
+            r["causes"] += _decision_causes(r, dec_edits, rows)
+            r["parameters"] += [params[p] for p in _decision_params(old, new, params) if params[p] not in r["parameters"]]
+    counts = {side: _counts(rows, side) for side in ("old", "new")}
+    return {
+        "schema": SCHEMA,
+        "old": _program_info(old), "new": _program_info(new),
+        "rule_changes": {"parameters": list(params.values()),
+                         "criteria": [{"id": k, **v} for k, v in edits.items()],
+                         "decision": dec_edits},
+        "summary": {"applicants": len(rows), "flipped": sum(r["status"] == FLIPPED for r in rows),
+                    "changed": sum(r["status"] == CHANGED for r in rows),
+                    "unchanged": sum(r["status"] == UNCHANGED for r in rows),
+                    "verdicts_old": counts["old"], "verdicts_new": counts["new"]},
+        "applicants": rows,
+    }
+
+
+def _program_info(p: Program) -> dict:
+    return {"path": p.path, "sha256": p.sha256, "id": p.id, "version": p.version or None,
+            "threshold": p.decision.threshold, "quota": p.decision.quota}
+
+
+def _counts(rows: list[dict], side: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r[side]["verdict"]] = out.get(r[side]["verdict"], 0) + 1
+    return out
+
+
+def _side(row: dict) -> dict:
+    e: Entry = row["entry"]
+    return {"verdict": e.final, "score": e.score if row["record"] else None, "rank": e.rank,
+            "reason": e.reason, "error": row["error"]}
+
+
+def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: Program) -> dict:
+    ra, rb = a["record"], b["record"]
+    ident = (rb or ra or {}).get("applicant", {})
+    old_side, new_side = _side(a), _side(b)
+    if old_side["verdict"] != new_side["verdict"]:
+        status = FLIPPED
+    elif (old_side["score"], old_side["rank"]) != (new_side["score"], new_side["rank"]):
+        status = CHANGED
+    else:
+        status = UNCHANGED
+    crit_a = {c["id"]: c for c in (ra or {}).get("criteria", [])}
+    crit_b = {c["id"]: c for c in (rb or {}).get("criteria", [])}
+    moved = []
+    for cid in list(crit_a) + [c for c in crit_b if c not in crit_a]:
+        ca, cb = crit_a.get(cid), crit_b.get(cid)
+        if ca and cb and (ca["outcome"], ca["awarded"]) == (cb["outcome"], cb["awarded"]):
+            continue
+        if not ra or not rb:
+            continue
+        moved.append({"id": cid, "kind": (cb or ca)["kind"],
+                      "old": _crit_side(ca, old, cid), "new": _crit_side(cb, new, cid),
+                      "edits": edits.get(cid, {}).get("edits", [])})
+    used = list(dict.fromkeys(p for m in moved for p in edits.get(m["id"], {}).get("parameters", [])))
+    causes = [f"{m['id']}: {m['old']['outcome']} -> {m['new']['outcome']}"
+              + (f" ({'; '.join(m['edits'])})" if m["edits"] else "") for m in moved]
+    return {"path": a["path"], "id": ident.get("id") or a["entry"].id, "name": ident.get("name") or a["entry"].name,
+            "status": status, "old": old_side, "new": new_side, "criteria": moved,
+            "parameters": [params[p] for p in used], "causes": causes}
+
+
+def _crit_side(c: dict | None, program: Program, cid: str) -> dict:
+    if c is None:
+        return {"outcome": "absent", "awarded": None, "condition": None, "because": []}
+    return {"outcome": c["outcome"], "awarded": c["awarded"], "condition": program.criterion(cid).condition_text,
+            "because": c.get("because", [])}
+
+
+def _decision_params(old: Program, new: Program, params: dict) -> list[str]:
+    names = (old.decision.threshold_param, new.decision.threshold_param, old.decision.quota_param,
+             new.decision.quota_param)
+    return [p for p in dict.fromkeys(names) if p and p in params]
+
+
+def _decision_causes(row: dict, dec_edits: list[str], rows: list[dict]) -> list[str]:
+    """Edits of the decision policy, and for a rank that moved, who overtook whom."""
+    causes = list(dec_edits)
+    o, n = row["old"], row["new"]
+    if row["criteria"] and not causes:
+        return []
+    if o["rank"] is not None and n["rank"] is not None and o["rank"] != n["rank"]:
+        ahead_now = {r["id"] for r in rows if r["new"]["rank"] is not None and r["new"]["rank"] < n["rank"]}
+        ahead_then = {r["id"] for r in rows if r["old"]["rank"] is not None and r["old"]["rank"] < o["rank"]}
+        if ahead_now - ahead_then:
+            causes.append(f"rank {o['rank']} -> {n['rank']}: now behind {', '.join(sorted(ahead_now - ahead_then))}")
+        if ahead_then - ahead_now:
+            causes.append(f"rank {o['rank']} -> {n['rank']}: now ahead of {', '.join(sorted(ahead_then - ahead_now))}")
+    if o["error"] or n["error"]:
+        causes.append(f"profile error under the {'new' if n['error'] else 'old'} rules: "
+                      f"{(n['error'] or o['error']).splitlines()[0]}")
+    return causes or ([] if row["criteria"] else ["ranking among the other applicants changed"])
+

@@ -1,0 +1,300 @@
+"""`eligibility batch` and eligibility.batch: decision, quota, formats, inputs, errors, atomicity, jobs."""
+import csv
+import io
+import json
+import os
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import APPLICANTS, RULES
+from eligibility import api, batch, decision as dec
+
+SELECTED = {"naver-cloud", "upstage", "sk-telecom", "nc-ai", "lg-ai-research"}
+EXCLUDED = {"kt", "kakao"}
+FACTS = ("in_house_architecture", "pretrained_from_scratch", "initialised_from_foreign_weights",
+         "foreign_partner_dependency", "model_generations", "planned_modalities", "open_weights_released",
+         "commercial_use_allowed", "commercial_deployment")
+
+
+def finals(decision) -> dict:
+    return {e.id: e.final for e in decision.entries}
+
+
+def synthetic(i: int) -> dict:
+    """A varied, deterministic profile mapping (evidence-free, for JSON Lines and CSV)."""
+    mods = [["text"], ["text", "image"], ["text", "audio", "video"]][i % 3]
+    return {"id": f"app-{i:05d}", "name": f"Applicant {i:05d}", "facts": {
+        "in_house_architecture": i % 7 != 0, "pretrained_from_scratch": True,
+        "initialised_from_foreign_weights": i % 11 == 0,
+        "foreign_partner_dependency": ["none", "limited", "heavy"][i % 5 % 3],
+        "model_generations": i % 4, "planned_modalities": mods if i % 13 else "unknown",
+        "open_weights_released": i % 2 == 0, "commercial_use_allowed": i % 3 == 0,
+        "commercial_deployment": "unknown" if i % 6 else True}}
+
+
+def yaml_profile(i: int) -> str:
+    data = synthetic(i)
+    lines = [f"id: {data['id']}", f"name: {data['name']}", "facts:"]
+    for name, value in data["facts"].items():
+        lines += [f"  {name}:", f"    value: {json.dumps(value)}", "    evidence:",
+                  "      - kind: analysis", "        note: generated", "        source: {title: test generator}"]
+    return "\n".join(lines) + "\n"
+
+
+# --- the shipped applicants, in every format ---------------------------------------------
+
+def test_shipped_decision_api():
+    program = api.load_rules(RULES)
+    result = batch.run_batch(program, [APPLICANTS])
+    got = finals(result.decision)
+    assert {k for k, v in got.items() if v == "selected"} == SELECTED
+    assert {k for k, v in got.items() if v == "excluded"} == EXCLUDED
+    assert result.summary == {"inputs": 7, "evaluated": 7, "errors": 0, "selected": 5,
+                              "eligible-not-selected": 0, "undetermined": 0, "excluded": 2}
+    ranks = [e.id for e in result.decision.ordered() if e.rank]
+    # score first, then criteria order, then name: NC AI and Upstage tie on every criterion
+    assert ranks == ["sk-telecom", "naver-cloud", "nc-ai", "upstage", "lg-ai-research"]
+
+
+def test_table(run_cli):
+    r = run_cli("batch")
+    assert r.returncode == 0, r.stderr
+    assert "\x1b[" not in r.stdout
+    rows = {m.group(2): m.group(1) for m in re.finditer(r"^\s+(\d)\s+(\S.*?)\s{2,}selected", r.stdout, re.M)}
+    assert rows == {"SK Telecom": "1", "Naver Cloud": "2", "NC AI": "3", "Upstage": "4", "LG AI Research": "5"}
+    assert re.search(r"KT\s+excluded", r.stdout) and re.search(r"Kakao\s+excluded", r.stdout)
+    assert "7 inputs: 5 selected, 0 eligible-not-selected, 2 excluded, 0 undetermined, 0 error(s)" in r.stdout
+
+
+def test_json(run_cli):
+    r = run_cli("batch", "applicants", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["schema"] == "eligibility.batch/1"
+    assert doc["decision"] == {"quota": 5, "threshold": 50, "tie_breaks": ["criteria_order", "name"]}
+    assert doc["summary"]["selected"] == 5 and doc["summary"]["excluded"] == 2 and doc["errors"] == []
+    by_id = {a["applicant"]["id"]: a for a in doc["applicants"]}
+    assert {k for k, a in by_id.items() if a["final_verdict"] == "selected"} == SELECTED
+    assert {k for k, a in by_id.items() if a["final_verdict"] == "excluded"} == EXCLUDED
+    assert [a["applicant"]["id"] for a in doc["applicants"][:5]] == \
+        ["sk-telecom", "naver-cloud", "nc-ai", "upstage", "lg-ai-research"]
+    kt = by_id["kt"]
+    assert kt["rank"] is None and kt["gates_failed"] == ["foreign_independence"] and kt["trace"]["firings"]
+    # the same record as `check --format json` (minus the command line)
+    one = json.loads(run_cli("check", "applicants/kt.yaml", "--format", "json").stdout)
+    one.pop("command")
+    assert {k: v for k, v in kt.items() if k not in ("rank", "final_verdict", "final_reason")} == one
+
+
+def test_jsonl(run_cli):
+    r = run_cli("batch", "--format", "jsonl")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(lines) == 8
+    recs, summary = lines[:-1], lines[-1]
+    assert all(x["schema"] == "eligibility.evaluation/1" and "trace" not in x for x in recs)
+    assert summary["schema"] == "eligibility.batch-summary/1"
+    assert summary["summary"]["inputs"] == 7
+    assert [x["id"] for x in summary["ranking"]] == ["sk-telecom", "naver-cloud", "nc-ai", "upstage", "lg-ai-research"]
+    assert {x["final_verdict"] for x in summary["ranking"]} == {"selected"}
+    assert {x["applicant"]["id"] for x in recs if x["verdict"] == "excluded"} == EXCLUDED
+
+
+def test_csv(run_cli):
+    r = run_cli("batch", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 7
+    got = {row["id"]: (row["final_verdict"], row["rank"]) for row in rows}
+    assert got["sk-telecom"] == ("selected", "1") and got["lg-ai-research"] == ("selected", "5")
+    assert got["kt"] == ("excluded", "") and got["kakao"] == ("excluded", "")
+    kt = next(row for row in rows if row["id"] == "kt")
+    assert kt["foreign_independence"] == "not met" and kt["development_experience"] == "met 25"
+    assert kt["failed_gates"] == "foreign_independence" and kt["score"] == "70"
+
+
+def test_markdown(run_cli):
+    r = run_cli("batch", "--format", "markdown")
+    assert r.returncode == 0, r.stderr
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in r.stdout.splitlines()
+            if line.startswith("| ") and not line.startswith("| rank")]
+    got = {row[1]: (row[0], row[2]) for row in rows}
+    assert got["SK Telecom (`sk-telecom`)"] == ("1", "**selected**")
+    assert got["KT (`kt`)"] == ("", "**excluded**")
+    assert sum(v == "**selected**" for _, v in got.values()) == 5
+
+
+def test_quota_three(run_cli):
+    r = run_cli("batch", "--param", "quota=3", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    final = {a["applicant"]["id"]: a["final_verdict"] for a in doc["applicants"]}
+    assert {k for k, v in final.items() if v == "selected"} == {"sk-telecom", "naver-cloud", "nc-ai"}
+    # Upstage ties NC AI on score and on every criterion: the name decides (documented in decision.py)
+    assert {k for k, v in final.items() if v == "eligible-not-selected"} == {"upstage", "lg-ai-research"}
+    up = next(a for a in doc["applicants"] if a["applicant"]["id"] == "upstage")
+    assert up["rank"] == 4 and "past the quota of 3" in up["final_reason"]
+    assert doc["summary"]["eligible-not-selected"] == 2
+
+
+# --- ranking and tie-breaks ----------------------------------------------------------------
+
+def _entry(key, id_, score, awarded=(), gates=2, name=None):
+    return dec.Entry(key=key, id=id_, name=name or id_, verdict="selected", score=score, awarded=awarded,
+                     gates_met=gates, reason="selected: ok")
+
+
+def _ranked(tie_breaks, entries, quota=None):
+    program = api.load_rules(RULES)
+    program.decision = dec_policy(program, tie_breaks, quota)
+    return [e.id for e in sorted(dec.decide(program, entries).entries, key=lambda e: e.rank)]
+
+
+def dec_policy(program, tie_breaks, quota):
+    from dataclasses import replace
+    return replace(program.decision, tie_breaks=tuple(tie_breaks), quota=quota)
+
+
+def test_tie_break_criteria_order():
+    es = [_entry(0, "a", 55, (0, 25, 30)), _entry(1, "b", 55, (30, 25, 0)), _entry(2, "c", 80, (30, 25, 25))]
+    assert _ranked(["criteria_order", "name"], es) == ["c", "b", "a"]
+
+
+def test_tie_break_name_then_id():
+    es = [_entry(0, "z", 50, name="Alpha"), _entry(1, "y", 50, name="beta"), _entry(2, "x", 50, name="alpha")]
+    # case-insensitive name, then id
+    assert _ranked(["name"], es) == ["x", "z", "y"]
+    assert _ranked(["id"], es) == ["x", "y", "z"]
+
+
+def test_tie_break_gates_met_and_quota():
+    es = [_entry(0, "a", 60, gates=1), _entry(1, "b", 60, gates=3), _entry(2, "c", 70)]
+    program = api.load_rules(RULES)
+    program.decision = dec_policy(program, ["gates_met"], 2)
+    d = dec.decide(program, es)
+    assert [(e.id, e.rank, e.final) for e in sorted(d.entries, key=lambda e: e.rank)] == \
+        [("c", 1, "selected"), ("b", 2, "selected"), ("a", 3, "eligible-not-selected")]
+
+
+# --- other inputs --------------------------------------------------------------------------
+
+def test_jsonl_and_csv_inputs(tmp_path, run_cli):
+    program = api.load_rules(RULES)
+    profiles = [synthetic(i) for i in range(40)]
+    jl = tmp_path / "pop.jsonl"
+    jl.write_text("".join(json.dumps(p) + "\n" for p in profiles[:20]) + "{not json\n")
+    cs = tmp_path / "pop.csv"
+    with open(cs, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "name", *FACTS])
+        for p in profiles[20:]:
+            f = p["facts"]
+            w.writerow([p["id"], p["name"], *[";".join(f[k]) if isinstance(f[k], list) else
+                                                ("" if f[k] == "unknown" else str(f[k]).lower()) for k in FACTS]])
+        w.writerow(["bad-row", "Bad", "maybe", *[""] * (len(FACTS) - 1)])
+    result = batch.run_batch(program, [str(jl), str(cs)])
+    assert result.summary["inputs"] == 42 and result.summary["errors"] == 2
+    errs = {(os.path.basename(e["path"]), e["line"]) for e in result.errors}
+    assert errs == {("pop.jsonl", 21), ("pop.csv", 22)}
+    assert "in_house_architecture" in result.errors[1]["message"]
+    # the same verdicts as the Python reference on each profile
+    from eligibility.reference import evaluate_nodes
+    ev = api.Evaluator(program, "python")
+    for e in result.decision.entries:
+        if e.verdict == "error":
+            continue
+        p = profiles[int(e.id.split("-")[1])]
+        data = {k: v for k, v in p["facts"].items() if v != "unknown"}
+        from eligibility.profile import applicant_from_data
+        from eligibility.errors import Problems
+        a = applicant_from_data({"id": p["id"], "facts": data}, program, "x", "", Problems("x"), False)
+        assert ev.evaluate(a, trace=False).verdict == e.verdict, e.id
+    assert len({e.verdict for e in result.decision.entries}) >= 3
+    # and through the CLI, reading stdin
+    r = run_cli("batch", "-", "--format", "jsonl", input=jl.read_text())
+    assert r.returncode == 1 and f"<stdin>:21:" in r.stderr
+    assert len(r.stdout.splitlines()) == 22
+
+
+def test_broken_yaml_among_1000(tmp_path, run_cli):
+    d = tmp_path / "many"
+    d.mkdir()
+    for i in range(1000):
+        (d / f"p{i:04d}.yaml").write_text(yaml_profile(i))
+    (d / "p0500-broken.yaml").write_text("id: broken\nfacts: [unclosed\n")
+    out = tmp_path / "out.csv"
+    r = run_cli("batch", str(d), "--format", "csv", "--output", str(out), "--jobs", "2")
+    assert r.returncode == 1
+    assert "p0500-broken.yaml:" in r.stderr and "invalid YAML" in r.stderr
+    rows = list(csv.DictReader(open(out, newline="")))
+    assert len(rows) == 1001
+    bad = [row for row in rows if row["final_verdict"] == "error"]
+    assert len(bad) == 1 and "p0500-broken.yaml:3: invalid YAML" in bad[0]["error"]
+    assert len({row["id"] for row in rows if row["final_verdict"] != "error"}) == 1000
+    assert "1001 inputs" in r.stderr and "1 error(s)" in r.stderr
+
+
+def test_duplicate_ids_are_errors(tmp_path):
+    jl = tmp_path / "dup.jsonl"
+    jl.write_text(json.dumps(synthetic(1)) + "\n" + json.dumps(synthetic(1)) + "\n")
+    result = batch.run_batch(api.load_rules(RULES), [str(jl)])
+    assert result.summary["errors"] == 1 and "duplicate applicant id 'app-00001'" in result.errors[0]["message"]
+    assert result.errors[0]["line"] == 2
+
+
+def test_missing_path_is_usage_error(run_cli):
+    r = run_cli("batch", "no/such/dir")
+    assert r.returncode == 2 and "no/such/dir: no such file or directory" in r.stderr
+
+
+# --- atomic output, jobs, engines ----------------------------------------------------------
+
+def test_interrupted_run_keeps_old_output(tmp_path, monkeypatch):
+    from eligibility.cli import app
+    out = tmp_path / "out.json"
+    out.write_text("old\n")
+    calls = {"n": 0}
+    real = batch.Worker.one
+
+    def flaky(self, item):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(self, item)
+
+    monkeypatch.setattr(batch.Worker, "one", flaky)
+    r = CliRunner().invoke(app, ["batch", "--rules", RULES, APPLICANTS, "--format", "json", "-o", str(out)])
+    assert r.exit_code == 130
+    assert out.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["out.json"]        # no temporary file left behind
+    assert "interrupted after 3 input(s)" in r.output
+
+
+def test_jobs_two_same_as_one(tmp_path):
+    program = api.load_rules(RULES)
+    jl = tmp_path / "pop.jsonl"
+    jl.write_text("".join(json.dumps(synthetic(i)) + "\n" for i in range(700)))
+    one = batch.run_batch(program, [str(jl), APPLICANTS], jobs=1)
+    two = batch.run_batch(program, [str(jl), APPLICANTS], jobs=2)
+    assert [vars(e) for e in one.decision.entries] == [vars(e) for e in two.decision.entries]
+    assert one.summary == two.summary and one.summary["inputs"] == 707
+
+
+@pytest.mark.parametrize("engine", ["python", "both"])
+def test_engines_agree(tmp_path, engine):
+    program = api.load_rules(RULES)
+    jl = tmp_path / "pop.jsonl"
+    jl.write_text("".join(json.dumps(synthetic(i)) + "\n" for i in range(300)))
+    ref = batch.run_batch(program, [str(jl), APPLICANTS])
+    other = batch.run_batch(program, [str(jl), APPLICANTS], engine=engine)
+    assert [(e.id, e.final, e.rank, e.score) for e in ref.decision.entries] == \
+        [(e.id, e.final, e.rank, e.score) for e in other.decision.entries]
+
+
+def test_cli_engine_python_same_verdicts(run_cli):
+    a = json.loads(run_cli("batch", "--format", "json").stdout)
+    b = json.loads(run_cli("batch", "--format", "json", "--engine", "python").stdout)
+    assert [(x["applicant"]["id"], x["final_verdict"]) for x in a["applicants"]] == \
+        [(x["applicant"]["id"], x["final_verdict"]) for x in b["applicants"]]

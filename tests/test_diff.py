@@ -1,0 +1,193 @@
+"""`eligibility diff`: the impact of a rule change on every applicant, attributed to the edit."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from eligibility import api
+from eligibility.rulediff import compare, evaluate_profile_files, load_rules_ref, profile_paths
+
+from conftest import APPLICANTS, RULES
+
+ALL = ["kakao", "kt", "lg-ai-research", "naver-cloud", "nc-ai", "sk-telecom", "upstage"]
+
+
+def edited(tmp_path, old, new, name="new.yaml"):
+    text = open(RULES, encoding="utf-8").read()
+    assert text.count(old) == 1, old
+    path = tmp_path / name
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return str(path)
+
+
+def diff_json(run_cli, new, *extra, old=RULES):
+    r = run_cli("diff", "--old", old, "--new", new, "--format", "json", *extra)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def flipped(report):
+    return {a["id"]: (a["old"]["verdict"], a["new"]["verdict"]) for a in report["applicants"] if a["status"] == "flipped"}
+
+
+def expected_flips(new_path):
+    """The verdict changes computed independently: `check` under each rules file, ranked by batch logic."""
+    out = {}
+    old_rows = evaluate_profile_files(api.load_rules(RULES), profile_paths([APPLICANTS]))
+    new_rows = evaluate_profile_files(api.load_rules(new_path), profile_paths([APPLICANTS]))
+    for a, b in zip(old_rows, new_rows):
+        if a["entry"].final != b["entry"].final:
+            out[a["entry"].id] = (a["entry"].final, b["entry"].final)
+    return out
+
+
+def test_tightened_gate_flips_exactly_the_applicants_it_hits(run_cli, tmp_path):
+    new = edited(tmp_path, 'condition: foreign_partner_dependency != "heavy"',
+                 'condition: foreign_partner_dependency == "none"')
+    report = diff_json(run_cli, new)
+    assert report["schema"] == "eligibility.rulediff/1"
+    assert flipped(report) == {"sk-telecom": ("selected", "excluded")}
+    sk = report["applicants"][0]
+    assert sk["id"] == "sk-telecom" and sk["status"] == "flipped"
+    assert [c["id"] for c in sk["criteria"]] == ["foreign_independence"]
+    crit = sk["criteria"][0]
+    assert (crit["old"]["outcome"], crit["new"]["outcome"]) == ("met", "not_met")
+    assert crit["old"]["condition"] == 'foreign_partner_dependency != "heavy"'
+    assert crit["new"]["condition"] == 'foreign_partner_dependency == "none"'
+    assert any("foreign_partner_dependency" in b for b in crit["new"]["because"])
+    assert "condition" in crit["edits"][0]
+    assert sk["old"]["rank"] == 1 and sk["new"]["rank"] is None
+    assert report["rule_changes"]["criteria"][0]["id"] == "foreign_independence"
+    assert report["summary"]["flipped"] == 1 and report["summary"]["applicants"] == 7
+    # the others keep their verdict; those ranked below SK Telecom move up one place
+    rest = {a["id"]: a for a in report["applicants"][1:]}
+    assert all(a["status"] != "flipped" for a in rest.values())
+    assert rest["naver-cloud"]["old"]["rank"] == 2 and rest["naver-cloud"]["new"]["rank"] == 1
+
+
+def test_raised_parameter_flips_exactly_those_attributed_to_it(run_cli, tmp_path):
+    new = edited(tmp_path, "  min_generations:\n    type: int\n    value: 2", "  min_generations:\n    type: int\n    value: 3")
+    report = diff_json(run_cli, new)
+    assert flipped(report) == expected_flips(new) == {"nc-ai": ("selected", "undetermined"),
+                                                       "upstage": ("selected", "undetermined")}
+    assert report["rule_changes"]["parameters"] == [{"name": "min_generations", "old": 2, "new": 3, "change": "value"}]
+    for a in report["applicants"][:2]:
+        assert [p["name"] for p in a["parameters"]] == ["min_generations"]
+        assert [c["id"] for c in a["criteria"]] == ["development_experience"]
+        assert a["criteria"][0]["edits"] == ["parameter min_generations 2 -> 3"]
+        assert "development_experience: met -> not_met (parameter min_generations 2 -> 3)" in a["causes"]
+    statuses = [a["status"] for a in report["applicants"]]
+    assert statuses == sorted(statuses, key=["flipped", "changed", "unchanged"].index)
+
+
+def test_threshold_and_quota_changes_are_attributed_to_the_decision(run_cli, tmp_path):
+    new = edited(tmp_path, "    value: 50\n", "    value: 56\n")
+    report = diff_json(run_cli, new)
+    assert flipped(report) == expected_flips(new)
+    assert set(flipped(report)) == {"lg-ai-research", "nc-ai", "upstage"}
+    for a in report["applicants"]:
+        if a["status"] == "flipped":
+            assert a["criteria"] == []
+            assert "threshold 50 -> 56 (parameter score_threshold)" in a["causes"]
+            assert [p["name"] for p in a["parameters"]] == ["score_threshold"]
+    quota = edited(tmp_path, "    value: 5\n    unit: teams", "    value: 3\n    unit: teams", "quota.yaml")
+    report = diff_json(run_cli, quota)
+    past_quota = {a["id"] for a in report["applicants"] if (a["old"]["rank"] or 0) > 3}
+    assert len(past_quota) == 2 and "lg-ai-research" in past_quota
+    assert flipped(report) == {i: ("selected", "eligible-not-selected") for i in past_quota}
+    for a in report["applicants"][:2]:
+        assert "quota 5 -> 3 (parameter quota)" in a["causes"]
+
+
+def test_identical_rules_change_nothing(run_cli):
+    report = diff_json(run_cli, RULES)
+    assert report["summary"]["flipped"] == report["summary"]["changed"] == 0
+    assert report["summary"]["unchanged"] == 7 and report["summary"]["verdicts_new"] == {"selected": 5, "excluded": 2}
+    assert {a["id"] for a in report["applicants"]} == set(ALL)
+    assert run_cli("diff", "--old", RULES, "--new", RULES, "--fail-on-flip").returncode == 0
+
+
+def test_text_and_markdown(run_cli, tmp_path):
+    new = edited(tmp_path, 'condition: foreign_partner_dependency != "heavy"',
+                 'condition: foreign_partner_dependency == "none"')
+    r = run_cli("diff", "--old", RULES, "--new", new, "--fail-on-flip")
+    assert r.returncode == 1
+    assert "1 of 7 applicants change verdict" in r.stdout
+    assert "SK Telecom" in r.stdout and "selected -> excluded" in r.stdout
+    md = run_cli("diff", "--old", RULES, "--new", new, "-f", "markdown").stdout
+    assert md.startswith("## Rule change impact:")
+    assert "| SK Telecom | selected | **excluded** |" in md
+    assert "| foreign_independence (gate) | met (" in md
+    assert "<details>" in md and "</details>" in md
+
+
+def test_profiles_argument_and_errors_per_side(run_cli, tmp_path):
+    one = [os.path.join(APPLICANTS, "kt.yaml"), os.path.join(APPLICANTS, "kakao.yaml")]
+    report = diff_json(run_cli, RULES, *one)
+    assert [a["id"] for a in report["applicants"]] == ["kakao", "kt"]
+    # a profile that is valid under the old rules only is an error on the new side, not a crash
+    new = edited(tmp_path, "  commercial_deployment:\n", "  commercial_deployed:\n")
+    new_text = open(new, encoding="utf-8").read().replace("commercial_use_allowed or commercial_deployment",
+                                                          "commercial_use_allowed or commercial_deployed")
+    open(new, "w", encoding="utf-8").write(new_text)
+    report = diff_json(run_cli, new, *one)
+    for a in report["applicants"]:
+        assert a["new"]["verdict"] == "error" and "unknown fact 'commercial_deployment'" in a["new"]["error"]
+        assert a["status"] == "flipped"
+
+
+def git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env=dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org",
+                            GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org"))
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_old_rules_from_git(run_cli, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(os.path.dirname(RULES), repo / "rules")
+    shutil.copytree(APPLICANTS, repo / "applicants")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "rules")
+    path = repo / "rules" / os.path.basename(RULES)
+    path.write_text(path.read_text(encoding="utf-8").replace('foreign_partner_dependency != "heavy"',
+                                                              'foreign_partner_dependency == "none"'), encoding="utf-8")
+    rel = f"rules/{os.path.basename(RULES)}"
+    r = run_cli("diff", "--old", f"git:HEAD:{rel}", "--new", rel, "-f", "json", cwd=str(repo))
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["old"]["path"] == f"git:HEAD:{rel}"
+    assert flipped(report) == {"sk-telecom": ("selected", "excluded")}
+    # errors: an unknown revision, a missing path, a malformed spec, an option-like revision
+    for spec, message in [(f"git:nosuchrev:{rel}", "cannot read from git"),
+                          ("git:HEAD:rules/nope.yaml", "cannot read from git"),
+                          ("git:HEAD", "expected git:REV:path"),
+                          (f"git:--output=x:{rel}", "not a git revision")]:
+        r = run_cli("diff", "--old", spec, "--new", rel, cwd=str(repo))
+        assert r.returncode == 2, (spec, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"eligibility: error: {spec}: ") and message in lines[0], lines
+        assert "Traceback" not in r.stderr
+    # a broken rules file in history is reported at its git:REV:path location
+    path.write_text("program: [\n", encoding="utf-8")
+    git(repo, "commit", "-qam", "broken")
+    r = run_cli("diff", "--old", f"git:HEAD:{rel}", "--new", f"git:HEAD~1:{rel}", cwd=str(repo))
+    assert r.returncode == 2 and r.stderr.startswith(f"eligibility: error: git:HEAD:{rel}:")
+
+
+def test_missing_inputs(run_cli):
+    r = run_cli("diff", "--old", RULES, "--new", "rules/nope.yaml")
+    assert r.returncode == 2 and "rules/nope.yaml: cannot read file" in r.stderr
+    r = run_cli("diff", "--old", RULES, "--new", RULES, "applicants/nobody.yaml")
+    assert r.returncode == 2 and "applicants/nobody.yaml: no such file or directory" in r.stderr
+
+
+def test_api_compare_matches_cli(tmp_path):
+    new = edited(tmp_path, 'condition: foreign_partner_dependency != "heavy"',
+                 'condition: foreign_partner_dependency == "none"')
+    report = compare(load_rules_ref(RULES), load_rules_ref(new), profile_paths([APPLICANTS]))
+    assert json.loads(json.dumps(report)) == report          # JSON-ready as is
+    assert flipped(report) == {"sk-telecom": ("selected", "excluded")}
