@@ -12,7 +12,7 @@ import os
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from eligibility.api import Evaluator
@@ -26,7 +26,7 @@ from conftest import APPLICANTS, DATA, RULES
 from test_engine_differential import random_profile
 from test_engine_guard import deadline
 
-SCALE = int(os.environ.get("ELIGIBILITY_FUZZ_EXAMPLES", "2500"))
+SCALE = int(os.environ.get("ELIGIBILITY_FUZZ_EXAMPLES", "2000"))
 PROFILES_PER_PROGRAM = 12
 FUZZ = settings(max_examples=SCALE, deadline=None, derandomize="ELIGIBILITY_FUZZ_RANDOM" not in os.environ,
                 suppress_health_check=list(HealthCheck), print_blob=True)
@@ -117,7 +117,11 @@ def quote(condition: str) -> str:
 @FUZZ
 @given(text=rules_files(), seed=st.integers(0, 2 ** 32))
 def test_random_rules_agree_with_reference(text, seed):
-    program = load_program("fuzz.yaml", text=text)
+    try:
+        program = load_program("fuzz.yaml", text=text)
+    except InputError as exc:      # the loader refuses conditions that are constant (e.g. '1 < x <= 1')
+        assert all("for any known values of its facts" in p.message for p in exc.problems), str(exc)
+        assume(False)
     rng = random.Random(seed)
     evaluator = Evaluator(program)
     try:

@@ -417,7 +417,7 @@ class _Loader(Reader):
         refs = {n.concept for n in nodes if isinstance(n, Ref)}
         for item in concept_items:
             cid = item.get("id") if isinstance(item, YMap) else None
-            if cid in concepts and cid not in refs:
+            if isinstance(cid, str) and cid in concepts and cid not in refs:
                 self.warn(item.pos("id"), f"concept '{cid}' is defined but no condition uses it")
 
     def unused_facts(self, facts: dict, concepts: dict, criteria: list, data: YMap) -> None:
