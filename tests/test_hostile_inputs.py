@@ -52,10 +52,8 @@ def test_hostile_profile(run_cli, files, name):
             assert int(m["col"]) == where[1]
 
 
-@pytest.mark.parametrize("name", sorted(CORPUS))
+@pytest.mark.parametrize("name", sorted(n for n in CORPUS if n != "rules_file.yaml"))   # that one is valid
 def test_hostile_rules_file(run_cli, files, name):
-    if name == "rules_file.yaml":
-        pytest.skip("a real rules file")
     lines = problem_lines(run_cli("check", files["plain.yaml"], "--rules", files[name]), files[name])
     assert len(lines) == 1, [m.group(0) for m in lines]
 
