@@ -128,8 +128,9 @@ def measure_ceiling(pop: str) -> dict:
     h = e.create_ruleset("ceiling", compiled.ruleset_json())
     derive, sentinel = compiled.derive, '{"t":"s"}'
     t = time.perf_counter()
-    for doc in encoded:
-        _, state = e.assert_fact(h, doc)
+    for docs in encoded:
+        for doc in docs:
+            _, state = e.assert_fact(h, doc)
         started = e.start_action_for_state(h, state)
         if started is None:
             e.assert_fact(h, sentinel)

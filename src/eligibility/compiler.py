@@ -28,6 +28,7 @@ MAX_PROFILE_FIELDS = 250      # the engine refuses facts with more than 252 fiel
 MAX_MATCHING_TESTS = 60       # alpha nodes matching one fact at once: more than 64 gives error 303
 MAX_CHILD_TESTS = 500         # distinct tests under one parent node: 512 hangs the engine
 MAX_RULES_PER_TEST = 250      # rules fed by one test or one derived fact: more than 255 gives error 108
+DERIVED_PER_TAG = 200         # derived fact names per discriminator (each adds a child under it)
 
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
@@ -61,7 +62,7 @@ class CompiledRuleset:
     list_facts: tuple[str, ...]
     date_facts: tuple[str, ...]
     budget: int = 0
-    encode: Callable[[Mapping[str, Any]], str] = field(default=None, repr=False)  # type: ignore[assignment]
+    encode: Callable[[Mapping[str, Any]], tuple[str, ...]] = field(default=None, repr=False)  # type: ignore[assignment]
 
     def ruleset_json(self) -> str:
         return json.dumps(self.rules, ensure_ascii=False, separators=(",", ":"))
@@ -77,14 +78,6 @@ def compile_program(program: Program) -> CompiledRuleset:
     return compiler.run()
 
 
-def _derived(name: str) -> dict:
-    return {"$and": [{"t": DERIVED}, {"n": name}]}
-
-
-def _on_profile(test: dict) -> dict:
-    return {"all": [{"m": {"$and": [{"t": PROFILE}, test]}}]}
-
-
 class _Compiler:
     def __init__(self, program: Program):
         self.program = program
@@ -95,7 +88,7 @@ class _Compiler:
         self.concept_pairs: dict[str, tuple[str, str]] = {}
 
     def run(self) -> CompiledRuleset:
-        self.limits = _Limits(self.program)
+        self.limits = _Shards(self.program)
         for name in self.program.concepts:
             self.limits.owner = ("concept", name, self.program.concepts[name].line)
             self.concept(name)
@@ -106,23 +99,24 @@ class _Compiler:
         facts = self.program.facts
         lists = tuple(n for n, s in facts.items() if s.type == "list")
         dates = tuple(n for n, s in facts.items() if s.type == "date")
-        if len(facts) + len(lists) + 1 > MAX_PROFILE_FIELDS:
-            raise EngineError(f"{self.program.path}: {len(facts)} facts ({len(lists)} lists) need "
-                              f"{len(facts) + len(lists) + 1} engine fields; the engine allows {MAX_PROFILE_FIELDS}")
         if len(self.rules) > MAX_RULES:
             raise EngineError(f"{self.program.path}: the conditions compile to {len(self.rules)} engine rules "
                               f"(limit {MAX_RULES}); simplify or split the rules file")
+        shard_fields = [sorted(f) for f in self.limits.fields]
         return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs, list_facts=lists,
                                date_facts=dates, budget=2 * len(self.rules) + 16,
-                               encode=_encoder(lists, dates))
+                               encode=_encoder(shard_fields, lists, dates))
 
     def add(self, name: str, rule: dict, asserts: str | None) -> None:
         assert name not in self.rules, name
         self.rules[name] = rule
         self.limits.rule_added(rule)
         if asserts is not None:
-            self.derive[name] = json.dumps({"t": DERIVED, "n": asserts}, separators=(",", ":"))
+            self.derive[name] = json.dumps({"t": self.limits.derived_tag(asserts), "n": asserts}, separators=(",", ":"))
             self.target[name] = asserts
+
+    def derived(self, name: str) -> dict:
+        return {"$and": [{"t": self.limits.derived_tag(name)}, {"n": name}]}
 
     def concept(self, name: str) -> tuple[str, str]:
         if name not in self.concept_pairs:
@@ -147,14 +141,15 @@ class _Compiler:
             all_target, any_target = (yes, no) if isinstance(n, And) else (no, yes)
             self.join(every, all_target, all_target)
             for i, child in enumerate(anyone):
-                self.add(f"{any_target}#{i}", {"all": [{"a": _derived(child)}]}, any_target)
+                self.add(f"{any_target}#{i}", {"all": [{"a": self.derived(child)}]}, any_target)
             pair = (yes, no)
         else:
-            self.limits.leaf(self.leaf_tests(n, True), self.leaf_tests(n, False))
-            for i, test in enumerate(self.leaf_tests(n, True)):
-                self.add(f"{yes}#{i}", _on_profile(test), yes)
-            for i, test in enumerate(self.leaf_tests(n, False)):
-                self.add(f"{no}#{i}", _on_profile(test), no)
+            true_tests, false_tests = self.leaf_tests(n, True), self.leaf_tests(n, False)
+            tag = self.limits.place_leaf(n.fact, true_tests, false_tests)
+            for i, test in enumerate(true_tests):
+                self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
+            for i, test in enumerate(false_tests):
+                self.add(f"{no}#{i}", _on_profile(tag, test), no)
             pair = (yes, no)
         self.pairs[n.id] = pair
         return pair
@@ -166,9 +161,9 @@ class _Compiler:
             names = []
             for chunk in chunks:
                 part = f"{rule_name}&{len(self.rules)}"
-                self.add(part, {"all": [{f"a{j}": _derived(c)} for j, c in enumerate(chunk)]}, part)
+                self.add(part, {"all": [{f"a{j}": self.derived(c)} for j, c in enumerate(chunk)]}, part)
                 names.append(part)
-        self.add(rule_name, {"all": [{f"a{j}": _derived(c)} for j, c in enumerate(names)]}, target)
+        self.add(rule_name, {"all": [{f"a{j}": self.derived(c)} for j, c in enumerate(names)]}, target)
 
     def leaf_tests(self, n: Node, outcome: bool) -> list[dict]:
         """Profile tests (one per engine rule; any of them proves `outcome`) for a leaf node."""
@@ -188,18 +183,29 @@ class _Compiler:
         raise TypeError(f"not a leaf: {type(n).__name__}")
 
 
-class _Limits:
-    """Counts what the engine's fixed-size tables will hold and refuses, naming the concept or
-    criterion being compiled, a ruleset that would crash (303, 108) or hang (512 children) the engine."""
+def _on_profile(tag: str, test: dict) -> dict:
+    return {"all": [{"m": {"$and": [{"t": tag}, test]}}]}
+
+
+class _Shards:
+    """Keeps every engine fact within the engine's fixed-size tables by sharding.
+
+    The engine matches at most 64 tests against one asserted fact (error 303), hangs with 512
+    distinct tests under one node, and takes at most 252 fields per fact (error 302). So the
+    applicant's profile is asserted as several facts, one per shard of leaf tests (`t`: p0, p1,
+    ...), each carrying only the fields its tests read, and derived facts are spread over
+    discriminators d0, d1, ... A test or derived fact that feeds more than 250 rules (error 108
+    past 255) cannot be sharded: that is refused, naming the concept or criterion."""
 
     def __init__(self, program: Program):
         self.program = program
         self.owner: tuple[str, str, int] = ("rules file", "", 0)
-        self.children: set[str] = set()          # distinct tests directly under the profile discriminator
-        self.derived_children: set[str] = set()  # distinct derived fact names that rules consume
-        self.feeds: dict[str, int] = {}          # test or derived name -> rules it feeds
-        self.signatures: set[str] = set()        # distinct leaves: each matches at most one test at once,
-        self.chains = 0                          # an `$and` chain at most one more
+        self.fields: list[set[str]] = [set()]      # applicant facts each profile shard carries
+        self.matching = [0]                        # per shard: tests that can match at once
+        self.children: list[set[str]] = [set()]    # per shard: distinct first tests under its discriminator
+        self.placed: dict[str, str] = {}           # leaf signature -> its shard's tag
+        self.dtags: dict[str, str] = {}            # derived fact name -> its discriminator
+        self.feeds: dict[str, int] = {}            # test or derived name -> rules it feeds
 
     def refuse(self, message: str) -> None:
         from .errors import InputError, Problem
@@ -207,36 +213,58 @@ class _Limits:
         raise InputError(Problem(self.program.path, line, 1 if line else 0,
                                  f"{kind} '{name}': {message}; simplify it or split the rules file"))
 
-    def leaf(self, true_tests: list[dict], false_tests: list[dict]) -> None:
+    def place_leaf(self, fact: str, true_tests: list[dict], false_tests: list[dict]) -> str:
+        """The profile shard (its `t` tag) for a leaf's tests, opening a new shard when one is full."""
         sig = json.dumps([true_tests, false_tests], sort_keys=True, default=str)
-        if sig in self.signatures:
-            return
-        self.signatures.add(sig)
-        self.chains += any("$and" in t for t in true_tests + false_tests)
-        if len(self.signatures) + self.chains > MAX_MATCHING_TESTS:
-            self.refuse(f"the conditions so far hold {len(self.signatures)} distinct tests on applicant facts, "
-                        f"more than the engine can match on one applicant ({MAX_MATCHING_TESTS})")
+        if sig in self.placed:
+            return self.placed[sig]
+        # a leaf matches one of its tests at once, plus one for an `$and` chain head
+        matching = 1 + any("$and" in t for t in true_tests + false_tests)
+        children = len(true_tests) + len(false_tests)
+        k = len(self.fields) - 1
+        if (self.matching[k] + matching > MAX_MATCHING_TESTS or len(self.children[k]) + children > MAX_CHILD_TESTS
+                or self.field_count(self.fields[k] | {fact}) > MAX_PROFILE_FIELDS):
+            if not self.fields[k]:
+                self.refuse(f"one test needs {children} engine conditions (limit {MAX_CHILD_TESTS})")
+            self.fields.append(set())
+            self.matching.append(0)
+            self.children.append(set())
+            k += 1
+        self.fields[k].add(fact)
+        self.matching[k] += matching
+        tag = f"{PROFILE}{k}"
+        self.placed[sig] = tag
+        return tag
+
+    def field_count(self, facts: set[str]) -> int:
+        """Engine fields of a shard fact: its tag, one per fact, one more per list (its length)."""
+        specs = self.program.facts
+        return 1 + sum(2 if specs[f].type == "list" else 1 for f in facts)
+
+    def derived_tag(self, name: str) -> str:
+        """The discriminator of a derived fact: a new one every DERIVED_PER_TAG names."""
+        tag = self.dtags.get(name)
+        if tag is None:
+            tag = self.dtags[name] = f"{DERIVED}{len(self.dtags) // DERIVED_PER_TAG}"
+        return tag
 
     def rule_added(self, rule: dict) -> None:
         for cond in rule["all"]:
             (test,) = cond.values()
             parts = test.get("$and", [test])
-            if parts[0] == {"t": PROFILE}:
+            tag = parts[0].get("t", "") if isinstance(parts[0], dict) else ""
+            if tag.startswith(PROFILE) and len(parts) > 1:
+                k = int(tag[len(PROFILE):])
                 first = parts[1].get("$and", [parts[1]])[0]
                 key = json.dumps(first, sort_keys=True, default=str)
                 if "$iany" in first or "$iall" in first:   # the engine never shares these nodes
-                    key += f"#{len(self.children)}"
-                self.children.add(key)
-                self.count(key, len(self.children), "tests on applicant facts")
-            elif parts[0] == {"t": DERIVED}:
-                name = parts[1]["n"]
-                self.derived_children.add(name)
-                self.count("d:" + name, len(self.derived_children), "intermediate results")
+                    key += f"#{len(self.children[k])}"
+                self.children[k].add(key)
+                self.count(f"{tag}:{key}")
+            elif tag.startswith(DERIVED) and len(parts) > 1:
+                self.count("d:" + parts[1]["n"])
 
-    def count(self, key: str, children: int, what: str) -> None:
-        if children > MAX_CHILD_TESTS:
-            self.refuse(f"the conditions so far need {children} distinct {what}; the engine hangs past "
-                        f"{MAX_CHILD_TESTS}")
+    def count(self, key: str) -> None:
         self.feeds[key] = self.feeds.get(key, 0) + 1
         if self.feeds[key] > MAX_RULES_PER_TEST:
             self.refuse(f"one test or concept is used by more than {MAX_RULES_PER_TEST} engine rules "
@@ -249,14 +277,18 @@ def _compare(field_: str, op: str, value: Any) -> dict:
     return {_DURABLE_OP[op]: {field_: value}}
 
 
-def _encoder(lists: tuple[str, ...], dates: tuple[str, ...]) -> Callable[[Mapping[str, Any]], str]:
-    """A function turning known fact values into the engine's profile JSON."""
+def _encoder(shards: list[list[str]], lists: tuple[str, ...],
+             dates: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+    """A function turning known fact values into the engine's profile facts, one JSON text per shard
+    (shards whose facts are all unknown are left out, but there is always at least one)."""
     list_set, date_set = frozenset(lists), frozenset(dates)
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    tags = [f"{PROFILE}{k}" for k in range(len(shards))]
 
-    def encode(values: Mapping[str, Any]) -> str:
-        out: dict[str, Any] = {"t": PROFILE}
-        for name, value in values.items():
+    def fields(values: Mapping[str, Any], names: list[str], tag: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"t": tag}
+        for name in names:
+            value = values.get(name)
             if value is None:
                 continue
             if name in list_set:
@@ -266,6 +298,11 @@ def _encoder(lists: tuple[str, ...], dates: tuple[str, ...]) -> Callable[[Mappin
                 out["f_" + name] = value.toordinal()
             else:
                 out["f_" + name] = value
-        return dumps(out)
+        return out
+
+    def encode(values: Mapping[str, Any]) -> tuple[str, ...]:
+        docs = [fields(values, names, tag) for names, tag in zip(shards, tags)]
+        kept = tuple(dumps(d) for d in docs if len(d) > 1)
+        return kept or (dumps(docs[0]),)
 
     return encode

@@ -58,7 +58,7 @@ class DurableEngine:
         except Exception as exc:  # the extension raises bare Exceptions with an error code
             raise EngineError(f"the engine refused the compiled ruleset: {exc}") from None
         self._derive = compiled.derive
-        self.run('{"t":"p"}')   # warm-up: the first state slot must have run an action once
+        self.run(('{"t":"p0"}',))   # warm-up: the first state slot must have run an action once
 
     def close(self) -> None:
         if getattr(self, "_handle", None) is not None:
@@ -73,14 +73,18 @@ class DurableEngine:
         except Exception:
             pass
 
-    def run(self, profile_json: str, keep_messages: bool = True) -> Firings:
-        """Assert one applicant's profile, run every activation, delete the state."""
+    def run(self, profile_docs: tuple[str, ...], keep_messages: bool = True) -> Firings:
+        """Assert one applicant's profile (its shard facts, see compiler), run every activation,
+        delete the state. All shards are asserted before the first action starts."""
         e, h, derive, budget = self._e, self._handle, self._derive, self.compiled.budget
         rules: list[str] = []
         messages: list[str] = []
         with _lock:
             try:
-                code, state = e.assert_fact(h, profile_json)
+                for doc in profile_docs:
+                    code, state = e.assert_fact(h, doc)
+                    if code == _OBSERVED:
+                        break
             except Exception as exc:
                 self._recover()
                 raise EngineError(f"the engine rejected the profile: {exc}") from None
