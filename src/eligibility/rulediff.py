@@ -32,12 +32,17 @@ def load_rules_ref(spec: str) -> Program:
     """Load a rules file by path, or from git history as `git:REV:path` (path relative to here)."""
     if not spec.startswith(GIT_PREFIX):
         return load_program(spec)
+    return load_program(spec, text=git_rules_text(spec))
+
+
+def git_rules_text(spec: str) -> str:
+    """The text of a rules file named `git:REV:path`."""
     rev, sep, path = spec[len(GIT_PREFIX):].partition(":")
     if not sep or not rev or not path:
         raise InputError(Problem(spec, 0, 0, "expected git:REV:path, e.g. git:HEAD~1:rules/program.yaml"))
     if rev.startswith("-"):
         raise InputError(Problem(spec, 0, 0, f"not a git revision: {rev!r}"))
-    return load_program(spec, text=read_text(spec, git_show(rev, path, spec)))
+    return read_text(spec, git_show(rev, path, spec))
 
 
 def git_show(rev: str, path: str, spec: str) -> bytes:
