@@ -48,9 +48,6 @@ def diff(
     new_date = check_date(vs_as_of) if vs_as_of else old_date
     old_spec = old or rules or api.find_rules()
     new_spec = new or old_spec
-    if new_spec == old_spec and new_date == old_date:
-        raise typer.BadParameter("nothing to compare: give --new, or two dates (--as-of A --vs-as-of B)",
-                                 param_hint="--new")
     report = compare(load_rules_ref(old_spec, old_date), load_rules_ref(new_spec, new_date),
                      profile_paths(profiles or ["applicants"]), check_engine(engine), old_date, new_date)
     if fmt == "json":
