@@ -123,7 +123,7 @@ class Evaluator:
     def evaluate(self, applicant: Applicant, as_of: str | None = None, trace: bool = True) -> Evaluation:
         values = applicant.values(as_of)
         outcomes, firings = self.outcomes(values, keep_messages=trace)
-        return assess(self.program, applicant, outcomes, self.engine_name, as_of, firings)
+        return assess(self.program, applicant, outcomes, self.engine_name, as_of, firings, values)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -46,10 +46,13 @@ class Evaluation:
 
 
 def assess(program: Program, applicant: Applicant, outcomes: dict[int, bool | None], engine: str,
-           as_of: str | None = None, firings: Any = None) -> Evaluation:
-    """Turn node outcomes into criterion results and the applicant's verdict."""
+           as_of: str | None = None, firings: Any = None, values: dict | None = None) -> Evaluation:
+    """Turn node outcomes into criterion results and the applicant's verdict.
+
+    `values` are the applicant's known fact values as of `as_of` (computed if not given)."""
     ev = Evaluation(program, applicant, outcomes, engine, as_of, firings=firings)
-    values = applicant.values(as_of)
+    if values is None:
+        values = applicant.values(as_of)
     for c in program.criteria:
         value = outcomes.get(c.condition.id)
         missing = () if value is not None else tuple(sorted(

@@ -41,6 +41,10 @@ def applicant_from_data(data: Any, program: Program, path: str, digest: str, pro
     if not isinstance(data, dict):
         problems.add(line or 1, 1, "a profile must be a mapping with 'id', 'name' and 'facts'")
         return None
+    if not require_evidence and not isinstance(data, YMap):
+        fast = _plain_applicant(data, program, path, digest, line)
+        if fast is not None:
+            return fast
     data = _positioned(data, line)
     reader = _ProfileReader(problems, program, require_evidence)
     return reader.read(data, path, digest)
@@ -211,6 +215,50 @@ def convert_value(raw: Any, spec: FactSpec) -> Any:
             return _INVALID
         return tuple(sorted(set(raw)))
     return _INVALID
+
+
+def _plain_applicant(data: dict, program: Program, path: str, digest: str, line: int) -> Applicant | None:
+    """The applicant of a plain, well-formed profile with bare fact values (JSON Lines, CSV rows).
+
+    Bulk inputs are mostly of this simple shape; it is read here without building positioned
+    copies. Anything unusual returns None, and the full reader checks it and reports problems,
+    so both paths accept exactly the same profiles."""
+    if not data.keys() <= _PROFILE_KEY_SET:
+        return None
+    aid, name = data.get("id"), data.get("name", data.get("id"))
+    if not (type(aid) is str and type(name) is str and ID_RE.match(aid.strip())):
+        return None
+    if data.get("program", program.id) != program.id:
+        return None
+    lead, notes = _or_empty(data.get("lead")), _or_empty(data.get("notes"))
+    consortium = data.get("consortium") or []
+    if type(lead) is not str or type(notes) is not str or type(consortium) is not list \
+            or not all(type(m) is str for m in consortium):
+        return None
+    facts = data.get("facts")
+    if type(facts) is not dict:
+        return None
+    specs, history = program.facts, {}
+    for fact, raw in facts.items():
+        spec = specs.get(fact)
+        if spec is None or type(raw) is dict or (type(raw) is list and spec.type != "list"):
+            return None
+        if raw is None or raw == UNKNOWN:
+            value = None
+        else:
+            value = convert_value(raw, spec)
+            if value is _INVALID:
+                return None
+        history[fact] = (FactValue(value=value, evidence=(), line=line or 1, col=1),)
+    return Applicant(path=path, sha256=digest, id=aid.strip(), name=name.strip() or aid.strip(), lead=lead.strip(),
+                     consortium=tuple(consortium), notes=notes.strip(), history=history)
+
+
+_PROFILE_KEY_SET = frozenset(PROFILE_KEYS)
+
+
+def _or_empty(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def _from_text(raw: str, t: str) -> Any:

@@ -1,0 +1,53 @@
+"""Plain profiles (JSON Lines, CSV) have a fast reader; it must accept exactly what the full reader accepts."""
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eligibility.errors import Problems
+from eligibility.profile import _plain_applicant, _positioned, _ProfileReader
+from eligibility.rulesfile import load_program
+
+from conftest import RULES
+
+PROGRAM = load_program(RULES)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 8), st.floats(-1, 5, allow_nan=False),
+                    st.sampled_from(["unknown", "none", "heavy", "limited", "true", "2", " 3 ", "x", "", "text;image"]))
+VALUES = st.one_of(SCALARS, st.lists(st.sampled_from(["text", "image", "audio", "bogus", 3]), max_size=3),
+                   st.fixed_dictionaries({"value": SCALARS}))
+FACT_NAMES = st.sampled_from([*PROGRAM.facts, "no_such_fact"])
+PROFILES = st.fixed_dictionaries(
+    {"id": st.sampled_from(["a1", " a2 ", "bad id", "", 7])},
+    optional={"name": st.sampled_from(["A", " B ", "", 3, None]), "lead": st.sampled_from(["L", None, 0, ""]),
+              "notes": st.sampled_from(["n", None, 1]), "consortium": st.sampled_from([[], ["x"], "x", None, [1]]),
+              "program": st.sampled_from([PROGRAM.id, "other"]), "facts": st.dictionaries(FACT_NAMES, VALUES, max_size=6),
+              "extra": st.just(1)})
+
+
+def full_reader(data):
+    problems = Problems("in.jsonl")
+    applicant = _ProfileReader(problems, PROGRAM, require_evidence=False).read(_positioned(data, 4), "in.jsonl", "d")
+    return None if problems.errors else applicant
+
+
+def summary(a):
+    return (a.id, a.name, a.lead, a.notes, a.consortium,
+            {k: [fv.value for fv in v] for k, v in a.history.items()})
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(PROFILES)
+def test_fast_reader_agrees_with_full_reader(data):
+    fast = _plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
+    full = full_reader(data)
+    if fast is not None:       # the fast path may decline, but what it accepts the full reader accepts, the same way
+        assert full is not None, data
+        assert summary(fast) == summary(full)
+
+
+def test_fast_reader_takes_the_usual_shape():
+    data = {"id": "a1", "name": "A", "facts": {"model_generations": "3", "planned_modalities": "text;image",
+                                                "foreign_partner_dependency": "none", "open_weights_released": True,
+                                                "commercial_use_allowed": "unknown"}}
+    fast = _plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
+    assert fast is not None and summary(fast) == summary(full_reader(data))
+    assert fast.values() == {"model_generations": 3, "planned_modalities": ("image", "text"),
+                             "foreign_partner_dependency": "none", "open_weights_released": True}
