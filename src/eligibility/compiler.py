@@ -23,7 +23,11 @@ PROFILE, DERIVED, SENTINEL = "p", "d", "s"
 SENTINEL_RULE = "~s"
 JOIN_WIDTH = 8                # children per join rule; wider and/or nodes are chained
 MAX_RULES = 4000              # measured: create_ruleset stays fast well past this size
-MAX_PROFILE_FIELDS = 250      # the engine refuses facts with more than 253 fields (error 302)
+MAX_PROFILE_FIELDS = 250      # the engine refuses facts with more than 252 fields (error 302)
+# Measured engine limits (durable_rules_engine 2.0.28, see SECURITY.md), with a margin:
+MAX_MATCHING_TESTS = 60       # alpha nodes matching one fact at once: more than 64 gives error 303
+MAX_CHILD_TESTS = 500         # distinct tests under one parent node: 512 hangs the engine
+MAX_RULES_PER_TEST = 250      # rules fed by one test or one derived fact: more than 255 gives error 108
 
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
@@ -91,9 +95,12 @@ class _Compiler:
         self.concept_pairs: dict[str, tuple[str, str]] = {}
 
     def run(self) -> CompiledRuleset:
+        self.limits = _Limits(self.program)
         for name in self.program.concepts:
+            self.limits.owner = ("concept", name, self.program.concepts[name].line)
             self.concept(name)
         for criterion in self.program.criteria:
+            self.limits.owner = ("criterion", criterion.id, criterion.line)
             self.node(criterion.condition)
         self.add(SENTINEL_RULE, {"all": [{"m": {"t": SENTINEL}}]}, None)
         facts = self.program.facts
@@ -112,6 +119,7 @@ class _Compiler:
     def add(self, name: str, rule: dict, asserts: str | None) -> None:
         assert name not in self.rules, name
         self.rules[name] = rule
+        self.limits.rule_added(rule)
         if asserts is not None:
             self.derive[name] = json.dumps({"t": DERIVED, "n": asserts}, separators=(",", ":"))
             self.target[name] = asserts
@@ -142,6 +150,7 @@ class _Compiler:
                 self.add(f"{any_target}#{i}", {"all": [{"a": _derived(child)}]}, any_target)
             pair = (yes, no)
         else:
+            self.limits.leaf(self.leaf_tests(n, True), self.leaf_tests(n, False))
             for i, test in enumerate(self.leaf_tests(n, True)):
                 self.add(f"{yes}#{i}", _on_profile(test), yes)
             for i, test in enumerate(self.leaf_tests(n, False)):
@@ -177,6 +186,61 @@ class _Compiler:
                 return [{"$iany": {f: {"$i": n.item}}}]
             return [{length_field(n.fact): 0}, {"$iall": {f: {"$neq": {"$i": n.item}}}}]
         raise TypeError(f"not a leaf: {type(n).__name__}")
+
+
+class _Limits:
+    """Counts what the engine's fixed-size tables will hold and refuses, naming the concept or
+    criterion being compiled, a ruleset that would crash (303, 108) or hang (512 children) the engine."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.owner: tuple[str, str, int] = ("rules file", "", 0)
+        self.children: set[str] = set()          # distinct tests directly under the profile discriminator
+        self.derived_children: set[str] = set()  # distinct derived fact names that rules consume
+        self.feeds: dict[str, int] = {}          # test or derived name -> rules it feeds
+        self.signatures: set[str] = set()        # distinct leaves: each matches at most one test at once,
+        self.chains = 0                          # an `$and` chain at most one more
+
+    def refuse(self, message: str) -> None:
+        from .errors import InputError, Problem
+        kind, name, line = self.owner
+        raise InputError(Problem(self.program.path, line, 1 if line else 0,
+                                 f"{kind} '{name}': {message}; simplify it or split the rules file"))
+
+    def leaf(self, true_tests: list[dict], false_tests: list[dict]) -> None:
+        sig = json.dumps([true_tests, false_tests], sort_keys=True, default=str)
+        if sig in self.signatures:
+            return
+        self.signatures.add(sig)
+        self.chains += any("$and" in t for t in true_tests + false_tests)
+        if len(self.signatures) + self.chains > MAX_MATCHING_TESTS:
+            self.refuse(f"the conditions so far hold {len(self.signatures)} distinct tests on applicant facts, "
+                        f"more than the engine can match on one applicant ({MAX_MATCHING_TESTS})")
+
+    def rule_added(self, rule: dict) -> None:
+        for cond in rule["all"]:
+            (test,) = cond.values()
+            parts = test.get("$and", [test])
+            if parts[0] == {"t": PROFILE}:
+                first = parts[1].get("$and", [parts[1]])[0]
+                key = json.dumps(first, sort_keys=True, default=str)
+                if "$iany" in first or "$iall" in first:   # the engine never shares these nodes
+                    key += f"#{len(self.children)}"
+                self.children.add(key)
+                self.count(key, len(self.children), "tests on applicant facts")
+            elif parts[0] == {"t": DERIVED}:
+                name = parts[1]["n"]
+                self.derived_children.add(name)
+                self.count("d:" + name, len(self.derived_children), "intermediate results")
+
+    def count(self, key: str, children: int, what: str) -> None:
+        if children > MAX_CHILD_TESTS:
+            self.refuse(f"the conditions so far need {children} distinct {what}; the engine hangs past "
+                        f"{MAX_CHILD_TESTS}")
+        self.feeds[key] = self.feeds.get(key, 0) + 1
+        if self.feeds[key] > MAX_RULES_PER_TEST:
+            self.refuse(f"one test or concept is used by more than {MAX_RULES_PER_TEST} engine rules "
+                        "(the engine's limit is 255)")
 
 
 def _compare(field_: str, op: str, value: Any) -> dict:

@@ -82,7 +82,7 @@ class DurableEngine:
             try:
                 code, state = e.assert_fact(h, profile_json)
             except Exception as exc:
-                self._drop_state()
+                self._recover()
                 raise EngineError(f"the engine rejected the profile: {exc}") from None
             try:
                 if code == _OBSERVED:
@@ -112,6 +112,23 @@ class DurableEngine:
             finally:
                 self._drop_state()
         return Firings(rules, messages)
+
+    def _recover(self) -> None:
+        """After a failed assert (e.g. error 303) the state exists but never ran an action, and
+        deleting it then crashes: run the sentinel on it first (its own state handle), then delete."""
+        e, h = self._e, self._handle
+        try:
+            _, state = e.assert_fact(h, _SENTINEL_FACT)
+            started = e.start_action_for_state(h, state)
+            msg = started[1] if started else None
+            for _ in range(self.compiled.budget + 1):
+                if msg is None:
+                    break
+                msg = e.complete_and_start_action(h, state)
+        except Exception:
+            pass
+        finally:
+            self._drop_state()
 
     def _drop_state(self) -> None:
         try:

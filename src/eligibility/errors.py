@@ -1,7 +1,16 @@
 """User-facing errors: every problem names a file and, where known, a line and column."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Messages quote untrusted text: control characters (newlines, terminal escapes) are shown escaped
+# so that every problem stays one line and cannot rewrite the terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -15,11 +24,11 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        where = self.path
+        where = _printable(self.path)
         if self.line:
             where += f":{self.line}:{self.col or 1}"
         prefix = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{where}: {prefix}{self.message}"
+        return f"{where}: {prefix}{_printable(self.message)}"
 
     def as_dict(self) -> dict:
         return {"path": self.path, "line": self.line, "col": self.col,

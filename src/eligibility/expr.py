@@ -165,6 +165,11 @@ def parse_condition(text: str, scope: Scope) -> Node:
         raise ExprError(0, f"condition is nested too deeply (limit {MAX_DEPTH})") from None
     except ValueError as exc:
         raise ExprError(0, f"invalid condition: {exc}") from None
+    for name in ast.walk(tree):
+        # Python folds look-alike letters (NFKC: full-width 'ｂ' is 'b'): refuse anything not written as read.
+        if isinstance(name, ast.Name) and (not name.id.isascii() or ast.get_source_segment(text, name) != name.id):
+            shown = ast.get_source_segment(text, name) or name.id
+            raise ExprError(name.col_offset, f"name {shown!r} must be written in ASCII letters, digits and _")
     binder = _Binder(text, scope)
     node = binder.bool_expr(tree.body, 0)
     if binder.leaves > MAX_LEAVES:
@@ -338,7 +343,8 @@ class _Binder:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ExprError(where, f"type mismatch: '{spec.name}' is {t}, compared with {shown}")
             if value != value or value in (float("inf"), float("-inf")) or abs(value) >= 2 ** 53:
-                raise ExprError(where, f"number {value!r} is out of range")
+                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+                raise ExprError(where, f"number {shown} is out of range")
             return value
         if t == "date":
             if isinstance(value, dt.date):

@@ -9,7 +9,7 @@ from .errors import Problems
 from .expr import suggest
 from .yamlsafe import Pos, YList, YMap
 
-NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")   # no leading '_': no dunder look-alikes
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _MISSING = object()
 
@@ -86,7 +86,7 @@ class Reader:
 
     def name(self, value: Any, pos: Pos, what: str, pattern: re.Pattern = NAME_RE) -> bool:
         if not isinstance(value, str) or not pattern.match(value):
-            rule = "lower-case letters, digits and _" if pattern is NAME_RE else "letters, digits, '.', '_' and '-'"
+            rule = "a lower-case letter, then lower-case letters, digits and _" if pattern is NAME_RE else "letters, digits, '.', '_' and '-'"
             self.error(pos, f"{what}: invalid name {value!r} (use {rule})")
             return False
         return True

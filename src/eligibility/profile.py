@@ -41,6 +41,9 @@ def applicant_from_data(data: Any, program: Program, path: str, digest: str, pro
     if not isinstance(data, dict):
         problems.add(line or 1, 1, "a profile must be a mapping with 'id', 'name' and 'facts'")
         return None
+    if "criteria" in data and "facts" in data:
+        problems.add(line or 1, 1, "this is a rules file (it has 'criteria'), not an applicant profile")
+        return None
     if not require_evidence and not isinstance(data, YMap):
         fast = _plain_applicant(data, program, path, digest, line)
         if fast is not None:
@@ -66,7 +69,9 @@ class _ProfileReader(Reader):
         if aid and not ID_RE.match(aid):
             self.error(data.pos("id"), f"profile: invalid id {aid!r}")
         program_id = data.get("program")
-        if program_id is not None and program_id != self.program.id:
+        if program_id is not None and not isinstance(program_id, str):
+            self.error(data.pos("program"), "profile: 'program' must be the id of a program (text)")
+        elif program_id is not None and program_id != self.program.id:
             self.error(data.pos("program"), f"profile is for program '{program_id}', "
                        f"but the rules are for '{self.program.id}'")
         consortium = data.get("consortium") or []

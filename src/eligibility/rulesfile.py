@@ -45,6 +45,10 @@ def check_program(path: str, params: Mapping[str, Any] | None = None,
     if not isinstance(data, YMap):
         problems.add(1, 1, "a rules file must be a YAML mapping with 'program', 'facts' and 'criteria'")
         return None, problems
+    if "criteria" not in data and not isinstance(data.get("program"), dict) and ("id" in data or "name" in data):
+        problems.add(1, 1, "this looks like an applicant profile (it has 'id' or 'name' and no 'criteria'), "
+                     "not a rules file")
+        return None, problems
     program = _Loader(path, text, problems, params or {}, _version_of).load(data)
     return (None if problems.errors else program), problems
 
@@ -470,7 +474,7 @@ class _Loader(Reader):
         refs = {n.concept for n in nodes if isinstance(n, Ref)}
         for item in concept_items:
             cid = item.get("id") if isinstance(item, YMap) else None
-            if cid in concepts and cid not in refs:
+            if isinstance(cid, str) and cid in concepts and cid not in refs:
                 self.warn(item.pos("id"), f"concept '{cid}' is defined but no condition uses it")
 
     def unused_facts(self, facts: dict, concepts: dict, criteria: list, data: YMap) -> None:

@@ -1,0 +1,175 @@
+"""Engine guard: rulesets past the engine's limits are refused before they reach it, runaway
+firing stops with EngineError, and one applicant's engine failure does not affect the next."""
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from eligibility import compiler
+from eligibility.api import Evaluator
+from eligibility.durable_engine import DurableEngine
+from eligibility.errors import EngineError, InputError
+from eligibility.reference import evaluate_nodes
+from eligibility.rulesfile import load_program
+
+from conftest import DATA, ROOT
+
+
+@contextlib.contextmanager
+def deadline(seconds=30):
+    """Fail instead of hanging (the engine's hang is a busy loop in C: SIGALRM still interrupts between calls)."""
+    def boom(*_):
+        raise TimeoutError(f"no result within {seconds} s")
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def rules_text(n_facts, criteria, fact_type="int", extra_facts=""):
+    facts = "".join(f"  f{i}: {{type: {fact_type}}}\n" for i in range(n_facts)) + extra_facts
+    crit = "".join(f"  - {{id: c{i}, kind: scored, points: 1, condition: '{c}', source: {{ref: s, clause: x}}}}\n"
+                   for i, c in enumerate(criteria))
+    return ("program: {id: big, title: big, sources: [{id: s, title: s}]}\n"
+            f"facts:\n{facts}criteria:\n{crit}decision: {{threshold: 1}}\n")
+
+
+def refused(text):
+    with deadline(), pytest.raises(InputError) as info:
+        Evaluator(load_program("big.yaml", text=text), engine="durable").close()
+    (problem,) = info.value.problems
+    return problem
+
+
+def test_too_many_tests_matching_one_applicant_is_refused_naming_the_rule():
+    text = rules_text(70, [f"f{i} > 0" for i in range(70)])
+    problem = refused(text)
+    assert problem.path == "big.yaml" and "criterion 'c" in problem.message and "60" in problem.message
+    cid = problem.message.split("'")[1]
+    assert text.splitlines()[problem.line - 1].startswith(f"  - {{id: {cid},")
+
+
+def test_too_many_children_is_refused_before_the_engine_hangs():
+    values = lambda k: "[" + ", ".join(f'"v{k}_{j}"' for j in range(200)) + "]"
+    problem = refused(rules_text(3, [f"f{k} in {values(k)}" for k in range(3)], fact_type="string"))
+    assert "criterion 'c2'" in problem.message and "hangs" in problem.message
+
+
+def test_one_test_feeding_too_many_rules_is_refused():
+    problem = refused(rules_text(1, ["f0 > 0"] * 260))
+    assert "more than 250 engine rules" in problem.message
+
+
+def test_unrealistically_large_ruleset_is_refused_cleanly():
+    rng = random.Random(5)
+    crit = [f"f{rng.randrange(150)} > {rng.randrange(10)} or f{rng.randrange(150)} == {rng.randrange(10)}"
+            for _ in range(300)]
+    problem = refused(rules_text(150, crit))
+    assert problem.line > 0 and "simplify it or split the rules file" in problem.message
+
+
+def test_ruleset_at_the_limit_works_and_agrees():
+    crit = [f"f{i} > 0" for i in range(55)] + [" or ".join(f"f{i} == 1" for i in range(5))]
+    program = load_program("big.yaml", text=rules_text(55, crit))
+    ev = Evaluator(program)
+    rng = random.Random(1)
+    try:
+        with deadline():
+            for k in range(300):
+                values = {f"f{i}": rng.randrange(-1, 3) for i in range(55) if k % 3 or rng.random() < 0.9}
+                assert ev.outcomes(values)[0] == evaluate_nodes(program, values)
+    finally:
+        ev.close()
+
+
+@pytest.fixture
+def evaluator():
+    ev = Evaluator(load_program(os.path.join(DATA, "all_ops.yaml")))
+    yield ev
+    ev.close()
+
+
+GOOD = {"b": True, "c": False, "i": 4, "x": 0.25, "e": "low", "s": "z", "l": ("red",), "free": ("x",)}
+
+
+def test_firing_budget_then_next_applicant_is_correct(evaluator):
+    engine = evaluator._engine
+    budget = engine.compiled.budget
+    engine.compiled.budget = 3
+    with deadline(), pytest.raises(EngineError, match="firing budget of 3 exceeded"):
+        evaluator.outcomes(GOOD)
+    engine.compiled.budget = budget
+    for values in (GOOD, {}, {"i": 11, "e": "high"}):
+        assert evaluator.outcomes(values)[0] == evaluate_nodes(evaluator.program, values)
+
+
+class _Minting(dict):
+    """A derive table whose every firing asserts a brand-new fact: a runaway chain."""
+
+    def __init__(self, base):
+        super().__init__(base)
+        self.n = 0
+
+    def get(self, key, default=None):
+        self.n += 1
+        return json.dumps({"t": compiler.DERIVED, "n": f"loop{self.n}"})
+
+
+def test_runaway_chain_stops_at_the_budget(evaluator):
+    compiled = evaluator.compiled
+    looping = compiler.CompiledRuleset(
+        rules={**compiled.rules, "loop": {"all": [{"a": {"t": compiler.DERIVED}}]}},
+        derive=compiled.derive, target=compiled.target, pairs=compiled.pairs,
+        list_facts=compiled.list_facts, date_facts=compiled.date_facts, budget=500, encode=compiled.encode)
+    engine = DurableEngine(looping)
+    try:
+        engine._derive = _Minting(compiled.derive)
+        with deadline(), pytest.raises(EngineError, match="firing budget of 500 exceeded"):
+            engine.run(compiled.encode(GOOD))
+        engine._derive = compiled.derive
+        firings = engine.run(compiled.encode(GOOD))     # the same engine still works
+        derived = firings.derived(looping)
+        assert compiled.outcomes(derived) == evaluate_nodes(evaluator.program, GOOD)
+    finally:
+        engine.close()
+
+
+def test_engine_error_303_recovers_for_the_next_applicant():
+    """Bypass the static guard to reach the engine's error 303, in a child process (a bad recovery would crash)."""
+    script = textwrap.dedent(f"""
+        import random, sys
+        sys.path.insert(0, {os.path.join(ROOT, 'tests')!r})
+        from test_engine_guard import rules_text
+        from eligibility import compiler
+        from eligibility.api import Evaluator
+        from eligibility.errors import EngineError
+        from eligibility.reference import evaluate_nodes
+        from eligibility.rulesfile import load_program
+        compiler.MAX_MATCHING_TESTS = 10_000
+        program = load_program("big.yaml", text=rules_text(70, [f"f{{i}} > 0" for i in range(70)]))
+        ev = Evaluator(program)
+        errors = ok = 0
+        rng = random.Random(3)
+        for k in range(200):
+            full = {{f"f{{i}}": 1 for i in range(70)}}
+            try:
+                ev.outcomes(full)
+            except EngineError as exc:
+                errors += "303" in str(exc)
+            few = {{f"f{{i}}": rng.randrange(-1, 2) for i in rng.sample(range(70), 30)}}
+            ok += ev.outcomes(few)[0] == evaluate_nodes(program, few)
+        print(errors, ok)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["200", "200"]
