@@ -82,9 +82,10 @@ def test_json(run_cli):
         ["sk-telecom", "naver-cloud", "nc-ai", "upstage", "lg-ai-research"]
     kt = by_id["kt"]
     assert kt["rank"] is None and kt["gates_failed"] == ["foreign_independence"] and kt["trace"]["firings"]
-    # the same record as `check --format json` (minus the command line)
+    # the same record as `check --format json`, but for the command line that replays it
     one = json.loads(run_cli("check", "applicants/kt.yaml", "--format", "json").stdout)
-    one.pop("command")
+    assert one.pop("command") == ["eligibility", "check", "applicants/kt.yaml", "--format", "json"]
+    assert kt.pop("command") == ["eligibility", "batch", "applicants", "--format", "json"]
     assert {k: v for k, v in kt.items() if k not in ("rank", "final_verdict", "final_reason")} == one
 
 

@@ -80,10 +80,11 @@ def test_fail_on_and_engines(run_cli):
     ("condition: open_weights_released", "condition: __import__('os').system('id')", "not allowed"),
 ])
 def test_bad_rules_give_one_located_line(run_cli, tmp_path, old, new, message):
-    from conftest import RULES
+    from conftest import RULES, with_versions
     text = open(RULES, encoding="utf-8").read().replace(old, new)
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
+    with_versions(tmp_path)
     r = run_cli("check", "applicants/kt.yaml", "--rules", str(bad))
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and r.stdout == ""

@@ -9,7 +9,7 @@ import pytest
 from eligibility import api
 from eligibility.rulediff import compare, evaluate_profile_files, load_rules_ref, profile_paths
 
-from conftest import APPLICANTS, RULES
+from conftest import APPLICANTS, RULES, with_versions
 
 ALL = ["kakao", "kt", "lg-ai-research", "naver-cloud", "nc-ai", "sk-telecom", "upstage"]
 
@@ -19,6 +19,7 @@ def edited(tmp_path, old, new, name="new.yaml"):
     assert text.count(old) == 1, old
     path = tmp_path / name
     path.write_text(text.replace(old, new), encoding="utf-8")
+    with_versions(tmp_path)
     return str(path)
 
 

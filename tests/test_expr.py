@@ -6,7 +6,7 @@ from eligibility.expr import And, Cmp, ExprError, Has, Not, OneOf, Or, Ref, Scop
 from eligibility.model import FactSpec, Parameter
 from eligibility.rulesfile import check_program, load_program
 
-from conftest import RULES
+from conftest import RULES, with_versions
 
 FACTS = {
     "n": FactSpec("n", "int"), "ok": FactSpec("ok", "bool"), "x": FactSpec("x", "float"),
@@ -77,6 +77,7 @@ def _broken(tmp_path, old, new):
     assert old in text, old
     path = tmp_path / "broken.yaml"
     path.write_text(text.replace(old, new), encoding="utf-8")
+    with_versions(tmp_path)
     return str(path), text.replace(old, new)
 
 

@@ -3,7 +3,7 @@ import json
 import os
 import re
 
-from conftest import APPLICANTS, RULES
+from conftest import APPLICANTS, RULES, with_versions
 
 
 def _lines(path):
@@ -32,6 +32,7 @@ def _broken_copies(tmp_path):
         path = tmp_path / f"{name}.yaml"
         changed = text.replace(old, new, 1)
         path.write_text(changed, encoding="utf-8")
+        with_versions(tmp_path)
         lines = changed.splitlines()
         line = _line_of(lines, needle)
         where[name] = (str(path), line, lines[line - 1].index(needle.split(":")[-1].strip()) + 1)
@@ -99,6 +100,7 @@ def test_all_defects_of_one_file_at_once(run_cli, tmp_path):
                         "condition: commercial_deployment and not commercial_deployment")
     path = tmp_path / "rules.yaml"
     path.write_text(text, encoding="utf-8")
+    with_versions(tmp_path)
     r = run_cli("validate", str(path), "applicants/kt.yaml", "--format", "json")
     assert r.returncode == 1
     errors = [p["message"] for p in json.loads(r.stdout) if p["severity"] == "error"]
@@ -112,6 +114,7 @@ def test_warnings_and_strict(run_cli, tmp_path):
     text = text.replace("  quota:\n", "  spare_limit: 3\n  quota:\n", 1)
     path = tmp_path / "rules.yaml"
     path.write_text(text, encoding="utf-8")
+    with_versions(tmp_path)
     r = run_cli("validate", str(path), "--format", "json")
     assert r.returncode == 0
     [warning] = json.loads(r.stdout)

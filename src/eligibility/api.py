@@ -15,7 +15,7 @@ from .compiler import CompiledRuleset, compile_program
 from .errors import EngineError, InputError, Problem
 from .evaluation import Evaluation, assess
 from .expr import suggest
-from .model import Applicant, Evidence, FactValue, Program, Source
+from .model import Applicant, Evidence, FactValue, Program, ProgramVersion, Source
 from .profile import _INVALID, UNKNOWN, convert_value, load_applicant
 from .reference import evaluate_nodes
 from .rulesfile import load_program
@@ -24,9 +24,34 @@ ENGINES = ("durable", "python", "both")
 DEFAULT_RULES_DIR = "rules"
 
 
-def load_rules(path: str, params: Mapping[str, Any] | None = None) -> Program:
-    """Load and type-check a rules file; `params` overrides parameter values."""
-    return load_program(path, params)
+def load_rules(path: str, params: Mapping[str, Any] | None = None, as_of: str | None = None) -> Program:
+    """Load and type-check a rules file; `params` overrides parameter values.
+
+    Without `as_of`, the file is used as written. With `as_of` (ISO date), the version of the
+    program in force on that date: the file itself from its `program.effective` date, or the
+    latest of its `program.versions` that took effect on or before `as_of`."""
+    if as_of is None:
+        return load_program(path, params)
+    main = load_program(path)
+    chosen = version_in_force(main, as_of)
+    if chosen is None:
+        return load_program(path, params)
+    program = load_program(chosen.path, params)
+    program.family_facts = main.family_facts
+    program.main_path, program.main_sha256 = main.path, main.sha256
+    return program
+
+
+def version_in_force(main: Program, as_of: str) -> ProgramVersion | None:
+    """The later version in force on `as_of`, or None for the main file itself; InputError before the first."""
+    if main.effective and as_of < main.effective:
+        raise InputError(Problem(main.path, 0, 0, f"no version of program '{main.id}' is in force on {as_of}: "
+                                                  f"the first takes effect on {main.effective}"))
+    chosen = None
+    for version in main.versions:
+        if version.effective <= as_of:
+            chosen = version
+    return chosen
 
 
 def find_rules(directory: str = DEFAULT_RULES_DIR) -> str:
@@ -110,7 +135,7 @@ def check(profile_path: str, rules_path: str | None = None, engine: str = "durab
           params: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None,
           as_of: str | None = None) -> Evaluation:
     """Evaluate one profile file: the whole of `eligibility check` without the rendering."""
-    program = load_rules(rules_path or find_rules(), params)
+    program = load_rules(rules_path or find_rules(), params, as_of)
     applicant = load_profile(profile_path, program)
     if settings:
         apply_overrides(applicant, program, settings)

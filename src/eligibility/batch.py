@@ -39,7 +39,7 @@ from .errors import InputError, Problem, Problems
 from .evaluation import Evaluation
 from .model import Applicant, Program
 from .profile import applicant_from_data, check_applicant
-from .record import evaluation_record
+from .record import evaluation_record, program_info
 
 INPUT_FORMATS = ("yaml", "jsonl", "csv")
 CSV_META = ("id", "name", "lead", "consortium", "notes")
@@ -73,6 +73,7 @@ class BatchResult:
     decision: dec.Decision
     summary: dict[str, int]
     errors: list[dict] = field(default_factory=list)
+    as_of: str | None = None
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -215,8 +216,9 @@ class Worker:
 
     def __init__(self, program: Program, engine: str = "durable", as_of: str | None = None,
                  settings: Mapping[str, Any] | None = None, formatter: Formatter | None = None,
-                 trace: bool = False, records: bool = False):
+                 trace: bool = False, records: bool = False, command: list[str] | None = None):
         self.program = program
+        self.command = command
         self.evaluator = Evaluator(program, engine)
         self.as_of, self.settings = as_of, dict(settings or {})
         self.formatter, self.trace = formatter, trace
@@ -234,7 +236,7 @@ class Worker:
             entry = error_entry(item, exc.problems)
             return entry, self.formatter(entry, None) if self.formatter else None
         ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
-        rec = evaluation_record(ev, trace=self.trace) if self.records else None
+        rec = evaluation_record(ev, trace=self.trace, command=self.command) if self.records else None
         entry = entry_of(item.key, ev)
         return entry, self.formatter(entry, rec) if self.formatter else None
 
@@ -326,19 +328,21 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
               as_of: str | None = None, settings: Mapping[str, Any] | None = None,
               keep_all: bool = True, sink: Sink | None = None, formatter: Formatter | None = None,
               trace: bool = False, records: bool = False, input_fmt: str | None = None,
-              on_progress: Callable[[int], None] | None = None, stdin=None) -> BatchResult:
+              on_progress: Callable[[int], None] | None = None, stdin=None,
+              command: list[str] | None = None) -> BatchResult:
     """Evaluate every input, rank the eligible ones and apply the quota.
 
     `keep_all` keeps every entry (for tables); otherwise only rankable entries are kept
     and the others are only counted. `formatter(entry, record)` runs in the worker and its
     result goes to `sink.add`; `records`/`trace` say whether it needs the record (and trace).
-    Parameters (`--param`) are applied when the program is loaded (api.load_rules)."""
+    Parameters (`--param`) are applied when the program is loaded (api.load_rules), and so is the
+    choice of the rules version in force `as_of`. `command` goes into every record (replay)."""
     settings = dict(settings or {})
     if settings:   # refuse a bad --set once, before any work, instead of once per applicant
         apply_overrides(Applicant(path="--set", sha256="", id="x", name="x"), program, settings)
     items = iter_items(inputs, input_fmt, stdin)
     stream = evaluate_stream(program, items, jobs, engine=engine, as_of=as_of, settings=settings,
-                             formatter=formatter, trace=trace, records=records)
+                             formatter=formatter, trace=trace, records=records, command=command)
     kept: list[dec.Entry] = []
     tally = {v: 0 for v in dec.VERDICTS}
     errors: list[dict] = []
@@ -367,7 +371,7 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
         decision.counts["total"] = done
     summary = {"inputs": done, "evaluated": done - len(errors), "errors": len(errors),
                **{v: decision.counts[v] for v in dec.VERDICTS if v != dec.ERROR}}
-    result = BatchResult(program=program, decision=decision, summary=summary, errors=errors)
+    result = BatchResult(program=program, decision=decision, summary=summary, errors=errors, as_of=as_of)
     if sink is not None:
         sink.finish(result)
     return result
@@ -383,6 +387,6 @@ def _duplicate(entry: BatchEntry) -> BatchEntry:
 def decision_dict(result: BatchResult) -> dict:
     """The program and decision policy header shared by the JSON and JSON Lines outputs."""
     p, d = result.program, result.decision
-    return {"program": {"id": p.id, "title": p.title, "path": p.path, "sha256": p.sha256, "version": p.version or None},
+    return {"program": program_info(p), "as_of": result.as_of,
             "decision": {"quota": d.quota, "threshold": d.threshold, "tie_breaks": list(d.tie_breaks)},
             "summary": result.summary}

@@ -82,6 +82,16 @@ class DecisionPolicy:
     tie_breaks: tuple[str, ...] = ("criteria_order", "name")
 
 
+@dataclass(frozen=True)
+class ProgramVersion:
+    """A later version of a program, listed in the main rules file (`program.versions`)."""
+
+    effective: str                 # ISO date the version takes effect
+    file: str                      # as written, relative to the main rules file
+    path: str                      # resolved path
+    line: int = 0
+
+
 @dataclass
 class Program:
     """A parsed, type-checked rules file."""
@@ -101,6 +111,12 @@ class Program:
     decision: DecisionPolicy
     version: str = ""
     effective: str = ""
+    versions: tuple[ProgramVersion, ...] = ()      # later versions (main rules file only)
+    # Facts declared by any version of the program: a profile may hold them all; the
+    # version in use reads its own and ignores the others.
+    family_facts: dict[str, FactSpec] = field(default_factory=dict)
+    main_path: str = ""            # the rules file named by the user, when this is a version it chose
+    main_sha256: str = ""
 
     def criterion(self, cid: str) -> Criterion:
         for c in self.criteria:

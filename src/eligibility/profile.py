@@ -81,13 +81,15 @@ class _ProfileReader(Reader):
         history: dict[str, tuple[FactValue, ...]] = {}
         facts = self.mapping(data, "facts", data.start, "profile")
         for name, entry in (facts or {}).items():
-            spec = self.program.facts.get(name)
+            spec = self.program.facts.get(name) or self.program.family_facts.get(name)
             if spec is None:
-                self.error(facts.kpos(name), f"unknown fact '{name}'" + suggest(str(name), self.program.facts)
+                known = self.program.family_facts or self.program.facts
+                self.error(facts.kpos(name), f"unknown fact '{name}'" + suggest(str(name), known)
                            + f" (not in the fact schema of {self.program.id})")
                 continue
             values = self.entries(facts, name, entry, spec)
-            if values:
+            # A fact of another version of the program is checked, then left out: this version does not read it.
+            if values and name in self.program.facts:
                 history[name] = values
         return Applicant(path=path, sha256=digest, id=aid, name=self.text(data, "name", "profile", False) or aid,
                          lead=self.text(data, "lead", "profile", False), consortium=tuple(consortium),

@@ -7,6 +7,7 @@ from typing import Any
 
 from . import __version__
 from .evaluation import Evaluation
+from .model import Program
 from .trace import _jsonable, build_trace
 
 SCHEMA = "eligibility.evaluation/1"
@@ -21,6 +22,15 @@ def engine_version() -> str:
         return "durable-rules (version unknown)"
 
 
+def program_info(p: Program) -> dict[str, Any]:
+    """The rules behind a result: the file evaluated (a version of the program chosen by
+    --as-of, or the file named), its hash, version label and effective date, and the rules
+    file named on the command line (`rules_path`, `rules_sha256`) that chose it."""
+    return {"id": p.id, "title": p.title, "path": p.path, "sha256": p.sha256, "version": p.version or None,
+            "effective": p.effective or None, "rules_path": p.main_path or p.path,
+            "rules_sha256": p.main_sha256 or p.sha256}
+
+
 def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | None = None) -> dict[str, Any]:
     """The per-applicant record shared by `check --format json` and the batch outputs."""
     p, a = ev.program, ev.applicant
@@ -28,7 +38,7 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
         "schema": SCHEMA,
         "applicant": {"id": a.id, "name": a.name, "lead": a.lead, "consortium": list(a.consortium),
                       "path": a.path, "sha256": a.sha256},
-        "program": {"id": p.id, "title": p.title, "path": p.path, "sha256": p.sha256, "version": p.version or None},
+        "program": program_info(p),
         "engine": ev.engine,
         "versions": {"eligibility": __version__, "engine": engine_version(),
                      "python": sys.version.split()[0]},

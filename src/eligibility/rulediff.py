@@ -5,6 +5,11 @@ Applicants whose verdict flips come first; each change is attributed to the crit
 outcome (or points) changed, with their before/after, and to the rule edits behind them:
 parameters whose value changed, conditions and concepts rewritten, points, threshold, quota.
 A rules file may be named `git:REV:path` to read it from git history.
+
+The two sides may also be two dates (`--as-of A --vs-as-of B`, same rules file or not): each
+side uses the rules version in force on its date and the facts known then, and each change is
+attributed to the rule version (criteria added, removed or edited) and to the new evidence
+(facts whose value in force changed between the dates, with the evidence behind each value).
 """
 from __future__ import annotations
 
@@ -16,10 +21,10 @@ from .api import Evaluator, load_profile
 from .decision import Entry, decide, entry_from_record
 from .errors import InputError, Problem
 from .expr import Cmp, Node, Ref
-from .model import Program
+from .model import Applicant, Program
 from .record import evaluation_record
 from .rulesfile import load_program
-from .trace import _jsonable
+from .trace import _jsonable, fact_dict
 from .yamlsafe import read_text
 
 SCHEMA = "eligibility.rulediff/1"
@@ -28,16 +33,34 @@ GIT_PREFIX = "git:"
 
 
 # -- inputs ----------------------------------------------------------------------------------
-def load_rules_ref(spec: str) -> Program:
-    """Load a rules file by path, or from git history as `git:REV:path` (path relative to here)."""
+def load_rules_ref(spec: str, as_of: str | None = None) -> Program:
+    """Load a rules file by path, or from git history as `git:REV:path` (path relative to here);
+    with `as_of`, the version of it in force on that date (api.load_rules)."""
+    if as_of is not None:
+        from .api import load_rules
+        if not spec.startswith(GIT_PREFIX):
+            return load_rules(spec, None, as_of)
+        main = load_program(spec, text=git_rules_text(spec))
+        from .api import version_in_force
+        chosen = version_in_force(main, as_of)
+        if chosen is None:
+            return main
+        program = load_program(chosen.path, text=git_rules_text(chosen.path))
+        program.family_facts, program.main_path, program.main_sha256 = main.family_facts, main.path, main.sha256
+        return program
     if not spec.startswith(GIT_PREFIX):
         return load_program(spec)
+    return load_program(spec, text=git_rules_text(spec))
+
+
+def git_rules_text(spec: str) -> str:
+    """The text of a rules file named `git:REV:path`."""
     rev, sep, path = spec[len(GIT_PREFIX):].partition(":")
     if not sep or not rev or not path:
         raise InputError(Problem(spec, 0, 0, "expected git:REV:path, e.g. git:HEAD~1:rules/program.yaml"))
     if rev.startswith("-"):
         raise InputError(Problem(spec, 0, 0, f"not a git revision: {rev!r}"))
-    return load_program(spec, text=read_text(spec, git_show(rev, path, spec)))
+    return read_text(spec, git_show(rev, path, spec))
 
 
 def git_show(rev: str, path: str, spec: str) -> bytes:
@@ -72,29 +95,31 @@ def profile_paths(items: Iterable[str]) -> list[str]:
 
 
 # -- evaluation ---------------------------------------------------------------------------------
-def evaluate_profile_files(program: Program, paths: list[str], engine: str = "durable") -> list[dict]:
+def evaluate_profile_files(program: Program, paths: list[str], engine: str = "durable",
+                           as_of: str | None = None) -> list[dict]:
     """Evaluate YAML profile files and apply the program's ranking and quota.
 
     Returns one row per path, in order: {"path", "record" (evaluation record without the
-    trace, each criterion with its `because`) or None, "error", "entry" (decision.Entry)}.
+    trace, each criterion with its `because`) or None, "error", "entry" (decision.Entry),
+    "applicant" (the loaded Applicant or None)}.
     This is the one place the diff evaluates applicants (a stand-in for the batch pipeline)."""
     rows, entries = [], []
     evaluator = Evaluator(program, engine)
     try:
         for key, path in enumerate(paths):
             try:
-                ev = evaluator.evaluate(load_profile(path, program))
+                ev = evaluator.evaluate(load_profile(path, program), as_of)
             except InputError as exc:
                 name = os.path.splitext(os.path.basename(path))[0]
                 entry = Entry(key=key, id=name, name=name, verdict="error", reason=str(exc).splitlines()[0])
-                rows.append({"path": path, "record": None, "error": str(exc), "entry": entry})
+                rows.append({"path": path, "record": None, "error": str(exc), "entry": entry, "applicant": None})
             else:
                 rec = evaluation_record(ev, trace=True)
                 because = {c["id"]: c["because"] for c in rec.pop("trace")["criteria"]}
                 for c in rec["criteria"]:
                     c["because"] = because.get(c["id"], [])
                 entry = entry_from_record(key, rec)
-                rows.append({"path": path, "record": rec, "error": None, "entry": entry})
+                rows.append({"path": path, "record": rec, "error": None, "entry": entry, "applicant": ev.applicant})
             entries.append(entry)
     finally:
         evaluator.close()
@@ -188,14 +213,20 @@ def _show(v: Any) -> str:
 
 
 # -- the comparison -------------------------------------------------------------------------------
-def compare(old: Program, new: Program, paths: list[str], engine: str = "durable") -> dict:
-    """The whole diff report (schema eligibility.rulediff/1) as plain, JSON-ready data."""
-    before = evaluate_profile_files(old, paths, engine)
-    after = evaluate_profile_files(new, paths, engine)
+def compare(old: Program, new: Program, paths: list[str], engine: str = "durable",
+            old_as_of: str | None = None, new_as_of: str | None = None) -> dict:
+    """The whole diff report (schema eligibility.rulediff/1) as plain, JSON-ready data.
+
+    With dates, each side is evaluated with the facts known on its date (pass the programs
+    api.load_rules chose for those dates), and fact changes between the dates are reported."""
+    before = evaluate_profile_files(old, paths, engine, old_as_of)
+    after = evaluate_profile_files(new, paths, engine, new_as_of)
     params = parameter_changes(old, new)
     edits = criterion_edits(old, new)
     dec_edits = decision_edits(old, new)
-    rows = [_applicant(a, b, edits, params, old, new) for a, b in zip(before, after)]
+    dated = old_as_of != new_as_of
+    rows = [_applicant(a, b, edits, params, old, new, (old_as_of, new_as_of) if dated else None)
+            for a, b in zip(before, after)]
     order = {FLIPPED: 0, CHANGED: 1, UNCHANGED: 2}
     rows.sort(key=lambda r: (order[r["status"]], r["new"]["rank"] or 10 ** 9, r["old"]["rank"] or 10 ** 9,
                              r["name"].casefold(), r["path"]))
@@ -206,7 +237,7 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
     counts = {side: _counts(rows, side) for side in ("old", "new")}
     return {
         "schema": SCHEMA,
-        "old": _program_info(old), "new": _program_info(new),
+        "old": {**_program_info(old), "as_of": old_as_of}, "new": {**_program_info(new), "as_of": new_as_of},
         "rule_changes": {"parameters": list(params.values()),
                          "criteria": [{"id": k, **v} for k, v in edits.items()],
                          "decision": dec_edits},
@@ -220,7 +251,7 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
 
 def _program_info(p: Program) -> dict:
     return {"path": p.path, "sha256": p.sha256, "id": p.id, "version": p.version or None,
-            "threshold": p.decision.threshold, "quota": p.decision.quota}
+            "effective": p.effective or None, "threshold": p.decision.threshold, "quota": p.decision.quota}
 
 
 def _counts(rows: list[dict], side: str) -> dict[str, int]:
@@ -236,7 +267,8 @@ def _side(row: dict) -> dict:
             "reason": e.reason, "error": row["error"]}
 
 
-def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: Program) -> dict:
+def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: Program,
+               dates: tuple[str | None, str | None] | None = None) -> dict:
     ra, rb = a["record"], b["record"]
     ident = (rb or ra or {}).get("applicant", {})
     old_side, new_side = _side(a), _side(b)
@@ -248,6 +280,7 @@ def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: P
         status = UNCHANGED
     crit_a = {c["id"]: c for c in (ra or {}).get("criteria", [])}
     crit_b = {c["id"]: c for c in (rb or {}).get("criteria", [])}
+    facts = fact_changes(a["applicant"], b["applicant"], old, new, *dates) if dates else {}
     moved = []
     for cid in list(crit_a) + [c for c in crit_b if c not in crit_a]:
         ca, cb = crit_a.get(cid), crit_b.get(cid)
@@ -255,15 +288,79 @@ def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: P
             continue
         if not ra or not rb:
             continue
+        # New evidence explains a criterion the new side still has; a removed criterion is the rule's doing.
+        read = _facts_read(new, cid) if cb else set()
         moved.append({"id": cid, "kind": (cb or ca)["kind"],
                       "old": _crit_side(ca, old, cid), "new": _crit_side(cb, new, cid),
-                      "edits": edits.get(cid, {}).get("edits", [])})
+                      "edits": edits.get(cid, {}).get("edits", []),
+                      "evidence": [f for name, f in facts.items() if name in read]})
     used = list(dict.fromkeys(p for m in moved for p in edits.get(m["id"], {}).get("parameters", [])))
-    causes = [f"{m['id']}: {m['old']['outcome']} -> {m['new']['outcome']}"
-              + (f" ({'; '.join(m['edits'])})" if m["edits"] else "") for m in moved]
+    causes = _dated_causes(moved) if dates else \
+        [f"{m['id']}: {m['old']['outcome']} -> {m['new']['outcome']}" + _because(m, False) for m in moved]
     return {"path": a["path"], "id": ident.get("id") or a["entry"].id, "name": ident.get("name") or a["entry"].name,
             "status": status, "old": old_side, "new": new_side, "criteria": moved,
-            "parameters": [params[p] for p in used], "causes": causes}
+            "parameters": [params[p] for p in used], "causes": causes,
+            **({"fact_changes": list(facts.values())} if dates else {})}
+
+
+def _dated_causes(moved: list[dict]) -> list[str]:
+    """Causes across two dates: criteria the rule version removed, then each other move with its
+    rule edits and the new evidence behind it."""
+    removed = [m["id"] for m in moved if m["new"]["outcome"] == "absent"]
+    out = [f"rule version: criteria no longer applied: {', '.join(removed)}"] if removed else []
+    out += [f"{m['id']}: {m['old']['outcome']} -> {m['new']['outcome']}" + _because(m, True)
+            for m in moved if m["new"]["outcome"] != "absent"]
+    return out
+
+
+def _because(moved: dict, dated: bool) -> str:
+    parts = []
+    if moved["edits"]:
+        parts.append(("rule version: " if dated else "") + "; ".join(moved["edits"]))
+    for f in moved.get("evidence", []):
+        if f["change"] != "value":
+            continue
+        old_value, new_value = (_show(v) if v is not None else "unknown" for v in (f["old"]["value"], f["new"]["value"]))
+        parts.append(f"new evidence: {f['fact']} {old_value} -> {new_value}"
+                     + (f" ({f['new']['source']})" if f["new"].get("source") else ""))
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _facts_read(program: Program, cid: str) -> set[str]:
+    """The facts a criterion's condition reads, through its concepts."""
+    try:
+        criterion = program.criterion(cid)
+    except KeyError:
+        return set()
+    nodes = [criterion.condition] + [program.concepts[c].condition for c in _concepts_of(program, criterion.condition)]
+    return {getattr(n, "fact") for node in nodes for n in node.walk() if getattr(n, "fact", None)}
+
+
+def fact_changes(a: Applicant | None, b: Applicant | None, old: Program, new: Program,
+                 old_as_of: str | None, new_as_of: str | None) -> dict[str, dict]:
+    """Facts read by either side whose value in force (or the entry behind it) differs between the dates."""
+    out: dict[str, dict] = {}
+    for name in list(old.facts) + [n for n in new.facts if n not in old.facts]:
+        holders = [x for x in (b, a) if x is not None and name in x.history]
+        if not holders:
+            continue
+        then, now = holders[0].fact(name, old_as_of), holders[0].fact(name, new_as_of)
+        if then is now:
+            continue
+        value_then = then.value if then is not None else None
+        value_now = now.value if now is not None else None
+        out[name] = {"fact": name, "change": "value" if value_then != value_now else "evidence",
+                     "old": _fact_side(then), "new": _fact_side(now)}
+    return out
+
+
+def _fact_side(fv) -> dict:
+    d = fact_dict(fv)
+    first = d["evidence"][0] if d["evidence"] else None
+    src = first["source"] if first else {}
+    d["source"] = ", ".join(x for x in (first["kind"] if first else "", src.get("publisher", ""),
+                                        src.get("date", "")) if x) or None
+    return d
 
 
 def _crit_side(c: dict | None, program: Program, cid: str) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from typing import Any, Mapping
 
 from .errors import InputError, Problems
@@ -10,7 +11,7 @@ from .analysis import constant_conditions
 from .expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
 from .fields import ID_RE, Reader
 from .model import (FACT_TYPES, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
-                    Source, SourceClause)
+                    ProgramVersion, Source, SourceClause)
 from .yamlsafe import Pos, YList, YMap, load_yaml, read_text
 
 TOP_KEYS = ("program", "facts", "parameters", "concepts", "criteria", "decision")
@@ -31,8 +32,12 @@ def load_program(path: str, params: Mapping[str, Any] | None = None, text: str |
 
 
 def check_program(path: str, params: Mapping[str, Any] | None = None,
-                  text: str | None = None) -> tuple[Program | None, Problems]:
-    """Load a rules file, returning (program or None, all problems including warnings)."""
+                  text: str | None = None, _version_of: str = "") -> tuple[Program | None, Problems]:
+    """Load a rules file, returning (program or None, all problems including warnings).
+
+    The later versions a main rules file lists (`program.versions`) are checked too, and
+    their fact schemas make up `family_facts`; `_version_of` names the main file while one
+    of its versions is being checked."""
     problems = Problems(path)
     if text is None:
         text = read_text(path)
@@ -44,14 +49,15 @@ def check_program(path: str, params: Mapping[str, Any] | None = None,
         problems.add(1, 1, "this looks like an applicant profile (it has 'id' or 'name' and no 'criteria'), "
                      "not a rules file")
         return None, problems
-    program = _Loader(path, text, problems, params or {}).load(data)
+    program = _Loader(path, text, problems, params or {}, _version_of).load(data)
     return (None if problems.errors else program), problems
 
 
 class _Loader(Reader):
-    def __init__(self, path: str, text: str, problems: Problems, overrides: Mapping[str, Any]):
+    def __init__(self, path: str, text: str, problems: Problems, overrides: Mapping[str, Any],
+                 version_of: str = ""):
         super().__init__(problems)
-        self.path, self.raw, self.overrides = path, text, overrides
+        self.path, self.raw, self.overrides, self.version_of = path, text, overrides, version_of
         self.lines = text.splitlines()
         self.next_id = 0
 
@@ -85,7 +91,58 @@ class _Loader(Reader):
             criteria=criteria, decision=decision,
             version=self.text(meta, "version", "program", required=False),
             effective=self.date(meta, "effective", "program"))
+        program.family_facts = dict(facts)
+        program.versions = self.versions(meta, program)
         return program
+
+    def versions(self, meta: YMap, program: Program) -> tuple[ProgramVersion, ...]:
+        """`program.versions`: later rule versions, each a complete rules file with an effective date."""
+        items = self.seq(meta, "versions", "program") or YList()
+        if not items:
+            return ()
+        if self.version_of:
+            self.error(meta.kpos("versions"), f"program versions are listed in the main rules file "
+                                              f"({self.version_of}) only")
+            return ()
+        if not program.effective:
+            self.error(meta.kpos("versions"), "program: give 'effective' (the date this file takes effect) "
+                                              "when listing later versions")
+        out: list[ProgramVersion] = []
+        previous = program.effective
+        for i, item in enumerate(items):
+            if not isinstance(item, YMap):
+                self.error(items.pos(i), "program versions: each version is a mapping with 'effective' and 'file'")
+                continue
+            self.known_keys(item, ("effective", "file"), "program version")
+            effective = self.date(item, "effective", "program version", required=True)
+            file = self.text(item, "file", "program version")
+            if not effective or not file:
+                continue
+            if previous and effective <= previous:
+                self.error(item.pos("effective"), f"program version {file}: effective date {effective} "
+                                                  f"must come after {previous}")
+            previous = effective
+            path, text = _version_source(self.path, file)
+            if text is None and not os.path.isfile(path):
+                self.error(item.pos("file"), f"program version: file not found: {path}")
+                continue
+            version, problems = check_program(path, text=text, _version_of=self.path)
+            self.problems.extend(problems.items)
+            if version is None:
+                continue
+            if version.id != program.id:
+                self.error(item.pos("file"), f"program version {file} is for program '{version.id}', "
+                                             f"not '{program.id}'")
+            if version.effective and version.effective != effective:
+                self.error(item.pos("effective"), f"program version {file}: effective {effective} here, "
+                                                  f"but {version.effective} in the file")
+            for name, spec in version.facts.items():
+                known = program.family_facts.setdefault(name, spec)
+                if (known.type, known.values) != (spec.type, spec.values):
+                    self.error(item.pos("file"), f"fact '{name}' is a {spec.type} in {file} but a "
+                                                 f"{known.type} elsewhere in the program (same name, same type)")
+            out.append(ProgramVersion(effective, file, path, item.start.line))
+        return tuple(out)
 
     # -- program metadata ------------------------------------------------------------
     def text_id(self, meta: YMap) -> str:
@@ -427,6 +484,17 @@ class _Loader(Reader):
         for name in facts:
             if name not in used:
                 self.warn(data["facts"].kpos(name), f"fact '{name}' is declared but no condition reads it")
+
+
+def _version_source(main: str, file: str) -> tuple[str, str | None]:
+    """Path of a version file named relative to the main rules file; for a main file read
+    from git history (`git:REV:path`), the version file at the same revision, with its text."""
+    if main.startswith("git:"):
+        rev, _, rel = main[4:].partition(":")
+        spec = f"git:{rev}:{os.path.normpath(os.path.join(os.path.dirname(rel), file))}"
+        from .rulediff import git_rules_text      # rulediff reads git; imported only when needed
+        return spec, git_rules_text(spec)
+    return os.path.normpath(os.path.join(os.path.dirname(main), file)), None
 
 
 def _type_of(value: Any) -> str:

@@ -9,6 +9,10 @@ Format (documented in docs/testing.md):
         set: {open_weights_released: false}
         params: {score_threshold: 60}
         expect: {verdict: excluded, gates_failed: [foreign_independence], criteria: {autonomy: met}}
+      - name: Naver Cloud does not advance in phase 1
+        profile: ../applicants/naver-cloud.yaml
+        as_of: 2026-01-15                # the rules version in force then, and the facts known then
+        expect: {verdict: excluded, gates_failed: [weights_independence]}
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from .profile import applicant_from_data
 from .yamlsafe import YList, YMap, load_yaml, read_text
 
 FILE_KEYS = ("rules", "cases")
-CASE_KEYS = ("name", "profile", "facts", "set", "params", "expect")
+CASE_KEYS = ("name", "profile", "facts", "set", "params", "as_of", "expect")
 EXPECT_KEYS = ("verdict", "gates_failed", "criteria", "score", "missing", "reason")
 VERDICTS = ("selected", "excluded", "undetermined")
 OUTCOMES = (MET, NOT_MET, UNKNOWN)
@@ -46,6 +50,7 @@ class Case:
     settings: dict[str, Any]
     params: dict[str, Any]
     expect: dict[str, Any]
+    as_of: str | None = None
 
 
 @dataclass
@@ -122,8 +127,9 @@ def load_cases(path: str) -> list[Case]:
         expect = reader.mapping(item, "expect", item.start, f"case {name!r}") or YMap()
         if hasattr(expect, "start"):
             _check_expect(reader, expect, name)
+        as_of = reader.date(item, "as_of", f"case {name!r}") or None
         cases.append(Case(path, item.start.line, name, rules_path, profile_path, facts, dict(settings),
-                          dict(params), dict(expect)))
+                          dict(params), dict(expect), as_of))
     problems.raise_if_any()
     return cases
 
@@ -156,19 +162,22 @@ class Runner:
         self.engine = engine
         self.evaluators: dict[tuple, Evaluator] = {}
 
-    def evaluator(self, rules: str, params: dict[str, Any]) -> Evaluator:
-        key = (rules, tuple(sorted((k, str(v)) for k, v in params.items())))
-        if key not in self.evaluators:
-            self.evaluators[key] = Evaluator(load_rules(rules, params), self.engine)
-        return self.evaluators[key]
+    def evaluator(self, rules: str, params: dict[str, Any], as_of: str | None = None) -> Evaluator:
+        params_key = tuple(sorted((k, str(v)) for k, v in params.items()))
+        if (rules, params_key, as_of) not in self.evaluators:
+            program = load_rules(rules, params, as_of)      # the version in force `as_of`
+            same = [e for (r, p, _), e in self.evaluators.items()
+                    if r == rules and p == params_key and e.program.path == program.path]
+            self.evaluators[(rules, params_key, as_of)] = same[0] if same else Evaluator(program, self.engine)
+        return self.evaluators[(rules, params_key, as_of)]
 
     def run(self, case: Case) -> CaseResult:
-        evaluator = self.evaluator(case.rules, case.params)
+        evaluator = self.evaluator(case.rules, case.params, case.as_of)
         program = evaluator.program
         applicant = self.applicant(case, program)
         if case.settings:
             apply_overrides(applicant, program, case.settings)
-        ev = evaluator.evaluate(applicant)
+        ev = evaluator.evaluate(applicant, case.as_of)
         self._check_criteria_exist(case, program)
         return CaseResult(case, ev, compare(case.expect, ev))
 
@@ -195,7 +204,7 @@ class Runner:
                                 + suggest(str(bad[0]), ids))
 
     def close(self) -> None:
-        for evaluator in self.evaluators.values():
+        for evaluator in {id(e): e for e in self.evaluators.values()}.values():
             evaluator.close()
 
 

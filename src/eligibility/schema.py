@@ -56,6 +56,10 @@ def rules_schema() -> dict:
     }
     props = {
         "program": _object({"id": ID, "title": TEXT, "authority": TEXT, "version": TEXT, "effective": DATE,
+                            "versions": {"type": "array", "items": _object({"effective": DATE, "file": TEXT},
+                                                                           ("effective", "file"),
+                                                                           "A later rules file of the program "
+                                                                           "and the date it takes effect.")},
                             "dates": {"type": "object", "additionalProperties": DATE},
                             "budget": {"type": "object"},
                             "sources": {"type": "array", "items": {"$ref": "#/$defs/source"}}},
@@ -87,7 +91,7 @@ def applicant_schema(program: Program | None = None) -> dict:
         facts["additionalProperties"] = _one_or_many("#/$defs/entry")
     else:
         facts["properties"] = {}
-        for name, spec in program.facts.items():
+        for name, spec in (program.family_facts or program.facts).items():   # every version's facts
             defs[f"fact_{name}"] = _entry(_value_schema(spec), spec.description)
             facts["properties"][name] = _one_or_many(f"#/$defs/fact_{name}")
         facts["additionalProperties"] = False

@@ -14,6 +14,7 @@ from . import validate  # noqa: E402,F401
 from . import schema  # noqa: E402,F401
 from . import ruletest  # noqa: E402,F401
 from . import report  # noqa: E402,F401
+from . import replay  # noqa: E402,F401
 
 
 def main() -> None:

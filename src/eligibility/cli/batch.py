@@ -10,7 +10,7 @@ import typer
 
 from .. import api
 from ..output import atomic_writer
-from .app import EngineOption, ParamOption, RulesOption, SetOption, app, check_engine, pairs
+from .app import AsOfOption, EngineOption, ParamOption, RulesOption, SetOption, app, check_date, check_engine, pairs
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
 LONG_RUN = 1.0          # seconds before a progress bar appears
@@ -27,6 +27,7 @@ def batch(
     engine: str = EngineOption,
     set_: Optional[List[str]] = SetOption,
     param: Optional[List[str]] = ParamOption,
+    as_of: Optional[str] = AsOfOption,
     input_format: Optional[str] = typer.Option(None, "--input-format",
                                                help="yaml, jsonl or csv, when the extension does not say (stdin)."),
     trace: Optional[bool] = typer.Option(None, "--trace/--no-trace",
@@ -47,12 +48,13 @@ def batch(
     from .. import batch as bt
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"))
+    as_of = check_date(as_of)
+    program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"), as_of)
     inputs = list(paths or ["applicants"])
     with_trace = (fmt == "json") if trace is None else trace
     progress = _Progress()
     kwargs = dict(engine=check_engine(engine), jobs=jobs, settings=pairs(set_, "--set"), input_fmt=input_format,
-                  on_progress=progress.update)
+                  on_progress=progress.update, as_of=as_of, command=["eligibility", *sys.argv[1:]])
     try:
         with atomic_writer(output) if fmt != "table" else _nothing() as fh:
             if fmt == "jsonl":

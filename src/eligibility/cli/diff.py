@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..output import write_atomic
-from .app import EngineOption, app, check_engine
+from .app import EngineOption, RulesOption, app, check_date, check_engine
 
 FORMATS = ("text", "json", "markdown")
 
@@ -15,8 +15,14 @@ FORMATS = ("text", "json", "markdown")
 @app.command()
 def diff(
     profiles: Optional[List[str]] = typer.Argument(None, help="Profiles or directories (default: applicants/)."),
-    old: str = typer.Option(..., "--old", help="The rules before the change: a file, or git:REV:path."),
-    new: str = typer.Option(..., "--new", help="The rules after the change: a file, or git:REV:path."),
+    old: Optional[str] = typer.Option(None, "--old", help="The rules before the change: a file, or git:REV:path "
+                                      "(default: --rules, else the only rules file in ./rules)."),
+    new: Optional[str] = typer.Option(None, "--new", help="The rules after the change (default: the same as --old)."),
+    rules: Optional[str] = RulesOption,
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate the old side as of this date (YYYY-MM-DD): "
+                                        "the rules version in force then and the facts known then."),
+    vs_as_of: Optional[str] = typer.Option(None, "--vs-as-of", help="Evaluate the new side as of this date "
+                                           "(default: the --as-of date)."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json or markdown (to paste into a pull request)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
     engine: str = EngineOption,
@@ -28,13 +34,22 @@ def diff(
 
     Example: eligibility diff --old git:HEAD:rules/sovereign-ai-2025.yaml --new rules/sovereign-ai-2025.yaml
 
+    Across dates: eligibility diff --as-of 2025-08-04 --vs-as-of 2026-01-15 compares the same rules
+    file on two dates; each change is attributed to the rule version in force (criteria added,
+    removed or edited) and to the new evidence (facts whose value changed between the dates).
+
     Exit status: 0 compared; 1 with --fail-on-flip when a verdict changes; 2 bad input; 3 engine failure.
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     from ..rulediff import compare, load_rules_ref, profile_paths
-    report = compare(load_rules_ref(old), load_rules_ref(new), profile_paths(profiles or ["applicants"]),
-                     check_engine(engine))
+    from .. import api
+    old_date = check_date(as_of)
+    new_date = check_date(vs_as_of) if vs_as_of else old_date
+    old_spec = old or rules or api.find_rules()
+    new_spec = new or old_spec
+    report = compare(load_rules_ref(old_spec, old_date), load_rules_ref(new_spec, new_date),
+                     profile_paths(profiles or ["applicants"]), check_engine(engine), old_date, new_date)
     if fmt == "json":
         write_atomic(output, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "markdown":

@@ -40,8 +40,8 @@ def report(
 
     rules_path = rules or api.find_rules()
     params = pairs(param, "--param")
-    program = api.load_rules(rules_path, params)
     as_of = check_date(as_of)
+    program = api.load_rules(rules_path, params, as_of)
     paths = list(paths or [DEFAULT_APPLICANTS])
     records = evaluate_profile_files(paths, program, check_engine(engine), as_of)
     decision = decide(program, [entry_from_record(i, rec) for i, rec in enumerate(records)])

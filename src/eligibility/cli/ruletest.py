@@ -44,7 +44,7 @@ def test_command(
     try:
         for case in cases:
             result = runner.run(case)
-            cov.add(result.evaluation, case.rules)
+            cov.add(result.evaluation, result.evaluation.program.path)   # per version of the rules
             results.append(result)
     finally:
         runner.close()

@@ -30,7 +30,9 @@ def breakdown(program, entry) -> Text:
 def render_ranking(result, console: Console) -> None:
     program, d = result.program, result.decision
     quota = "no quota" if d.quota is None else f"quota {d.quota}"
-    title = f"{program.title}\n{quota}, threshold {d.threshold:g}, ties broken by {', '.join(d.tie_breaks) or 'id'}"
+    when = "".join(x for x in (f" [{program.version}]" if program.version else "",
+                               f", as of {result.as_of}" if result.as_of else ""))
+    title = f"{program.title}{when}\n{quota}, threshold {d.threshold:g}, ties broken by {', '.join(d.tie_breaks) or 'id'}"
     table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
     table.add_column("rank", justify="right")
     table.add_column("applicant", overflow="fold")

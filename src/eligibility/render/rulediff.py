@@ -34,6 +34,10 @@ def rule_change_lines(report: dict) -> list[str]:
     return lines or ["no change that affects outcomes (descriptions, sources or order only)"]
 
 
+def _side(info: dict) -> str:
+    return info["path"] + (f" (as of {info['as_of']})" if info.get("as_of") else "")
+
+
 def summary_line(report: dict) -> str:
     s = report["summary"]
     return (f"{s['flipped']} of {s['applicants']} applicants change verdict, {s['changed']} change score or rank "
@@ -41,7 +45,7 @@ def summary_line(report: dict) -> str:
 
 
 def render_diff(report: dict, console: Console) -> None:
-    console.print(Text.assemble(("Rule change impact  ", "bold"), report["old"]["path"], " -> ", report["new"]["path"]))
+    console.print(Text.assemble(("Rule change impact  ", "bold"), _side(report["old"]), " -> ", _side(report["new"])))
     console.print(Text(summary_line(report), style="bold"))
     console.print(Text("Rule changes:", style="bold"))
     for line in rule_change_lines(report):
@@ -79,7 +83,7 @@ def _cell(v: Any) -> str:
 
 def render_diff_markdown(report: dict) -> str:
     s = report["summary"]
-    lines = [f"## Rule change impact: `{report['old']['path']}` → `{report['new']['path']}`", "",
+    lines = [f"## Rule change impact: `{_side(report['old'])}` → `{_side(report['new'])}`", "",
              f"**{summary_line(report)}**", "", "### Rule changes", ""]
     lines += [f"- {_cell(line)}" for line in rule_change_lines(report)]
     flipped = [a for a in report["applicants"] if a["status"] == "flipped"]
