@@ -39,7 +39,7 @@ from .errors import InputError, Problem, Problems
 from .evaluation import Evaluation
 from .model import Applicant, Program
 from .profile import applicant_from_data, check_applicant
-from .record import evaluation_record, program_info
+from .record import PendingRecord, RecordEncoder, program_info
 
 INPUT_FORMATS = ("yaml", "jsonl", "csv")
 CSV_META = ("id", "name", "lead", "consortium", "notes")
@@ -208,7 +208,7 @@ def parse_item(item: Item, program: Program) -> Applicant:
 
 # --- evaluation ---------------------------------------------------------------------------
 
-Formatter = Callable[[BatchEntry, Optional[dict]], Any]
+Formatter = Callable[[BatchEntry, Optional[PendingRecord]], Any]
 
 
 class Worker:
@@ -223,6 +223,7 @@ class Worker:
         self.as_of, self.settings = as_of, dict(settings or {})
         self.formatter, self.trace = formatter, trace
         self.records = records or trace
+        self.encoder = RecordEncoder(command)
 
     def process(self, items: Iterable[Item]) -> list[tuple[BatchEntry, Any]]:
         return [self.one(item) for item in items]
@@ -236,7 +237,7 @@ class Worker:
             entry = error_entry(item, exc.problems)
             return entry, self.formatter(entry, None) if self.formatter else None
         ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
-        rec = evaluation_record(ev, trace=self.trace, command=self.command) if self.records else None
+        rec = PendingRecord(ev, self.trace, self.encoder) if self.records else None
         entry = entry_of(item.key, ev)
         return entry, self.formatter(entry, rec) if self.formatter else None
 

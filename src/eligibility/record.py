@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from typing import Any
 
@@ -11,6 +12,7 @@ from .model import Program
 from .trace import _jsonable, build_trace
 
 SCHEMA = "eligibility.evaluation/1"
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
@@ -50,10 +52,7 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
         "threshold": p.decision.threshold,
         "missing": list(ev.missing),
         "gates_failed": ev.gates_failed,
-        "criteria": [{"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
-                      "points": r.points if r.kind == "scored" else None,
-                      "awarded": r.awarded if r.kind == "scored" else None,
-                      "missing": list(r.missing)} for r in ev.criteria],
+        "criteria": [_criterion_dict(r) for r in ev.criteria],
         "parameters": {name: _jsonable(prm.value) for name, prm in p.parameters.items()},
         "overrides": {name: _jsonable(fv.value) for name, fv in a.overrides.items()},
         "parameter_overrides": {name: {"value": _jsonable(prm.value), "rules_value": _jsonable(prm.rules_value)}
@@ -64,3 +63,78 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
     if trace:
         rec["trace"] = build_trace(ev)
     return rec
+
+
+def _criterion_dict(r: Any) -> dict[str, Any]:
+    return {"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
+            "points": r.points if r.kind == "scored" else None,
+            "awarded": r.awarded if r.kind == "scored" else None, "missing": list(r.missing)}
+
+
+class RecordEncoder:
+    """Evaluation records as compact JSON text: exactly `compact_json(evaluation_record(ev, trace,
+    command))`, but the parts that are the same for every applicant of a run (schema, program,
+    versions, parameters, each criterion's possible results) are encoded once, not per applicant."""
+
+    def __init__(self, command: list[str] | None = None):
+        self.command = command
+        self._program: Program | None = None
+        self._key: tuple = ()
+        self._criteria: dict[tuple, str] = {}
+
+    def _prepare(self, ev: Evaluation) -> None:
+        p = ev.program
+        template = evaluation_record(ev, trace=False, command=self.command)
+        enc = {k: compact_json(v) for k, v in template.items()}
+        self._head = '{"schema":%s,"applicant":' % enc["schema"]
+        self._middle = ',"program":%s,"engine":%s,"versions":%s,"as_of":%s,"verdict":' % (
+            enc["program"], enc["engine"], enc["versions"], enc["as_of"])
+        self._threshold = ',"threshold":%s,"missing":' % enc["threshold"]
+        self._params = ',"parameters":%s,"overrides":' % enc["parameters"]
+        self._tail = ',"parameter_overrides":%s' % enc["parameter_overrides"] + (
+            ',"command":%s' % enc["command"] if self.command is not None else "")
+        self._criteria = {}
+        self._program, self._key = p, (ev.engine, ev.as_of)
+
+    def line(self, ev: Evaluation, trace: bool = False) -> str:
+        """The record of `ev` as one line of compact JSON (no newline)."""
+        if ev.program is not self._program or self._key != (ev.engine, ev.as_of):
+            self._prepare(ev)
+        a, dumps, cache = ev.applicant, compact_json, self._criteria
+        criteria = []
+        for r in ev.criteria:
+            if r.missing:
+                criteria.append(dumps(_criterion_dict(r)))
+                continue
+            key = (r.id, r.title, r.kind, r.outcome, r.points, r.awarded)
+            text = cache.get(key)
+            if text is None:
+                text = cache[key] = dumps(_criterion_dict(r))
+            criteria.append(text)
+        applicant = {"id": a.id, "name": a.name, "lead": a.lead, "consortium": list(a.consortium),
+                     "path": a.path, "sha256": a.sha256}
+        overrides = dumps({name: _jsonable(fv.value) for name, fv in a.overrides.items()}) if a.overrides else "{}"
+        parts = [self._head, dumps(applicant), self._middle, dumps(ev.verdict), ',"reason":', dumps(ev.reason),
+                 ',"score":', dumps(ev.score), ',"score_max":', dumps(ev.score_max), self._threshold,
+                 dumps(list(ev.missing)), ',"gates_failed":', dumps(ev.gates_failed), ',"criteria":[',
+                 ",".join(criteria), "]", self._params, overrides, self._tail]
+        if trace:
+            parts += [',"trace":', dumps(build_trace(ev))]
+        parts.append("}")
+        return "".join(parts)
+
+
+class PendingRecord:
+    """One evaluation's record, rendered only in the form the output asks for."""
+
+    __slots__ = ("ev", "trace", "encoder")
+
+    def __init__(self, ev: Evaluation, trace: bool, encoder: RecordEncoder):
+        self.ev, self.trace, self.encoder = ev, trace, encoder
+
+    def as_dict(self) -> dict[str, Any]:
+        return evaluation_record(self.ev, trace=self.trace, command=self.encoder.command)
+
+    def as_json(self) -> str:
+        """Compact JSON text, one line."""
+        return self.encoder.line(self.ev, self.trace)

@@ -16,11 +16,11 @@ from .batch_jsonl import error_dict
 SCHEMA = "eligibility.batch/1"
 
 
-def json_piece(entry, rec: dict | None) -> bytes:
-    """The record as indented JSON bytes, or b"" for an error (runs in the worker process)."""
+def json_piece(entry, rec) -> bytes:
+    """The record (a record.PendingRecord) as indented JSON bytes, or b"" for an error (runs in the worker process)."""
     if rec is None:
         return b""
-    return json.dumps(rec, ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(rec.as_dict(), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 class JsonSink:

@@ -10,21 +10,21 @@ ranking keeps its record's verdict as the final one.
 """
 from __future__ import annotations
 
-import json
 from typing import IO, Any
+
+from ..record import compact_json as _dumps
 
 ERROR_SCHEMA = "eligibility.error/1"
 SUMMARY_SCHEMA = "eligibility.batch-summary/1"
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def error_dict(entry) -> dict:
     return {"schema": ERROR_SCHEMA, "input": entry.key, "verdict": "error", **entry.error}
 
 
-def jsonl_piece(entry, rec: dict | None) -> str:
-    """One output line (runs in the worker process)."""
-    return _dumps(rec if rec is not None else error_dict(entry)) + "\n"
+def jsonl_piece(entry, rec) -> str:
+    """One output line (runs in the worker process); `rec` is a record.PendingRecord or None."""
+    return (rec.as_json() if rec is not None else _dumps(error_dict(entry))) + "\n"
 
 
 class JsonlSink:
