@@ -51,3 +51,25 @@ def test_fast_reader_takes_the_usual_shape():
     assert fast is not None and summary(fast) == summary(full_reader(data))
     assert fast.values() == {"model_generations": 3, "planned_modalities": ("image", "text"),
                              "foreign_partner_dependency": "none", "open_weights_released": True}
+
+
+def test_bare_applicant_behaves_like_a_full_one():
+    """The lazily built history of a bare applicant: same facts, values, overrides and copies."""
+    import dataclasses
+
+    from eligibility.api import apply_overrides
+    data = {"id": "a1", "name": "A", "facts": {"model_generations": 3, "planned_modalities": ["text", "image"],
+                                                "open_weights_released": True, "commercial_use_allowed": "unknown"}}
+    fast = _plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
+    full = full_reader(data)
+    for name in [*PROGRAM.facts, "no_such_fact"]:
+        assert fast.fact(name) == full.fact(name) and fast.fact(name, "2020-01-01") == full.fact(name, "2020-01-01")
+    assert fast.values() == full.values() and fast.history == full.history
+    for a in (fast, full):
+        apply_overrides(a, PROGRAM, {"model_generations": "1", "open_weights_released": "unknown"})
+    assert fast.values() == full.values() == {"model_generations": 1, "planned_modalities": ("image", "text")}
+    assert fast.fact("model_generations") == full.fact("model_generations")
+    copy = dataclasses.replace(fast, overrides={})
+    assert copy.values() == {"model_generations": 3, "planned_modalities": ("image", "text"),
+                             "open_weights_released": True}
+    assert copy.history == fast.history

@@ -180,3 +180,44 @@ class Applicant:
             if fv is not None and fv.value is not None:
                 out[name] = fv.value
         return out
+
+
+class BareApplicant(Applicant):
+    """An applicant read from bare fact values (JSON Lines, CSV): one undated value per fact, no
+    evidence. Its known values are kept as read, and its FactValue history is built only when
+    something asks for it (a trace, a reason naming a fact): bulk runs mostly never do."""
+
+    def __init__(self, path: str, sha256: str, id: str, name: str, lead: str = "",
+                 consortium: tuple[str, ...] = (), notes: str = "",
+                 history: dict[str, tuple[FactValue, ...]] | None = None, overrides: dict[str, Any] | None = None,
+                 *, bare: dict[str, Any] | None = None, line: int = 1):
+        self.path, self.sha256, self.id, self.name = path, sha256, id, name
+        self.lead, self.consortium, self.notes = lead, consortium, notes
+        self.overrides = {} if overrides is None else overrides
+        self._history = history
+        # `bare`: fact -> value (None = unknown); unused once a history is given (dataclasses.replace)
+        self._bare = bare if history is None else None
+        self._line = line
+        self._facts: dict[str, FactValue] = {}
+
+    def _fact_value(self, name: str) -> FactValue:
+        fv = self._facts.get(name)
+        if fv is None:
+            fv = self._facts[name] = FactValue(value=self._bare[name], evidence=(), line=self._line, col=1)  # type: ignore[index]
+        return fv
+
+    @property
+    def history(self) -> dict[str, tuple[FactValue, ...]]:  # type: ignore[override]
+        if self._history is None:
+            self._history = {name: (self._fact_value(name),) for name in self._bare or {}}
+        return self._history
+
+    def fact(self, name: str, as_of: str | None = None) -> FactValue | None:
+        if self._bare is None or name in self.overrides:
+            return super().fact(name, as_of)
+        return self._fact_value(name) if name in self._bare else None
+
+    def values(self, as_of: str | None = None) -> dict[str, Value]:
+        if self._bare is None or self.overrides:
+            return super().values(as_of)
+        return {name: v for name, v in self._bare.items() if v is not None}

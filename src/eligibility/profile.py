@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from .errors import Problems
 from .expr import suggest
 from .fields import ID_RE, Reader
-from .model import EVIDENCE_KINDS, Applicant, Evidence, FactSpec, FactValue, Program, Source
+from .model import EVIDENCE_KINDS, Applicant, BareApplicant, Evidence, FactSpec, FactValue, Program, Source
 from .yamlsafe import Pos, YList, YMap, load_yaml, read_text
 
 PROFILE_KEYS = ("id", "name", "lead", "consortium", "notes", "program", "facts")
@@ -243,20 +243,24 @@ def _plain_applicant(data: dict, program: Program, path: str, digest: str, line:
     facts = data.get("facts")
     if type(facts) is not dict:
         return None
-    specs, history = program.facts, {}
+    specs, bare = program.facts, {}
     for fact, raw in facts.items():
         spec = specs.get(fact)
         if spec is None or type(raw) is dict or (type(raw) is list and spec.type != "list"):
             return None
         if raw is None or raw == UNKNOWN:
             value = None
+        elif (raw is True or raw is False) and spec.type == "bool":
+            value = raw                           # the common cases, as convert_value would return them
+        elif type(raw) is str and spec.type == "enum" and raw in spec.values:
+            value = raw
         else:
             value = convert_value(raw, spec)
             if value is _INVALID:
                 return None
-        history[fact] = (FactValue(value=value, evidence=(), line=line or 1, col=1),)
-    return Applicant(path=path, sha256=digest, id=aid.strip(), name=name.strip() or aid.strip(), lead=lead.strip(),
-                     consortium=tuple(consortium), notes=notes.strip(), history=history)
+        bare[fact] = value
+    return BareApplicant(path=path, sha256=digest, id=aid.strip(), name=name.strip() or aid.strip(), lead=lead.strip(),
+                         consortium=tuple(consortium), notes=notes.strip(), bare=bare, line=line or 1)
 
 
 _PROFILE_KEY_SET = frozenset(PROFILE_KEYS)
