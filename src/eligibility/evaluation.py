@@ -12,7 +12,7 @@ SELECTED, EXCLUDED, UNDETERMINED = "selected", "excluded", "undetermined"
 _OUTCOME = {True: MET, False: NOT_MET, None: UNKNOWN}
 
 
-@dataclass
+@dataclass(frozen=True)
 class CriterionResult:
     id: str
     title: str
@@ -53,17 +53,36 @@ def assess(program: Program, applicant: Applicant, outcomes: dict[int, bool | No
     ev = Evaluation(program, applicant, outcomes, engine, as_of, firings=firings)
     if values is None:
         values = applicant.values(as_of)
-    for c in program.criteria:
+    for c, settled in _results(program):
         value = outcomes.get(c.condition.id)
-        missing = () if value is not None else tuple(sorted(
-            {leaf.fact for leaf in deciding(program, c.condition, outcomes)
-             if isinstance(leaf, (Cmp, OneOf, Has)) and leaf.fact not in values}))
-        awarded = c.points if (c.kind == "scored" and value is True) else 0
-        ev.criteria.append(CriterionResult(c.id, c.title, c.kind, _OUTCOME[value], c.points, awarded, missing))
+        if value is not None:
+            ev.criteria.append(settled[value])
+            continue
+        missing = tuple(sorted({leaf.fact for leaf in deciding(program, c.condition, outcomes)
+                                if isinstance(leaf, (Cmp, OneOf, Has)) and leaf.fact not in values}))
+        ev.criteria.append(CriterionResult(c.id, c.title, c.kind, UNKNOWN, c.points, 0, missing)
+                           if missing else settled[None])
     ev.score = sum(r.awarded for r in ev.criteria)
     ev.score_max = ev.score + sum(r.points for r in ev.criteria if r.kind == "scored" and r.outcome == UNKNOWN)
     _verdict(ev, values)
     return ev
+
+
+_RESULTS: dict[int, tuple[Program, list]] = {}
+
+
+def _results(program: Program) -> list[tuple[Criterion, dict]]:
+    """Per criterion, its results when met, not met and unknown with nothing missing: the same for
+    every applicant, so made once per program (results are immutable)."""
+    hit = _RESULTS.get(id(program))
+    if hit is None or hit[0] is not program:
+        if len(_RESULTS) > 64:
+            _RESULTS.clear()
+        plan = [(c, {v: CriterionResult(c.id, c.title, c.kind, _OUTCOME[v], c.points,
+                                        c.points if (c.kind == "scored" and v is True) else 0, ())
+                     for v in (True, False, None)}) for c in program.criteria]
+        hit = _RESULTS[id(program)] = (program, plan)
+    return hit[1]
 
 
 def _verdict(ev: Evaluation, values: dict) -> None:
