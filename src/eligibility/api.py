@@ -111,7 +111,7 @@ class Evaluator:
         if self._engine is None:
             return evaluate_nodes(self.program, values), None
         firings = self._engine.run(self.compiled.encode(values), keep_messages)
-        outcomes = self.compiled.outcomes(firings.derived(self.compiled))
+        outcomes = self.compiled.outcomes_of_rules(firings.rules)
         if self.engine_name == "both":
             expected = evaluate_nodes(self.program, values)
             diff = sorted(n for n in expected if expected[n] != outcomes.get(n))

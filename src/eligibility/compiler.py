@@ -63,6 +63,17 @@ class CompiledRuleset:
     date_facts: tuple[str, ...]
     budget: int = 0
     encode: Callable[[Mapping[str, Any]], tuple[str, ...]] = field(default=None, repr=False)  # type: ignore[assignment]
+    # rule name -> the (node id, outcome) pairs its derived fact settles; every node unknown
+    settles: dict[str, tuple[tuple[int, bool], ...]] = field(init=False, repr=False)
+    unknown: dict[int, None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_fact: dict[str, list[tuple[int, bool]]] = {}
+        for nid, (t, f) in self.pairs.items():
+            by_fact.setdefault(t, []).append((nid, True))
+            by_fact.setdefault(f, []).append((nid, False))
+        self.settles = {r: tuple(by_fact[name]) for r, name in self.target.items() if name in by_fact}
+        self.unknown = dict.fromkeys(self.pairs)
 
     def ruleset_json(self) -> str:
         return json.dumps(self.rules, ensure_ascii=False, separators=(",", ":"))
@@ -71,6 +82,16 @@ class CompiledRuleset:
         """Node outcomes from the set of derived fact names."""
         return {nid: True if t in derived else False if f in derived else None
                 for nid, (t, f) in self.pairs.items()}
+
+    def outcomes_of_rules(self, fired: list[str]) -> dict[int, bool | None]:
+        """Node outcomes from the names of the fired rules; the same as
+        `outcomes({target[r] for r in fired if r in target})`, without building that set."""
+        sets, out = self.settles, self.unknown.copy()
+        for rule in fired:
+            for nid, value in sets.get(rule, ()):
+                if value or out[nid] is None:     # a node's true fact wins, as in outcomes()
+                    out[nid] = value
+        return out
 
 
 def compile_program(program: Program) -> CompiledRuleset:
