@@ -31,7 +31,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
 from . import decision as dec
 from .api import Evaluator, apply_overrides
@@ -44,7 +44,7 @@ from .record import PendingRecord, RecordEncoder, program_info
 INPUT_FORMATS = ("yaml", "jsonl", "csv")
 CSV_META = ("id", "name", "lead", "consortium", "notes")
 _EXT = {".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-CHUNK = 256            # inputs per unit of work sent to a worker process
+CHUNK = 1024           # inputs per unit of work sent to a worker process
 
 
 @dataclass
@@ -56,15 +56,21 @@ class BatchEntry(dec.Entry):
     error: Optional[dict] = None      # {"path", "line", "col", "message"} for error entries
 
 
-@dataclass(frozen=True)
-class Item:
-    """One input: a YAML file (payload None), a JSON line (text) or a CSV row (dict)."""
+class Item(NamedTuple):
+    """One input: a YAML file (payload None), a JSON line (text) or a CSV row (dict).
+    A tuple: cheap to make and to send to worker processes."""
 
     key: int
     kind: str
     path: str
     line: int = 0
     payload: Any = None
+
+
+# What a worker returns per input instead of a BatchEntry (cheaper to make and to send between
+# processes): the BatchEntry's fields in order, made into an entry only where one is needed.
+Row = tuple
+_ERROR_FIELD = 13          # index of BatchEntry.error in a Row
 
 
 @dataclass
@@ -209,10 +215,11 @@ def parse_item(item: Item, program: Program) -> Applicant:
 # --- evaluation ---------------------------------------------------------------------------
 
 Formatter = Callable[[BatchEntry, Optional[PendingRecord]], Any]
+Result = tuple[Row, Any]   # (row, output piece) of one input
 
 
 class Worker:
-    """Evaluates items into (entry, output piece); one per process, compiling the rules once."""
+    """Evaluates items into (row, output piece); one per process, compiling the rules once."""
 
     def __init__(self, program: Program, engine: str = "durable", as_of: str | None = None,
                  settings: Mapping[str, Any] | None = None, formatter: Formatter | None = None,
@@ -225,34 +232,42 @@ class Worker:
         self.records = records or trace
         self.encoder = RecordEncoder(command)
 
-    def process(self, items: Iterable[Item]) -> list[tuple[BatchEntry, Any]]:
+    def process(self, items: Iterable[Item]) -> list[Result]:
         return [self.one(item) for item in items]
 
-    def one(self, item: Item) -> tuple[BatchEntry, Any]:
+    def one(self, item: Item) -> Result:
         try:
             applicant = parse_item(item, self.program)
             if self.settings:
                 apply_overrides(applicant, self.program, self.settings)
         except InputError as exc:
             entry = error_entry(item, exc.problems)
-            return entry, self.formatter(entry, None) if self.formatter else None
+            return row_of_entry(entry), self.formatter(entry, None) if self.formatter else None
         ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
         rec = PendingRecord(ev, self.trace, self.encoder) if self.records else None
-        entry = entry_of(item.key, ev)
-        return entry, self.formatter(entry, rec) if self.formatter else None
+        row = row_of(item.key, ev)
+        if self.formatter is None:
+            return row, None
+        return row, self.formatter(None if rec is not None else BatchEntry(*row), rec)
 
     def close(self) -> None:
         self.evaluator.close()
 
 
-def entry_of(key: int, ev: Evaluation) -> BatchEntry:
-    """The ranking entry of one evaluation (the fields decision.entry_from_record takes from a record)."""
-    scored = [r.awarded for r in ev.criteria if r.kind == "scored"]
-    gates_met = sum(r.kind == "gate" and r.outcome == "met" for r in ev.criteria)
-    return BatchEntry(key=key, id=ev.applicant.id, name=ev.applicant.name, verdict=ev.verdict, score=ev.score,
-                      awarded=tuple(scored), gates_met=gates_met, reason=ev.reason,
-                      gates_failed=tuple(ev.gates_failed), outcomes=tuple(r.outcome for r in ev.criteria),
-                      path=ev.applicant.path)
+def row_of(key: int, ev: Evaluation) -> Row:
+    """The ranking entry of one evaluation as a Row (the fields decision.entry_from_record takes
+    from a record, plus criterion outcomes and path): `BatchEntry(*row)` is the entry."""
+    criteria = ev.criteria
+    scored = tuple(r.awarded for r in criteria if r.kind == "scored")
+    gates_met = sum(r.kind == "gate" and r.outcome == "met" for r in criteria)
+    a = ev.applicant
+    return (key, a.id, a.name, ev.verdict, ev.score, scored, gates_met, ev.reason, tuple(ev.gates_failed),
+            None, "", tuple(r.outcome for r in criteria), a.path, None)
+
+
+def row_of_entry(entry: BatchEntry) -> Row:
+    return (entry.key, entry.id, entry.name, entry.verdict, entry.score, entry.awarded, entry.gates_met,
+            entry.reason, entry.gates_failed, entry.rank, entry.final, entry.outcomes, entry.path, entry.error)
 
 
 def error_entry(item: Item, problems: list[Problem]) -> BatchEntry:
@@ -275,7 +290,7 @@ def _init_worker(args: tuple) -> None:
     _worker = Worker(program, **kwargs)
 
 
-def _run_chunk(items: list[Item]) -> list[tuple[BatchEntry, Any]]:
+def _run_chunk(items: list[Item]) -> list[Result]:
     assert _worker is not None
     return _worker.process(items)
 
@@ -289,8 +304,8 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
-def evaluate_stream(program: Program, items: Iterable[Item], jobs: int = 1, **kwargs: Any) -> Iterator[tuple[BatchEntry, Any]]:
-    """(entry, output piece) for every item, in input order, over `jobs` processes."""
+def evaluate_stream(program: Program, items: Iterable[Item], jobs: int = 1, **kwargs: Any) -> Iterator[Result]:
+    """(row, output piece) for every item, in input order, over `jobs` processes."""
     if jobs <= 1:
         worker = Worker(program, **kwargs)
         try:
@@ -316,9 +331,12 @@ def evaluate_stream(program: Program, items: Iterable[Item], jobs: int = 1, **kw
 # --- the run ------------------------------------------------------------------------------
 
 class Sink:
-    """Receives each output piece as soon as it is ready, then the decision at the end."""
+    """Receives each output piece as soon as it is ready, then the decision at the end.
+    A sink that only writes the pieces sets `wants_entries = False` and gets None for the entry."""
 
-    def add(self, entry: BatchEntry, piece: Any) -> None:  # pragma: no cover - interface
+    wants_entries = True
+
+    def add(self, entry: BatchEntry | None, piece: Any) -> None:  # pragma: no cover - interface
         pass
 
     def finish(self, result: BatchResult) -> None:  # pragma: no cover - interface
@@ -335,7 +353,8 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
 
     `keep_all` keeps every entry (for tables); otherwise only rankable entries are kept
     and the others are only counted. `formatter(entry, record)` runs in the worker and its
-    result goes to `sink.add`; `records`/`trace` say whether it needs the record (and trace).
+    result goes to `sink.add`; `records`/`trace` say whether it needs the record (and trace);
+    it gets the entry only when there is no record (an error input, or `records` false).
     Parameters (`--param`) are applied when the program is loaded (api.load_rules), and so is the
     choice of the rules version in force `as_of`. `command` goes into every record (replay)."""
     settings = dict(settings or {})
@@ -349,18 +368,26 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
     errors: list[dict] = []
     seen: dict[str, int] = {}
     done = 0
-    for entry, piece in stream:
-        if entry.verdict != dec.ERROR:
-            first = seen.setdefault(entry.id, entry.key)
-            if first != entry.key:
-                entry = _duplicate(entry)
+    wants_entries = sink is not None and getattr(sink, "wants_entries", True)
+    for row, piece in stream:
+        key, verdict = row[0], row[3]
+        entry = None
+        if verdict != dec.ERROR:
+            first = seen.setdefault(row[1], key)
+            if first != key:
+                entry = _duplicate(BatchEntry(*row))
+                row = row_of_entry(entry)
+                verdict = dec.ERROR
                 piece = formatter(entry, None) if formatter else None
-        if entry.error is not None:
-            errors.append({"input": entry.key, **entry.error})
-        tally[entry.verdict] += 1
-        if keep_all or entry.verdict == dec.SELECTED:
+        if row[_ERROR_FIELD] is not None:
+            errors.append({"input": key, **row[_ERROR_FIELD]})
+        tally[verdict] += 1
+        if keep_all or verdict == dec.SELECTED:
+            entry = entry or BatchEntry(*row)
             kept.append(entry)
         if sink is not None:
+            if wants_entries:
+                entry = entry or BatchEntry(*row)
             sink.add(entry, piece)
         done += 1
         if on_progress is not None:

@@ -254,6 +254,8 @@ def _plain_applicant(data: dict, program: Program, path: str, digest: str, line:
             value = raw                           # the common cases, as convert_value would return them
         elif type(raw) is str and spec.type == "enum" and raw in spec.values:
             value = raw
+        elif type(raw) is int and spec.type == "int" and -2 ** 53 < raw < 2 ** 53:
+            value = raw
         else:
             value = convert_value(raw, spec)
             if value is _INVALID:

@@ -13,6 +13,11 @@ from .trace import _jsonable, build_trace
 
 SCHEMA = "eligibility.evaluation/1"
 compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_str = json.encoder.encode_basestring    # what compact_json does with a str (ensure_ascii=False)
+
+
+def _json_text(value: Any) -> str:
+    return _encode_str(value) if type(value) is str else compact_json(value)
 
 
 @functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
@@ -81,6 +86,7 @@ class RecordEncoder:
         self._program: Program | None = None
         self._key: tuple = ()
         self._criteria: dict[tuple, str] = {}
+        self._values: dict[tuple, str] = {}
 
     def _prepare(self, ev: Evaluation) -> None:
         p = ev.program
@@ -96,27 +102,37 @@ class RecordEncoder:
         self._criteria = {}
         self._program, self._key = p, (ev.engine, ev.as_of)
 
+    def _cached(self, value: Any) -> str:
+        """The JSON of a small immutable value that recurs across applicants (score, missing list)."""
+        key = (type(value), value)
+        text = self._values.get(key)
+        if text is None:
+            if len(self._values) > 4096:
+                self._values.clear()
+            text = self._values[key] = compact_json(list(value) if type(value) is tuple else value)
+        return text
+
     def line(self, ev: Evaluation, trace: bool = False) -> str:
         """The record of `ev` as one line of compact JSON (no newline)."""
         if ev.program is not self._program or self._key != (ev.engine, ev.as_of):
             self._prepare(ev)
-        a, dumps, cache = ev.applicant, compact_json, self._criteria
+        a, dumps, text, cached, cache = ev.applicant, compact_json, _json_text, self._cached, self._criteria
         criteria = []
         for r in ev.criteria:
             if r.missing:
                 criteria.append(dumps(_criterion_dict(r)))
                 continue
             key = (r.id, r.title, r.kind, r.outcome, r.points, r.awarded)
-            text = cache.get(key)
-            if text is None:
-                text = cache[key] = dumps(_criterion_dict(r))
-            criteria.append(text)
-        applicant = {"id": a.id, "name": a.name, "lead": a.lead, "consortium": list(a.consortium),
-                     "path": a.path, "sha256": a.sha256}
+            piece = cache.get(key)
+            if piece is None:
+                piece = cache[key] = dumps(_criterion_dict(r))
+            criteria.append(piece)
         overrides = dumps({name: _jsonable(fv.value) for name, fv in a.overrides.items()}) if a.overrides else "{}"
-        parts = [self._head, dumps(applicant), self._middle, dumps(ev.verdict), ',"reason":', dumps(ev.reason),
-                 ',"score":', dumps(ev.score), ',"score_max":', dumps(ev.score_max), self._threshold,
-                 dumps(list(ev.missing)), ',"gates_failed":', dumps(ev.gates_failed), ',"criteria":[',
+        parts = [self._head, '{"id":', text(a.id), ',"name":', text(a.name), ',"lead":', text(a.lead),
+                 ',"consortium":', dumps(list(a.consortium)) if a.consortium else "[]", ',"path":', text(a.path),
+                 ',"sha256":', text(a.sha256), "}", self._middle, text(ev.verdict), ',"reason":', text(ev.reason),
+                 ',"score":', cached(ev.score), ',"score_max":', cached(ev.score_max), self._threshold,
+                 cached(tuple(ev.missing)), ',"gates_failed":', cached(tuple(ev.gates_failed)), ',"criteria":[',
                  ",".join(criteria), "]", self._params, overrides, self._tail]
         if trace:
             parts += [',"trace":', dumps(build_trace(ev))]

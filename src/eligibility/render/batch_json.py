@@ -29,6 +29,8 @@ class JsonSink:
         self.spool = tempfile.TemporaryFile()
         self.offsets = [0]
 
+    wants_entries = False          # only the pieces are written
+
     def add(self, entry, piece: Any) -> None:
         self.offsets.append(self.offsets[-1] + self.spool.write(piece))
 

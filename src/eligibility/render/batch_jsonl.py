@@ -31,6 +31,8 @@ class JsonlSink:
     def __init__(self, fh: IO[str]):
         self.fh = fh
 
+    wants_entries = False          # only the pieces are written
+
     def add(self, entry, piece: Any) -> None:
         self.fh.write(piece)
 
