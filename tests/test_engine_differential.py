@@ -1,5 +1,6 @@
-"""Differential tests: the durable-rules path and the direct Python evaluation must agree on
-every node (criteria, concepts and every sub-condition), unknown facts included."""
+"""Differential tests: the durable-rules path, the direct Python evaluation (reference) and the
+`--engine python` closures (closures.CompiledNodes) must agree on every node (criteria, concepts
+and every sub-condition), unknown facts included."""
 import datetime as dt
 import os
 import random
@@ -9,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility.api import Evaluator
+from eligibility.closures import CompiledNodes
 from eligibility.reference import evaluate_nodes
 from eligibility.rulesfile import load_program
 
@@ -48,11 +50,14 @@ def assert_agree(evaluator, values):
     durable, _ = evaluator.outcomes(values)
     python = evaluate_nodes(evaluator.program, values)
     assert durable == python, {n: (durable.get(n), python[n]) for n in python if durable.get(n) != python[n]}
+    closures = evaluator.closures.evaluate(values)
+    assert closures == python, {n: (closures.get(n), python[n]) for n in python if closures.get(n) != python[n]}
 
 
 @pytest.fixture(scope="module", params=[RULES, ALL_OPS], ids=["sovereign-ai", "all-ops"])
 def evaluator(request):
     ev = Evaluator(load_program(request.param))
+    ev.closures = CompiledNodes(ev.program)
     yield ev
     ev.close()
 
@@ -66,6 +71,7 @@ def test_random_profiles_agree(evaluator):
         durable, _ = evaluator.outcomes(values, keep_messages=False)
         python = evaluate_nodes(evaluator.program, values)
         assert durable == python, (values, {n: (durable.get(n), python[n]) for n in python if durable.get(n) != python[n]})
+        assert evaluator.closures.evaluate(values) == python, values
         outcomes_seen.update((n, v) for n, v in python.items())
     # the population exercised every node as true, false and unknown
     for node in evaluator.compiled.pairs:

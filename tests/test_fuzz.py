@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from eligibility.api import Evaluator
 from eligibility.errors import InputError
 from eligibility.profile import load_applicant
+from eligibility.closures import CompiledNodes
 from eligibility.reference import evaluate_nodes
 from eligibility.rulesfile import load_program
 from eligibility.yamlsafe import read_text
@@ -124,6 +125,7 @@ def test_random_rules_agree_with_reference(text, seed):
         assume(False)
     rng = random.Random(seed)
     evaluator = Evaluator(program)
+    closures = CompiledNodes(program)         # the --engine python evaluator
     try:
         with deadline(30):
             for k in range(PROFILES_PER_PROGRAM):
@@ -132,6 +134,7 @@ def test_random_rules_agree_with_reference(text, seed):
                 python = evaluate_nodes(program, values)
                 assert durable == python, (text, values,
                                            {n: (durable.get(n), python[n]) for n in python if durable.get(n) != python[n]})
+                assert closures.evaluate(values) == python, (text, values)
     finally:
         evaluator.close()
 

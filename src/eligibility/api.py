@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Mapping
 
+from .closures import CompiledNodes
 from .compiler import CompiledRuleset, compile_program
 from .errors import EngineError, InputError, Problem
 from .evaluation import Evaluation, assess
 from .expr import suggest
 from .model import Applicant, Evidence, FactValue, Program, ProgramVersion, Source
 from .profile import _INVALID, UNKNOWN, convert_value, load_applicant
-from .reference import evaluate_nodes
 from .rulesfile import load_program
 
 ENGINES = ("durable", "python", "both")
@@ -102,6 +102,7 @@ class Evaluator:
         self.engine_name = engine
         self.compiled: CompiledRuleset = compile_program(program)
         self._engine = None
+        self._python = CompiledNodes(program) if engine in ("python", "both") else None
         if engine in ("durable", "both"):
             from .durable_engine import DurableEngine
             self._engine = DurableEngine(self.compiled)
@@ -109,11 +110,11 @@ class Evaluator:
     def outcomes(self, values: Mapping[str, Any], keep_messages: bool = True):
         """Node outcomes for known fact values: (outcomes, durable firings or None)."""
         if self._engine is None:
-            return evaluate_nodes(self.program, values), None
+            return self._python.evaluate(values), None  # type: ignore[union-attr]
         firings = self._engine.run(self.compiled.encode(values), keep_messages)
         outcomes = self.compiled.outcomes_of_rules(firings.rules)
         if self.engine_name == "both":
-            expected = evaluate_nodes(self.program, values)
+            expected = self._python.evaluate(values)  # type: ignore[union-attr]
             diff = sorted(n for n in expected if expected[n] != outcomes.get(n))
             if diff:
                 raise EngineError(f"engines disagree on node(s) {diff[:5]}: durable "
