@@ -1,5 +1,6 @@
 """`eligibility batch` and eligibility.batch: decision, quota, formats, inputs, errors, atomicity, jobs."""
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -279,8 +280,33 @@ def test_jobs_two_same_as_one(tmp_path):
     jl.write_text("".join(json.dumps(synthetic(i)) + "\n" for i in range(700)))
     one = batch.run_batch(program, [str(jl), APPLICANTS], jobs=1)
     two = batch.run_batch(program, [str(jl), APPLICANTS], jobs=2)
-    assert [vars(e) for e in one.decision.entries] == [vars(e) for e in two.decision.entries]
+    assert [dataclasses.asdict(e) for e in one.decision.entries] == [dataclasses.asdict(e) for e in two.decision.entries]
     assert one.summary == two.summary and one.summary["inputs"] == 707
+
+
+def test_jobs_two_writes_the_same_jsonl_and_csv(tmp_path):
+    """Output pieces come back from the workers in input order, the same bytes as with one job
+    (including an error line, a duplicate id and the ranking of applicants kept only to be ranked)."""
+    from eligibility.render.batch_csv import CsvSink
+    from eligibility.render.batch_jsonl import JsonlSink, jsonl_piece
+    program = api.load_rules(RULES, params={"quota": 40})
+    jl = tmp_path / "pop.jsonl"
+    lines = [json.dumps(synthetic(i)) for i in range(2500)]
+    lines[7], lines[1500] = "{not json", lines[3]
+    jl.write_text("\n".join(lines) + "\n")
+    outs = []
+    for jobs in (1, 2):
+        text, table = io.StringIO(), io.StringIO()
+        batch.run_batch(program, [str(jl)], jobs=jobs, keep_all=False, sink=JsonlSink(text), formatter=jsonl_piece,
+                        records=True)
+        batch.run_batch(program, [str(jl)], jobs=jobs, keep_all=False, sink=CsvSink(table, program))
+        outs.append((text.getvalue(), table.getvalue()))
+    assert outs[0] == outs[1]
+    records = [json.loads(x) for x in outs[0][0].splitlines()]
+    assert len(records) == 2501 and records[7]["verdict"] == "error" and records[1500]["verdict"] == "error"
+    ranking = records[-1]["ranking"]
+    assert [r["rank"] for r in ranking] == list(range(1, len(ranking) + 1)) and len(ranking) > 40
+    assert sum(r["final_verdict"] == "selected" for r in ranking) == 40
 
 
 @pytest.mark.parametrize("engine", ["python", "both"])

@@ -47,7 +47,7 @@ _EXT = {".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl", ".ndjson": "jsonl", 
 CHUNK = 1024           # inputs per unit of work sent to a worker process
 
 
-@dataclass
+@dataclass(**dec.SLOTS)
 class BatchEntry(dec.Entry):
     """A ranking entry plus what the table needs (criterion outcomes) and, for errors, where."""
 
@@ -366,15 +366,17 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
     kept: list[dec.Entry] = []
     tally = {v: 0 for v in dec.VERDICTS}
     errors: list[dict] = []
-    seen: dict[str, int] = {}
+    seen: set[str] = set()            # every id so far: a later input with the same id is an error
+    shared: dict[Any, Any] = {}       # equal reasons and point tuples of ranked entries, stored once
     done = 0
     wants_entries = sink is not None and getattr(sink, "wants_entries", True)
     for row, piece in stream:
         key, verdict = row[0], row[3]
         entry = None
         if verdict != dec.ERROR:
-            first = seen.setdefault(row[1], key)
-            if first != key:
+            if row[1] not in seen:
+                seen.add(row[1])
+            else:
                 entry = _duplicate(BatchEntry(*row))
                 row = row_of_entry(entry)
                 verdict = dec.ERROR
@@ -382,13 +384,19 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
         if row[_ERROR_FIELD] is not None:
             errors.append({"input": key, **row[_ERROR_FIELD]})
         tally[verdict] += 1
-        if keep_all or verdict == dec.SELECTED:
-            entry = entry or BatchEntry(*row)
-            kept.append(entry)
         if sink is not None:
             if wants_entries:
                 entry = entry or BatchEntry(*row)
             sink.add(entry, piece)
+        if keep_all:
+            kept.append(entry or BatchEntry(*row))
+        elif verdict == dec.SELECTED:
+            # kept only to be ranked: what the ranking and the outputs' final pass read, with the
+            # reasons (few distinct ones among eligible applicants) shared rather than repeated
+            reason, awarded = row[7], row[5]
+            if len(shared) < 10_000:
+                reason, awarded = shared.setdefault(reason, reason), shared.setdefault(awarded, awarded)
+            kept.append(BatchEntry(key, row[1], row[2], verdict, row[4], awarded, row[6], reason, row[8]))
         done += 1
         if on_progress is not None:
             on_progress(done)

@@ -15,6 +15,7 @@ and get no rank.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -25,7 +26,11 @@ EXCLUDED, UNDETERMINED, ERROR = "excluded", "undetermined", "error"
 VERDICTS = (SELECTED, NOT_SELECTED, UNDETERMINED, EXCLUDED, ERROR)
 
 
-@dataclass
+# Entries of large batches are many: no per-instance __dict__ where the Python has slotted dataclasses.
+SLOTS = {"slots": True} if sys.version_info >= (3, 10) else {}
+
+
+@dataclass(**SLOTS)
 class Entry:
     """What the ranking keeps of one applicant (not the trace: batches must stay small in memory)."""
 

@@ -39,6 +39,10 @@ class JsonlSink:
     def finish(self, result) -> None:
         from ..batch import decision_dict
         ranked = sorted((e for e in result.decision.entries if e.rank is not None), key=lambda e: e.rank)
-        summary = {"schema": SUMMARY_SCHEMA, **decision_dict(result),
-                   "ranking": [{"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final} for e in ranked]}
-        self.fh.write(_dumps(summary) + "\n")
+        head = _dumps({"schema": SUMMARY_SCHEMA, **decision_dict(result), "ranking": []})
+        # the ranking (one item per eligible applicant, possibly hundreds of thousands) is written
+        # item by item rather than built whole in memory: the same JSON text
+        self.fh.write(head[:-2])
+        for i, e in enumerate(ranked):
+            self.fh.write(("," if i else "") + _dumps({"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final}))
+        self.fh.write("]}\n")
