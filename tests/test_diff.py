@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from eligibility import api
-from eligibility.rulediff import compare, evaluate_profile_files, load_rules_ref, profile_paths
+from eligibility.rulediff import compare, evaluate_profiles, load_rules_ref, profile_paths
 
 from conftest import APPLICANTS, RULES, with_versions
 
@@ -36,8 +36,8 @@ def flipped(report):
 def expected_flips(new_path):
     """The verdict changes computed independently: `check` under each rules file, ranked by batch logic."""
     out = {}
-    old_rows = evaluate_profile_files(api.load_rules(RULES), profile_paths([APPLICANTS]))
-    new_rows = evaluate_profile_files(api.load_rules(new_path), profile_paths([APPLICANTS]))
+    old_rows = evaluate_profiles(api.load_rules(RULES), profile_paths([APPLICANTS]))
+    new_rows = evaluate_profiles(api.load_rules(new_path), profile_paths([APPLICANTS]))
     for a, b in zip(old_rows, new_rows):
         if a["entry"].final != b["entry"].final:
             out[a["entry"].id] = (a["entry"].final, b["entry"].final)

@@ -390,3 +390,35 @@ def decision_dict(result: BatchResult) -> dict:
     return {"program": program_info(p), "as_of": result.as_of,
             "decision": {"quota": d.quota, "threshold": d.threshold, "tie_breaks": list(d.tie_breaks)},
             "summary": result.summary}
+
+
+# --- whole records, for the report and the diff ------------------------------------------------
+
+def _record_piece(entry: BatchEntry, record: Optional[dict]) -> Optional[dict]:
+    return record
+
+
+class _Collect(Sink):
+    def __init__(self) -> None:
+        self.records: dict[int, dict] = {}
+
+    def add(self, entry: BatchEntry, piece: Any) -> None:
+        if piece is not None:
+            self.records[entry.key] = piece
+
+
+def collect_records(program: Program, inputs: Sequence[str], engine: str = "durable", as_of: str | None = None,
+                    jobs: int = 1, command: list[str] | None = None) -> tuple[BatchResult, dict[int, dict]]:
+    """Every input's full evaluation record (with its trace), by input key, plus the decision.
+
+    The same pipeline as `run_batch` (inputs, errors, ranking, quota): the report and the rule
+    diff use it to see every applicant whole."""
+    sink = _Collect()
+    result = run_batch(program, inputs, engine=engine, jobs=jobs, as_of=as_of, sink=sink,
+                       formatter=_record_piece, records=True, trace=True, command=command)
+    return result, sink.records
+
+
+def errors_as_problems(result: BatchResult) -> list[Problem]:
+    """The batch's error entries as problems, for commands that refuse to work on bad inputs."""
+    return [Problem(e["path"], e["line"], e["col"], e["message"]) for e in result.errors]

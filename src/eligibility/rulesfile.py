@@ -6,7 +6,7 @@ import hashlib
 import os
 from typing import Any, Mapping
 
-from .errors import InputError, Problems
+from .errors import Problems
 from .analysis import constant_conditions
 from .expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
 from .fields import ID_RE, Reader

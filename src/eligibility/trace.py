@@ -67,7 +67,7 @@ def _expected(node: Node) -> str:
 
 def build_trace(ev: Evaluation) -> dict:
     """Everything needed to audit the verdict: criteria, trees, facts with evidence, firings."""
-    program, values = ev.program, ev.applicant.values(ev.as_of)
+    program = ev.program
     criteria = []
     for c, r in zip(program.criteria, ev.criteria):
         leaves = deciding(program, c.condition, ev.outcomes)

@@ -6,7 +6,7 @@ Outcomes are shown as colour *and* symbol, so the page reads in black and white 
 readers."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -37,9 +37,10 @@ CHART_WIDTH, LABEL_WIDTH, RIGHT_MARGIN = 860, 230, 70
 ROW_HEIGHT, BAR_HEIGHT, TOP, BOTTOM, CUT_GAP = 30, 18, 34, 40, 22
 
 
-def render_report(records: list[dict], decision: Decision, program: dict, command: str, generated: str) -> str:
-    """The report page. `records` are record.evaluation_record dicts with trace, `decision` is
-    decision.decide over decision.entry_from_record(i, records[i]), `program` is plain program data
+def render_report(records: Mapping[int, dict], decision: Decision, program: dict, command: str,
+                  generated: str) -> str:
+    """The report page. `records` are record.evaluation_record dicts with trace, by the key of their
+    decision entry (batch.collect_records gives both), `program` is plain program data
     (title, authority, path, sha256, threshold, quota, sources, criteria)."""
     env = Environment(loader=PackageLoader("eligibility", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -50,13 +51,13 @@ def render_report(records: list[dict], decision: Decision, program: dict, comman
     return env.get_template("report.html.j2").render(**report_context(records, decision, program, command, generated))
 
 
-def report_context(records: list[dict], decision: Decision, program: dict, command: str,
+def report_context(records: Mapping[int, dict], decision: Decision, program: dict, command: str,
                    generated: str) -> dict[str, Any]:
     """Everything the template shows, as plain data (also handy for tests)."""
     ordered = decision.ordered()
     evidence_sources = EvidenceSources()
     rows = [applicant_row(e, records[e.key], evidence_sources) for e in ordered]
-    first = records[0] if records else {}
+    first = next(iter(records.values()), {})
     return {
         "program": program,
         "generated": generated,
