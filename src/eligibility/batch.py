@@ -129,7 +129,8 @@ def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
         close = False
     else:
         try:
-            fh = open(path, encoding="utf-8", newline="" if fmt == "csv" else None, errors="strict")
+            # utf-8-sig: spreadsheet exports often start with a byte-order mark
+            fh = open(path, encoding="utf-8-sig", newline="" if fmt == "csv" else None, errors="strict")
         except OSError as exc:
             yield 0, InputError.at(path, 0, 0, f"cannot read file: {exc.strerror or exc}")
             return
@@ -157,7 +158,13 @@ def _csv_rows(path: str, fh) -> Iterator[tuple[int, Any]]:
         header = next(reader, None)
         if header is None:
             return
-        header = [h.strip() for h in header]
+        header = [h.strip().lstrip("\ufeff") for h in header]
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        if repeated:
+            col = header.index(repeated[0]) + 1
+            yield reader.line_num, InputError.at(path, reader.line_num, col,
+                                                 f"CSV header repeats column(s) {', '.join(map(repr, repeated))}")
+            return
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue

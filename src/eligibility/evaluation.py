@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, Iterable
 
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import Applicant, Criterion, FactValue, Program
@@ -60,10 +61,15 @@ def assess(program: Program, applicant: Applicant, outcomes: dict[int, bool | No
              if isinstance(leaf, (Cmp, OneOf, Has)) and leaf.fact not in values}))
         awarded = c.points if (c.kind == "scored" and value is True) else 0
         ev.criteria.append(CriterionResult(c.id, c.title, c.kind, _OUTCOME[value], c.points, awarded, missing))
-    ev.score = sum(r.awarded for r in ev.criteria)
-    ev.score_max = ev.score + sum(r.points for r in ev.criteria if r.kind == "scored" and r.outcome == UNKNOWN)
+    ev.score = exact_sum(r.awarded for r in ev.criteria)
+    ev.score_max = exact_sum([ev.score, *(r.points for r in ev.criteria if r.kind == "scored" and r.outcome == UNKNOWN)])
     _verdict(ev, values)
     return ev
+
+
+def exact_sum(points: Iterable[float]) -> float:
+    """Points added in decimal, as written: 0.7 + 0.1 must reach a threshold of 0.8 (binary floats give 0.7999…)."""
+    return float(sum((Decimal(repr(p)) for p in points), Decimal(0)))
 
 
 def _verdict(ev: Evaluation, values: dict) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
 from typing import Any, Mapping
 
@@ -397,8 +398,8 @@ class _Loader(Reader):
                 self.error(item.pos(key), f"{what}: parameter '{raw}' is {param.type}, not a number")
                 return None, ""
             return param.value, raw
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-            self.error(item.pos(key), f"{what}: '{key}' must be a number or a parameter name")
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+            self.error(item.pos(key), f"{what}: '{key}' must be a finite number or a parameter name")
             return None, ""
         return raw, ""
 
@@ -510,6 +511,8 @@ def _type_of(value: Any) -> str:
 
 
 def _fits(value: Any, ptype: str) -> bool:
+    if ptype in ("int", "float") and isinstance(value, float) and not math.isfinite(value):
+        return False                     # nan or infinity would make every comparison meaningless
     if ptype == "float":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return _type_of(value) == ptype
@@ -523,7 +526,8 @@ def _coerce(raw: Any, ptype: str) -> Any:
         if ptype == "int":
             return int(raw)
         if ptype == "float":
-            return float(raw)
+            value = float(raw)
+            return value if math.isfinite(value) else None
         if ptype == "bool":
             return {"true": True, "false": False}[raw.lower()]
         if ptype == "date":

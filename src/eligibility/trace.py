@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .compiler import DERIVED, PROFILE
 from .evaluation import Evaluation, deciding, describe_leaf
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import FactValue, Source
@@ -102,9 +103,10 @@ def firing_list(ev: Evaluation) -> list[dict]:
         try:
             body = json.loads(msg)
             for alias, fact in next(iter(body.values())).items():
-                if fact.get("t") == "d":
+                tag = str(fact.get("t", ""))
+                if tag.startswith(DERIVED):
                     matched[alias] = {"derived": fact.get("n")}
-                elif fact.get("t") == "p":       # a profile: show the field(s) this rule tested
+                elif tag.startswith(PROFILE):    # a profile shard: show the field(s) this rule tested
                     matched[alias] = {"profile": {k[2:]: v for k, v in fact.items() if k in tested}}
                 else:
                     matched[alias] = {"sentinel": True}
