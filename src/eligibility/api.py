@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .compiler import CompiledRuleset, compile_program
 from .errors import EngineError, InputError, Problem
@@ -24,19 +24,24 @@ ENGINES = ("durable", "python", "both")
 DEFAULT_RULES_DIR = "rules"
 
 
-def load_rules(path: str, params: Mapping[str, Any] | None = None, as_of: str | None = None) -> Program:
+def load_rules(path: str, params: Mapping[str, Any] | None = None, as_of: str | None = None,
+               read: Callable[[str], str] | None = None) -> Program:
     """Load and type-check a rules file; `params` overrides parameter values.
 
     Without `as_of`, the file is used as written. With `as_of` (ISO date), the version of the
     program in force on that date: the file itself from its `program.effective` date, or the
-    latest of its `program.versions` that took effect on or before `as_of`."""
+    latest of its `program.versions` that took effect on or before `as_of`. `read` gives a file's
+    text (e.g. from git history); by default files are read from disk."""
+    def load(p: str, prm: Mapping[str, Any] | None) -> Program:
+        return load_program(p, prm, text=read(p) if read else None)
+
     if as_of is None:
-        return load_program(path, params)
-    main = load_program(path)
+        return load(path, params)
+    main = load(path, None)
     chosen = version_in_force(main, as_of)
     if chosen is None:
-        return load_program(path, params)
-    program = load_program(chosen.path, params)
+        return load(path, params)
+    program = load(chosen.path, params)
     program.family_facts = main.family_facts
     program.main_path, program.main_sha256 = main.path, main.sha256
     return program

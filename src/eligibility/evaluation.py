@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import Applicant, Criterion, FactValue, Program
+from .formatting import number
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 SELECTED, EXCLUDED, UNDETERMINED = "selected", "excluded", "undetermined"
@@ -84,20 +85,20 @@ def _verdict(ev: Evaluation, values: dict) -> None:
             f"gate '{r.id}' not met, because {because(ev, ev.program.criterion(r.id), values)}" for r in failed)
     elif ev.score_max < threshold:
         ev.verdict = EXCLUDED
-        ev.reason = (f"excluded: score {_num(ev.score)} is below the threshold of {_num(threshold)}"
-                     + (f" even if every unknown criterion were met ({_num(ev.score_max)})" if unknown_scored else "")
+        ev.reason = (f"excluded: score {number(ev.score)} is below the threshold of {number(threshold)}"
+                     + (f" even if every unknown criterion were met ({number(ev.score_max)})" if unknown_scored else "")
                      + _not_met_clause(ev))
     elif not unknown_gates and ev.score >= threshold:
         ev.verdict = SELECTED
         ev.reason = (f"selected: {'all ' + str(len(gates)) + ' gates met and ' if gates else ''}"
-                     f"score {_num(ev.score)} reaches the threshold of {_num(threshold)}")
+                     f"score {number(ev.score)} reaches the threshold of {number(threshold)}")
     else:
         ev.verdict = UNDETERMINED
         open_items = unknown_gates + ([] if ev.score >= threshold else unknown_scored)
         ev.missing = tuple(sorted({f for r in open_items for f in r.missing}))
         parts = [f"gate '{r.id}' is unknown" for r in unknown_gates]
         if ev.score < threshold:
-            parts.append(f"score is {_num(ev.score)} to {_num(ev.score_max)} against a threshold of {_num(threshold)}")
+            parts.append(f"score is {number(ev.score)} to {number(ev.score_max)} against a threshold of {number(threshold)}")
         ev.reason = "undetermined: " + "; ".join(parts) + (
             f"; missing: {', '.join(ev.missing)}" if ev.missing else "")
 
@@ -105,10 +106,6 @@ def _verdict(ev: Evaluation, values: dict) -> None:
 def _not_met_clause(ev: Evaluation) -> str:
     missed = [r.id for r in ev.criteria if r.kind == "scored" and r.outcome == NOT_MET]
     return f" (not met: {', '.join(missed)})" if missed else ""
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def deciding(program: Program, node: Node, outcomes: dict[int, bool | None]) -> list[Node]:

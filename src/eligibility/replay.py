@@ -27,6 +27,7 @@ from .errors import InputError, Problem
 from .model import Applicant, Program
 from .record import evaluation_record
 from .yamlsafe import read_text
+from .formatting import number
 
 RECORD_SCHEMA = "eligibility.evaluation/1"
 BATCH_SCHEMA = "eligibility.batch/1"
@@ -186,7 +187,7 @@ def _outcome(pair: tuple | None) -> str | None:
     if pair is None:
         return None
     outcome, awarded = pair
-    return outcome if awarded is None else f"{outcome} ({awarded:g} points)"
+    return outcome if awarded is None else f"{outcome} ({number(awarded)} points)"
 
 
 def _file_changes(rec: dict) -> list[Difference]:

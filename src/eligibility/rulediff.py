@@ -21,9 +21,9 @@ from .decision import Entry
 from .errors import InputError, Problem
 from .expr import Cmp, Node, Ref
 from .model import Program
-from .rulesfile import load_program
 from .trace import _jsonable, fact_dict
 from .yamlsafe import read_text
+from .formatting import number
 
 SCHEMA = "eligibility.rulediff/1"
 FLIPPED, CHANGED, UNCHANGED = "flipped", "changed", "unchanged"
@@ -34,21 +34,8 @@ GIT_PREFIX = "git:"
 def load_rules_ref(spec: str, as_of: str | None = None) -> Program:
     """Load a rules file by path, or from git history as `git:REV:path` (path relative to here);
     with `as_of`, the version of it in force on that date (api.load_rules)."""
-    if as_of is not None:
-        from .api import load_rules
-        if not spec.startswith(GIT_PREFIX):
-            return load_rules(spec, None, as_of)
-        main = load_program(spec, text=git_rules_text(spec))
-        from .api import version_in_force
-        chosen = version_in_force(main, as_of)
-        if chosen is None:
-            return main
-        program = load_program(chosen.path, text=git_rules_text(chosen.path))
-        program.family_facts, program.main_path, program.main_sha256 = main.family_facts, main.path, main.sha256
-        return program
-    if not spec.startswith(GIT_PREFIX):
-        return load_program(spec)
-    return load_program(spec, text=git_rules_text(spec))
+    from .api import load_rules
+    return load_rules(spec, None, as_of, read=git_rules_text if spec.startswith(GIT_PREFIX) else None)
 
 
 def git_rules_text(spec: str) -> str:
@@ -169,7 +156,7 @@ def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
                 used.append(p)
                 edits.append(f"parameter {p} {_show(params[p]['old'])} -> {_show(params[p]['new'])}")
         if a.points != b.points and b.points_param not in used:
-            edits.append(f"points {a.points:g} -> {b.points:g}")
+            edits.append(f"points {number(a.points)} -> {number(b.points)}")
         if edits:
             out[cid] = {"edits": edits, "parameters": used}
     return out
@@ -180,7 +167,7 @@ def decision_edits(old: Program, new: Program) -> list[str]:
     out = []
     if a.threshold != b.threshold:
         via = f" (parameter {b.threshold_param or a.threshold_param})" if (a.threshold_param or b.threshold_param) else ""
-        out.append(f"threshold {a.threshold:g} -> {b.threshold:g}{via}")
+        out.append(f"threshold {number(a.threshold)} -> {number(b.threshold)}{via}")
     if a.quota != b.quota:
         via = f" (parameter {b.quota_param or a.quota_param})" if (a.quota_param or b.quota_param) else ""
         out.append(f"quota {a.quota} -> {b.quota}{via}")

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from .batch_common import rank_text, score_text
 from .text import VERDICT_STYLE
+from ..formatting import number
 
 _MARK = {"met": ("✔", "green"), "not_met": ("✘", "red"), "unknown": ("?", "yellow")}
 
@@ -21,7 +22,7 @@ def breakdown(program, entry) -> Text:
     awarded = iter(entry.awarded)
     for i, (c, outcome) in enumerate(zip(program.criteria, entry.outcomes)):
         mark, style = _MARK.get(outcome, ("?", "yellow"))
-        pts = f"{next(awarded):g}/{c.points:g}" if c.kind == "scored" else "gate"
+        pts = f"{number(next(awarded))}/{number(c.points)}" if c.kind == "scored" else "gate"
         text.append(("\n" if i else "") + mark, style=style)
         text.append(f" {c.id.ljust(width)} {pts:>6}")
     return text
@@ -32,7 +33,7 @@ def render_ranking(result, console: Console) -> None:
     quota = "no quota" if d.quota is None else f"quota {d.quota}"
     when = "".join(x for x in (f" [{program.version}]" if program.version else "",
                                f", as of {result.as_of}" if result.as_of else ""))
-    title = f"{program.title}{when}\n{quota}, threshold {d.threshold:g}, ties broken by {', '.join(d.tie_breaks) or 'id'}"
+    title = f"{program.title}{when}\n{quota}, threshold {number(d.threshold)}, ties broken by {', '.join(d.tie_breaks) or 'id'}"
     table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
     table.add_column("rank", justify="right")
     table.add_column("applicant", overflow="fold")

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from .. import __version__
 from ..decision import Decision, Entry
 from ..record import engine_version
+from ..formatting import number, value
 
 # Okabe-Ito colours (safe for the common colour-vision deficiencies), each with its own symbol.
 VERDICTS = {
@@ -44,8 +45,8 @@ def render_report(records: Mapping[int, dict], decision: Decision, program: dict
     (title, authority, path, sha256, threshold, quota, sources, criteria)."""
     env = Environment(loader=PackageLoader("eligibility", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = num
-    env.filters["value"] = show
+    env.filters["num"] = number
+    env.filters["value"] = value
     env.filters["safe_url"] = safe_url
     env.globals.update(verdicts=VERDICTS, outcomes=OUTCOMES)
     return env.get_template("report.html.j2").render(**report_context(records, decision, program, command, generated))
@@ -160,22 +161,6 @@ def frange(start: float, stop: float, step: float) -> Iterable[float]:
         v += step
 
 
-def num(x: Any) -> str:
-    """A score as people write it: 45, not 45.0."""
-    if x is None:
-        return ""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def show(v: Any) -> str:
-    """A fact value as text (lists joined, booleans lower-case, None = unknown)."""
-    if v is None:
-        return "unknown"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return "[" + ", ".join(show(x) for x in v) + "]"
-    return str(v)
 
 
 def safe_url(url: str | None) -> str | None:

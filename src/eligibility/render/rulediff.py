@@ -9,12 +9,13 @@ from rich.table import Table
 from rich.text import Text
 
 from .text import VERDICT_STYLE
+from ..formatting import number
 
 _STATUS = {"flipped": "verdict changed", "changed": "score or rank changed", "unchanged": "unchanged"}
 
 
 def _num(v: Any) -> str:
-    return "-" if v is None else f"{v:g}" if isinstance(v, (int, float)) else str(v)
+    return "-" if v is None else f"{number(v)}" if isinstance(v, (int, float)) else str(v)
 
 
 def _arrow(a: Any, b: Any) -> str:
