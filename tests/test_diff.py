@@ -23,9 +23,9 @@ def edited(tmp_path, old, new, name="new.yaml"):
     return str(path)
 
 
-def diff_json(run_cli, new, *extra, old=RULES):
+def diff_json(run_cli, new, *extra, old=RULES, code=0):
     r = run_cli("diff", "--old", old, "--new", new, "--format", "json", *extra)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == code, r.stderr
     return json.loads(r.stdout)
 
 
@@ -133,7 +133,7 @@ def test_profiles_argument_and_errors_per_side(run_cli, tmp_path):
     new_text = open(new, encoding="utf-8").read().replace("commercial_use_allowed or commercial_deployment",
                                                           "commercial_use_allowed or commercial_deployed")
     open(new, "w", encoding="utf-8").write(new_text)
-    report = diff_json(run_cli, new, *one)
+    report = diff_json(run_cli, new, *one, code=1)       # invalid profiles: listed, and exit 1
     for a in report["applicants"]:
         assert a["new"]["verdict"] == "error" and "unknown fact 'commercial_deployment'" in a["new"]["error"]
         assert a["status"] == "flipped"

@@ -279,30 +279,35 @@ def _search(runner: _Runner, max_changes: int, max_flips: int) -> FlipReport:
     ordered = [f for f in ordered if options[f]]
     report = FlipReport(base.verdict, targets, ordered, max_changes=max_changes)
     found: list[frozenset] = []
-    for size in range(1, max_changes + 1):
-        for combo in itertools.combinations(ordered, size):
-            for changes in itertools.product(*(options[f] for f in combo)):
-                key = frozenset(changes)
-                if any(f <= key for f in found):
-                    continue
-                if report.screened >= MAX_SCREENED or len(report.flips) >= max_flips:
-                    report.complete = False
-                    break
-                report.screened += 1
-                if runner.screened(changes).verdict not in targets:
-                    continue
-                ev = runner.confirmed(changes)
-                if ev.verdict not in targets:
-                    report.rejected += 1
-                    continue
-                found.append(key)
-                confirmed = tuple(_confirm_alternatives(runner, changes, i, ev.verdict) for i in range(len(changes)))
-                report.flips.append(Flip(confirmed, ev.verdict, ev.score, ev.reason, _moved(base, ev)))
+    for changes in _change_sets(ordered, options, max_changes):
+        key = frozenset(changes)
+        if any(f <= key for f in found):
+            continue
+        if report.screened >= MAX_SCREENED or len(report.flips) >= max_flips:
+            report.complete = False
+            break
+        report.screened += 1
+        if runner.screened(changes).verdict not in targets:
+            continue
+        ev = runner.confirmed(changes)
+        if ev.verdict not in targets:
+            report.rejected += 1
+            continue
+        found.append(key)
+        confirmed = tuple(_confirm_alternatives(runner, changes, i, ev.verdict) for i in range(len(changes)))
+        report.flips.append(Flip(confirmed, ev.verdict, ev.score, ev.reason, _moved(base, ev)))
     report.flips = merged(report.flips)
     if base.verdict == UNDETERMINED:
         report.questions = questions(runner, base, options)
     report.engine_runs = runner.engine_runs
     return report
+
+
+def _change_sets(facts: list[str], options: dict, max_changes: int) -> Iterator[tuple]:
+    """Candidate sets of changes, smallest first: 1 fact, then 2, ... up to `max_changes`."""
+    for size in range(1, max_changes + 1):
+        for combo in itertools.combinations(facts, size):
+            yield from itertools.product(*(options[f] for f in combo))
 
 
 def merged(flips: list[Flip]) -> list[Flip]:

@@ -70,7 +70,8 @@ def assess(program: Program, applicant: Applicant, outcomes: dict[int, bool | No
 
 def exact_sum(points: Iterable[float]) -> float:
     """Points added in decimal, as written: 0.7 + 0.1 must reach a threshold of 0.8 (binary floats give 0.7999…)."""
-    return float(sum((Decimal(repr(p)) for p in points), Decimal(0)))
+    total = sum((Decimal(repr(p)) for p in points), Decimal(0))
+    return int(total) if total == total.to_integral_value() else float(total)
 
 
 def _verdict(ev: Evaluation, values: dict) -> None:

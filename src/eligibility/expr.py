@@ -124,11 +124,6 @@ class Not(Node):
 Leaf = (Cmp, OneOf, Has)
 
 
-def leaf_facts(node: Node) -> set[str]:
-    """The facts that the leaves under `node` read (concept references not followed)."""
-    return {n.fact for n in node.walk() if isinstance(n, Leaf)}
-
-
 @dataclass(frozen=True)
 class Scope:
     """What names a condition may use: facts (name -> FactSpec), concepts, parameters."""

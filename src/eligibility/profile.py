@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import Problems
 from .expr import suggest
@@ -51,10 +50,6 @@ def applicant_from_data(data: Any, program: Program, path: str, digest: str, pro
     data = _positioned(data, line)
     reader = _ProfileReader(problems, program, require_evidence)
     return reader.read(data, path, digest)
-
-
-def digest_of(record: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class _ProfileReader(Reader):

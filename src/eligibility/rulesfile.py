@@ -24,8 +24,8 @@ MAX_FACTS = 200        # the engine stores at most 253 fields per fact, list fac
 def load_program(path: str, params: Mapping[str, Any] | None = None, text: str | None = None) -> Program:
     """Load and check a rules file. `params` overrides parameter values (e.g. from --param).
 
-    Raises InputError listing every problem found (errors only; warnings are kept on
-    `program_warnings(path)` via `check_program`)."""
+    Raises InputError listing every problem found (errors only; `check_program` also returns
+    the warnings)."""
     program, problems = check_program(path, params, text)
     problems.raise_if_any()
     assert program is not None

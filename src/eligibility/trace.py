@@ -10,7 +10,6 @@ from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import FactValue, Source
 
 _TRUTH = {True: "true", False: "false", None: "unknown"}
-_OUTCOME_TEXT = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 
 
 def source_dict(s: Source) -> dict:
@@ -120,6 +119,3 @@ def _node_id(rule: str) -> int:
     digits = rule[:len(rule) - len(rule.lstrip("0123456789"))]
     return int(digits) if digits else -1
 
-
-def outcome_text(outcome: str) -> str:
-    return _OUTCOME_TEXT.get(outcome, outcome)
