@@ -67,3 +67,81 @@ def test_csv_with_byte_order_mark_and_repeated_columns(run_cli, tmp_path):
     r = run_cli("batch", str(twice), "-f", "json")
     assert r.returncode == 1
     assert f"{twice}:1:2: CSV header repeats column(s) 'model_generations'" in r.stderr
+
+
+def test_jsonl_bad_lines_are_errors_of_their_own_and_the_rest_is_read(run_cli, tmp_path):
+    pop = tmp_path / "pop.jsonl"
+    deep = '{"id": "deep", "facts": {"model_generations": ' + "[" * 5000 + "]" * 5000 + "}}"
+    pop.write_bytes("\n".join([
+        deep,
+        '{"id": "d", "id": "e", "facts": {}}',
+        '{"id": "ok1", "facts": {"foreign_partner_dependency": "heavy"}}',
+        ]).encode() + b"\n\xff\xfe not utf-8\n" + b'{"id": "ok2", "facts": {"foreign_partner_dependency": "heavy"}}\n')
+    r = run_cli("batch", str(pop), "-f", "json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    out = json.loads(r.stdout)
+    assert out["summary"]["inputs"] == 5 and out["summary"]["errors"] == 3
+    assert [a["applicant"]["id"] for a in out["applicants"]] == ["ok1", "ok2"]
+    messages = {e["line"]: e["message"] for e in out["errors"]}
+    assert "nested too deeply" in messages[1] and "duplicate key 'id'" in messages[2]
+    assert "not valid UTF-8" in messages[4]
+
+
+def test_an_engine_failure_on_one_applicant_does_not_stop_the_batch(monkeypatch, tmp_path):
+    from eligibility import api, batch
+    from eligibility.errors import EngineError
+    pop = tmp_path / "pop.jsonl"
+    pop.write_text("".join(json.dumps({"id": f"a{i}", "facts": {"model_generations": i}}) + "\n" for i in range(5)))
+    real = api.Evaluator.outcomes
+
+    def flaky(self, values, keep_messages=True):
+        if values.get("model_generations") == 3:
+            raise EngineError("firing budget of 1 exceeded")
+        return real(self, values, keep_messages)
+
+    monkeypatch.setattr(api.Evaluator, "outcomes", flaky)
+    result = batch.run_batch(load_program(RULES), [str(pop)])
+    assert result.summary["inputs"] == 5 and result.summary["errors"] == 1
+    (err,) = result.errors
+    assert err["line"] == 4 and "engine failure: firing budget" in err["message"]
+
+
+def test_fifo_and_directory_given_as_files_are_refused(run_cli, tmp_path):
+    import os
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    r = run_cli("check", str(fifo))
+    assert r.returncode == 2 and f"{fifo}: not a regular file" in r.stderr
+    r = run_cli("check", str(tmp_path))
+    assert r.returncode == 2 and "is a directory" in r.stderr
+
+
+def test_fail_on_typo_is_an_error_and_debug_works_after_the_command(run_cli):
+    r = run_cli("check", "applicants/kt.yaml", "--fail-on", "exluded")
+    assert r.returncode == 2 and "unknown verdict(s) 'exluded'" in r.stderr
+    r = run_cli("check", "applicants/nope.yaml", "--debug")
+    assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_output_format_follows_the_output_extension(run_cli, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert run_cli("batch", "-o", str(out)).returncode == 0
+    lines = [json.loads(l) for l in out.read_text().splitlines()]
+    assert len(lines) == 8 and lines[0]["schema"] == "eligibility.evaluation/1"
+    md = tmp_path / "kt.md"
+    assert run_cli("check", "applicants/kt.yaml", "-o", str(md)).returncode == 0
+    assert md.read_text().startswith("# KT: **excluded**")
+
+
+def test_markup_and_huge_text_in_inputs_are_shown_as_text(run_cli, tmp_path):
+    profile = tmp_path / "odd.yaml"
+    name = "[/bold] [red]Odd[/red] " + "x" * 1_000_000
+    profile.write_text(json.dumps({"id": "odd", "name": name, "facts": {
+        "foreign_partner_dependency": {"value": "heavy", "evidence": {
+            "source": {"title": "[/]", "publisher": "p", "date": "2025-08-01"}, "kind": "press", "note": "[bold"}}}}))
+    r = run_cli("batch", str(profile))
+    assert r.returncode == 0, r.stderr
+    assert "[/bold]" in r.stdout and "[red]Odd[/red]" in r.stdout and "…" in r.stdout and len(r.stdout) < 20_000
+    r = run_cli("check", str(profile))
+    assert r.returncode == 0, r.stderr
+    assert "[bold" in r.stdout

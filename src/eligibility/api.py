@@ -12,7 +12,7 @@ import os
 from typing import Any, Callable, Iterable, Mapping
 
 from .compiler import CompiledRuleset, compile_program
-from .errors import EngineError, InputError, Problem
+from .errors import EnginesDisagree, InputError, Problem
 from .evaluation import Evaluation, assess
 from .expr import suggest
 from .model import Applicant, Evidence, FactValue, Program, ProgramVersion, Source
@@ -121,7 +121,7 @@ class Evaluator:
             expected = evaluate_nodes(self.program, values)
             diff = sorted(n for n in expected if expected[n] != outcomes.get(n))
             if diff:
-                raise EngineError(f"engines disagree on node(s) {diff[:5]}: durable "
+                raise EnginesDisagree(f"engines disagree on node(s) {diff[:5]}: durable "
                                   f"{[outcomes.get(n) for n in diff[:5]]}, python {[expected[n] for n in diff[:5]]}")
         return outcomes, firings
 

@@ -31,11 +31,11 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from . import decision as dec
 from .api import Evaluator, apply_overrides
-from .errors import InputError, Problem, Problems
+from .errors import EngineError, EnginesDisagree, InputError, Problem, Problems
 from .evaluation import Evaluation
 from .model import Applicant, Program
 from .profile import applicant_from_data, check_applicant
@@ -122,8 +122,38 @@ def iter_items(paths: Sequence[str], forced: str | None = None, stdin: Optional[
             yield Item(next(key), fmt, "<stdin>" if p == "-" else p, line, payload)
 
 
+def _jsonl_lines(path: str, raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    """(line number, text or InputError) per non-blank line: a line that is not UTF-8 is an error of
+    its own, and the lines after it are still read."""
+    for n, data in enumerate(raw, start=1):
+        if n == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield n, InputError.at(path, n, exc.start + 1, f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+            continue
+        if line.strip():
+            yield n, line
+
+
 def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
     """(line, payload) for each record of a JSON Lines, CSV or stdin YAML stream."""
+    if fmt == "jsonl":
+        if path == "-":
+            source = stdin if stdin is not None else sys.stdin
+            raw = getattr(source, "buffer", None)
+            if raw is None:             # a text stream (tests): already decoded
+                yield from ((n, line) for n, line in enumerate(source, start=1) if line.strip())
+                return
+            yield from _jsonl_lines("<stdin>", raw)
+            return
+        try:
+            with open(path, "rb") as raw_file:
+                yield from _jsonl_lines(path, raw_file)
+        except OSError as exc:
+            yield 0, InputError.at(path, 0, 0, f"cannot read file: {exc.strerror or exc}")
+        return
     if path == "-":
         fh = stdin or sys.stdin
         close = False
@@ -138,13 +168,6 @@ def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
     try:
         if fmt == "yaml":
             yield 1, fh.read()
-        elif fmt == "jsonl":
-            try:
-                for n, line in enumerate(fh, start=1):
-                    if line.strip():
-                        yield n, line
-            except UnicodeDecodeError as exc:
-                yield 0, InputError.at(path, 0, 0, f"not valid UTF-8 (byte offset {exc.start}); the rest of the file is skipped")
         else:
             yield from _csv_rows(path, fh)
     finally:
@@ -188,6 +211,20 @@ def csv_profile(row: Mapping[str, str]) -> dict:
     return data
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """json.loads keeps the last of duplicate keys; a profile must not say two things at once."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def parse_item(item: Item, program: Program) -> Applicant:
     """The applicant of one input; InputError when it cannot be read or is invalid."""
     if isinstance(item.payload, InputError):
@@ -199,9 +236,13 @@ def parse_item(item: Item, program: Program) -> Applicant:
     problems = Problems(item.path)
     if item.kind == "jsonl":
         try:
-            data = json.loads(item.payload)
+            data = json.loads(item.payload, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise InputError.at(item.path, item.line, 1, f"duplicate key {exc.args[0]!r}") from None
         except ValueError as exc:
             raise InputError.at(item.path, item.line, getattr(exc, "colno", 1), f"invalid JSON: {getattr(exc, 'msg', exc)}") from None
+        except RecursionError:
+            raise InputError.at(item.path, item.line, 1, "JSON nested too deeply") from None
         digest = hashlib.sha256(item.payload.rstrip("\r\n").encode("utf-8")).hexdigest()
     else:
         data = csv_profile(item.payload)
@@ -242,7 +283,13 @@ class Worker:
         except InputError as exc:
             entry = error_entry(item, exc.problems)
             return entry, self.formatter(entry, None) if self.formatter else None
-        ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
+        try:
+            ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
+        except EnginesDisagree:
+            raise                         # the audit mode stops the whole run
+        except EngineError as exc:        # one applicant's engine failure: an error entry, the batch goes on
+            entry = error_entry(item, [Problem(applicant.path, item.line, 0, f"engine failure: {exc}")])
+            return entry, self.formatter(entry, None) if self.formatter else None
         rec = evaluation_record(ev, trace=self.trace, command=self.command) if self.records else None
         entry = entry_of(item.key, ev)
         return entry, self.formatter(entry, rec) if self.formatter else None

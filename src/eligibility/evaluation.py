@@ -91,8 +91,11 @@ def _verdict(ev: Evaluation, values: dict) -> None:
                      + _not_met_clause(ev))
     elif not unknown_gates and ev.score >= threshold:
         ev.verdict = SELECTED
-        ev.reason = (f"selected: {'all ' + str(len(gates)) + ' gates met and ' if gates else ''}"
-                     f"score {number(ev.score)} reaches the threshold of {number(threshold)}")
+        scored = any(r.kind == "scored" for r in ev.criteria)
+        parts = [f"all {len(gates)} gates met"] if gates else []
+        if scored or threshold:
+            parts.append(f"score {number(ev.score)} reaches the threshold of {number(threshold)}")
+        ev.reason = "selected: " + (" and ".join(parts) or "no criterion stands in the way")
     else:
         ev.verdict = UNDETERMINED
         open_items = unknown_gates + ([] if ev.score >= threshold else unknown_scored)

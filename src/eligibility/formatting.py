@@ -16,6 +16,11 @@ def number(x: Any) -> str:
     return f"{x:.6f}".rstrip("0").rstrip(".")
 
 
+def clip(text: str, limit: int = 200) -> str:
+    """Text cut to `limit` characters for a table cell (a 4 MB name must not take minutes to lay out)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def value(v: Any, unknown: str = "unknown", quote: bool = False, brackets: bool = True) -> str:
     """A fact value as text: booleans lower-case, lists joined, dates ISO, None as `unknown`."""
     if v is None:

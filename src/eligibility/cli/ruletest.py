@@ -86,7 +86,7 @@ def _text(console, results, cov: Coverage, list_untested: bool, min_coverage: Op
         for col in ("", "expected", "actual"):
             table.add_column(col, overflow="fold")
         for m in r.mismatches:
-            table.add_row(m.field, _show(m.expected), Text(_show(m.actual), style="red"))
+            table.add_row(m.field, Text(_show(m.expected)), Text(_show(m.actual), style="red"))
         console.print(table)
         console.print(Text(f"  reason: {r.evaluation.reason}"))
         shown = {c for m in r.mismatches for c in m.criteria}

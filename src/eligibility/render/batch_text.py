@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from .batch_common import rank_text, score_text
 from .text import VERDICT_STYLE
-from ..formatting import number
+from ..formatting import clip, number
 
 _MARK = {"met": ("✔", "green"), "not_met": ("✘", "red"), "unknown": ("?", "yellow")}
 
@@ -34,7 +35,7 @@ def render_ranking(result, console: Console) -> None:
     when = "".join(x for x in (f" [{program.version}]" if program.version else "",
                                f", as of {result.as_of}" if result.as_of else ""))
     title = f"{program.title}{when}\n{quota}, threshold {number(d.threshold)}, ties broken by {', '.join(d.tie_breaks) or 'id'}"
-    table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
+    table = Table(title=escape(title), box=box.SIMPLE_HEAVY, show_lines=False)
     table.add_column("rank", justify="right")
     table.add_column("applicant", overflow="fold")
     table.add_column("verdict", overflow="fold")
@@ -44,9 +45,9 @@ def render_ranking(result, console: Console) -> None:
     table.add_column("reason", overflow="fold", ratio=1, min_width=24)
     for e in d.ordered():
         verdict = Text(e.final, style=VERDICT_STYLE.get(e.final, "bold"))
-        name = Text(e.name) if e.final == "error" else Text.assemble(e.name, "\n", (e.id, "dim"))
+        name = Text(clip(e.name)) if e.final == "error" else Text.assemble(clip(e.name), "\n", (clip(e.id), "dim"))
         table.add_row(rank_text(e), name, verdict, score_text(e), breakdown(program, e),
-                      ", ".join(e.gates_failed), e.reason)
+                      Text(", ".join(e.gates_failed)), Text(clip(e.reason, 600)))
     console.print(table)
     s = result.summary
     counts = ", ".join(f"{s[v]} {v}" for v in ("selected", "eligible-not-selected", "excluded", "undetermined"))

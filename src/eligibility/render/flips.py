@@ -55,7 +55,7 @@ def render_flips(flips: dict, console: Console) -> None:
             table.add_column(col, overflow="fold")
         for q in flips["questions"]:
             answers = ", ".join(f"{value(a['value'])} -> {a['verdict']}" for a in q["answers"])
-            table.add_row(q["fact"], ", ".join(q["settles"]) or "-", ", ".join(q["may_settle"]) or "-", answers)
+            table.add_row(q["fact"], ", ".join(q["settles"]) or "-", ", ".join(q["may_settle"]) or "-", Text(answers))
         console.print(table)
     console.print(Text(_search_note(flips), style="dim"))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
-from ..formatting import number, value
+from ..formatting import clip, number, value
 
 VERDICT_STYLE = {"selected": "bold green", "eligible-not-selected": "bold cyan", "excluded": "bold red",
                  "undetermined": "bold yellow", "error": "bold magenta"}
@@ -40,7 +41,8 @@ def render_check(rec: dict, console: Console) -> None:
             for k, v in rec["parameter_overrides"].items()), style="bold magenta"))
     if rec.get("as_of"):
         body.append(Text(f"as of {rec['as_of']}", style="dim"))
-    console.print(Panel(Group(*body), title=f"{p['title']}", subtitle=f"{p['path']} · engine {rec['engine']}",
+    console.print(Panel(Group(*body), title=escape(clip(p["title"])),
+                        subtitle=escape(f"{p['path']} · engine {rec['engine']}"),
                         box=box.ROUNDED))
     console.print(criteria_table(rec))
     trace = rec.get("trace")
@@ -57,7 +59,8 @@ def criteria_table(rec: dict) -> Table:
     for c in rec["criteria"]:
         pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
-        table.add_row(f"{c['id']}\n[dim]{c['title']}[/dim]", c["kind"], _mark(c["outcome"]), pts, why)
+        label = Text.assemble(c["id"], "\n", (clip(c["title"]), "dim"))
+        table.add_row(label, c["kind"], _mark(c["outcome"]), pts, Text(clip(why, 600)))
     return table
 
 
