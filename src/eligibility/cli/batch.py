@@ -37,8 +37,10 @@ def batch(
     fail_on: Optional[str] = typer.Option(None, "--fail-on",
                                           help="Exit 1 when any final verdict is one of these (e.g. undetermined)."),
 ) -> None:
-    """Score every applicant and give the program's decision: selected, eligible-not-selected
-    (over the quota), excluded, undetermined, ranked by score and the documented tie-breaks.
+    """Score every applicant and give the program's decision, ranked, with the quota.
+
+    Final verdicts: selected, eligible-not-selected (over the quota), excluded, undetermined,
+    ranked by score and the documented tie-breaks.
 
     An input that cannot be read or is invalid is reported as an `error` entry (file, line,
     message); the others are still evaluated.

@@ -28,9 +28,11 @@ def diff(
     engine: str = EngineOption,
     fail_on_flip: bool = typer.Option(False, "--fail-on-flip", help="Exit 1 when some applicant's verdict changes."),
 ) -> None:
-    """Compare every applicant under two versions of the rules: verdict (after ranking and
-    quota), score and rank, old and new. Verdict changes come first, each attributed to the
-    criteria whose outcome changed (before/after) and the parameters or edits behind them.
+    """Compare every applicant under two versions of the rules, or at two dates.
+
+    For each applicant: verdict (after ranking and quota), score and rank, old and new. Verdict
+    changes come first, each attributed to the criteria whose outcome changed (before/after) and
+    the parameters or edits behind them.
 
     Example: eligibility diff --old git:HEAD:rules/sovereign-ai-2025.yaml --new rules/sovereign-ai-2025.yaml
 

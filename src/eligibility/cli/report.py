@@ -49,6 +49,9 @@ def report(
                          generated=generation_time())
     with atomic_writer(output) as fh:
         fh.write(html)
+    if output != "-":
+        counts = ", ".join(f"{n} {v}" for v, n in result.decision.counts.items() if n and v != "total")
+        typer.echo(f"wrote {output}: {len(records)} applicants ({counts})", err=True)
 
 
 def program_summary(program: Program) -> dict:
