@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 from .compiler import CompiledRuleset, compile_program
 from .errors import EnginesDisagree, InputError, Problem
 from .evaluation import Evaluation, assess
 from .expr import suggest
 from .model import Applicant, Evidence, FactValue, Program, ProgramVersion, Source
+from .paths import yaml_files
 from .profile import _INVALID, UNKNOWN, convert_value, load_applicant
 from .reference import evaluate_nodes
 from .rulesfile import load_program
@@ -70,10 +71,8 @@ def find_rules(directory: str = DEFAULT_RULES_DIR) -> str:
     return files[0]
 
 
-def rules_files(directory: str) -> Iterable[str]:
-    for name in os.listdir(directory):
-        if name.endswith((".yaml", ".yml")) and not name.endswith((".tests.yaml", ".tests.yml")):
-            yield os.path.join(directory, name)
+def rules_files(directory: str) -> list[str]:
+    return yaml_files(directory, tests=False)
 
 
 def load_profile(path: str, program: Program) -> Applicant:

@@ -38,6 +38,7 @@ from .api import Evaluator, apply_overrides
 from .errors import EngineError, EnginesDisagree, InputError, Problem, Problems
 from .evaluation import Evaluation
 from .model import Applicant, Program
+from .paths import yaml_files
 from .profile import applicant_from_data, check_applicant
 from .record import evaluation_record, program_info
 
@@ -98,8 +99,7 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
     out: list[str] = []
     for p in paths:
         if p != "-" and os.path.isdir(p):
-            names = sorted(n for n in os.listdir(p) if n.endswith((".yaml", ".yml")) and not n.startswith("."))
-            out += [os.path.join(p, n) for n in names]
+            out += yaml_files(p, tests=False)
         elif p != "-" and not os.path.exists(p):
             raise InputError(Problem(p, 0, 0, "no such file or directory"))
         else:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from .evaluation import EXCLUDED, MET, NOT_MET, SELECTED, UNDETERMINED, UNKNOWN, Evaluation
-from .expr import Cmp, Has, Node, OneOf, Ref, show_value
+from .expr import Cmp, Has, OneOf, show_value
 from .model import Applicant, FactSpec, Program
 from .reference import evaluate_nodes
 from .trace import _jsonable
@@ -123,19 +123,6 @@ def shown(value: Any) -> str:
 
 
 # -- what the conditions read -------------------------------------------------------------
-def condition_leaves(program: Program, node: Node) -> Iterator[Node]:
-    """The leaf tests under `node`, following concept references."""
-    for n in node.walk():
-        if isinstance(n, Ref):
-            yield from condition_leaves(program, program.concepts[n.concept].condition)
-        elif isinstance(n, (Cmp, OneOf, Has)):
-            yield n
-
-
-def facts_read(program: Program, node: Node) -> set[str]:
-    return {leaf.fact for leaf in condition_leaves(program, node)}
-
-
 def tests(program: Program) -> dict[str, list[tuple[str, Any]]]:
     """Every (operator, value) each fact is tested with, over all concepts and criteria."""
     out: dict[str, list[tuple[str, Any]]] = {}
@@ -269,7 +256,7 @@ def _search(runner: _Runner, max_changes: int, max_flips: int) -> FlipReport:
     facts: set[str] = set()
     for c, r in zip(program.criteria, base.criteria):
         if any(r.outcome in blocking[t] for t in targets):
-            facts |= facts_read(program, c.condition)
+            facts |= program.facts_read(c.condition)
     if base.verdict == UNDETERMINED:       # decide it by answering open questions, not by changing answers
         facts = {f for f in facts if f not in values}
     ordered = [f for f in program.facts if f in facts]

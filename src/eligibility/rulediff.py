@@ -119,17 +119,6 @@ def _params_of(program: Program, node: Node, seen: set[str] | None = None) -> se
     return out
 
 
-def _concepts_of(program: Program, node: Node) -> set[str]:
-    out: set[str] = set()
-    todo = [node]
-    while todo:
-        for n in todo.pop().walk():
-            if isinstance(n, Ref) and n.concept not in out and n.concept in program.concepts:
-                out.add(n.concept)
-                todo.append(program.concepts[n.concept].condition)
-    return out
-
-
 def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
     """For each edited criterion id: {"edits": [text, one per edit], "parameters": [changed parameters it reads]}."""
     params = parameter_changes(old, new)
@@ -148,7 +137,7 @@ def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
             edits.append(f"kind {a.kind} -> {b.kind}")
         if a.condition_text != b.condition_text:
             edits.append(f"condition `{a.condition_text}` -> `{b.condition_text}`")
-        for concept in sorted((_concepts_of(old, a.condition) | _concepts_of(new, b.condition)) & changed_concepts):
+        for concept in sorted((old.concepts_used(a.condition) | new.concepts_used(b.condition)) & changed_concepts):
             edits.append(f"concept {concept} redefined")
         for p in sorted(_params_of(old, a.condition) | _params_of(new, b.condition)
                         | {x for x in (a.points_param, b.points_param) if x}):
@@ -300,8 +289,7 @@ def _facts_read(program: Program, cid: str) -> set[str]:
         criterion = program.criterion(cid)
     except KeyError:
         return set()
-    nodes = [criterion.condition] + [program.concepts[c].condition for c in _concepts_of(program, criterion.condition)]
-    return {getattr(n, "fact") for node in nodes for n in node.walk() if getattr(n, "fact", None)}
+    return program.facts_read(criterion.condition)
 
 
 def fact_changes(a: dict | None, b: dict | None) -> dict[str, dict]:
