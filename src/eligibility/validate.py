@@ -13,7 +13,6 @@ from .rulesfile import check_program
 from .yamlsafe import YMap, load_yaml, read_text
 
 
-
 @dataclass
 class Report:
     """The problems found, in file order; `files` counts the files checked."""
