@@ -202,7 +202,6 @@ def test_jsonl_and_csv_inputs(tmp_path, run_cli):
     assert errs == {("pop.jsonl", 21), ("pop.csv", 22)}
     assert "in_house_architecture" in result.errors[1]["message"]
     # the same verdicts as the Python reference on each profile
-    from eligibility.reference import evaluate_nodes
     ev = api.Evaluator(program, "python")
     for e in result.decision.entries:
         if e.verdict == "error":
@@ -216,7 +215,7 @@ def test_jsonl_and_csv_inputs(tmp_path, run_cli):
     assert len({e.verdict for e in result.decision.entries}) >= 3
     # and through the CLI, reading stdin
     r = run_cli("batch", "-", "--format", "jsonl", input=jl.read_text())
-    assert r.returncode == 1 and f"<stdin>:21:" in r.stderr
+    assert r.returncode == 1 and "<stdin>:21:" in r.stderr
     assert len(r.stdout.splitlines()) == 22
 
 

@@ -28,8 +28,14 @@ def test_real_verdicts_json(run_cli, name):
         leaf = crit["foreign_independence"]["tree"]
         assert (leaf["fact"], leaf["actual"], leaf["outcome"]) == ("foreign_partner_dependency", "heavy", "false")
         assert rec["trace"]["facts"]["foreign_partner_dependency"]["evidence"], "evidence is in the trace"
-    # every firing names a rule and what it matched
-    assert rec["trace"]["firings"] and all(f["rule"] and f["matched"] for f in rec["trace"]["firings"])
+    # every firing names a rule and the facts it matched: the profile field its test read, or derived facts
+    firings = rec["trace"]["firings"]
+    assert firings and all(f["rule"] and f["matched"] for f in firings)
+    matched = [m for f in firings for m in f["matched"].values()]
+    dep = [m["profile"] for m in matched if "profile" in m and "foreign_partner_dependency" in m["profile"]]
+    assert dep == [{"foreign_partner_dependency": "heavy" if name in EXCLUDED else rec["trace"]["facts"]
+                    ["foreign_partner_dependency"]["value"]}]
+    assert any("derived" in m for m in matched)
 
 
 def test_text_output_names_reason_and_evidence(run_cli):

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from eligibility import api
-from eligibility.rulediff import compare, evaluate_profile_files, load_rules_ref, profile_paths
+from eligibility.rulediff import compare, evaluate_profiles, load_rules_ref, profile_paths
 
 from conftest import APPLICANTS, RULES, with_versions
 
@@ -23,9 +23,9 @@ def edited(tmp_path, old, new, name="new.yaml"):
     return str(path)
 
 
-def diff_json(run_cli, new, *extra, old=RULES):
+def diff_json(run_cli, new, *extra, old=RULES, code=0):
     r = run_cli("diff", "--old", old, "--new", new, "--format", "json", *extra)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == code, r.stderr
     return json.loads(r.stdout)
 
 
@@ -36,8 +36,8 @@ def flipped(report):
 def expected_flips(new_path):
     """The verdict changes computed independently: `check` under each rules file, ranked by batch logic."""
     out = {}
-    old_rows = evaluate_profile_files(api.load_rules(RULES), profile_paths([APPLICANTS]))
-    new_rows = evaluate_profile_files(api.load_rules(new_path), profile_paths([APPLICANTS]))
+    old_rows = evaluate_profiles(api.load_rules(RULES), profile_paths([APPLICANTS]))
+    new_rows = evaluate_profiles(api.load_rules(new_path), profile_paths([APPLICANTS]))
     for a, b in zip(old_rows, new_rows):
         if a["entry"].final != b["entry"].final:
             out[a["entry"].id] = (a["entry"].final, b["entry"].final)
@@ -133,7 +133,7 @@ def test_profiles_argument_and_errors_per_side(run_cli, tmp_path):
     new_text = open(new, encoding="utf-8").read().replace("commercial_use_allowed or commercial_deployment",
                                                           "commercial_use_allowed or commercial_deployed")
     open(new, "w", encoding="utf-8").write(new_text)
-    report = diff_json(run_cli, new, *one)
+    report = diff_json(run_cli, new, *one, code=1)       # invalid profiles: listed, and exit 1
     for a in report["applicants"]:
         assert a["new"]["verdict"] == "error" and "unknown fact 'commercial_deployment'" in a["new"]["error"]
         assert a["status"] == "flipped"

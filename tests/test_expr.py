@@ -2,7 +2,7 @@
 import pytest
 
 from eligibility.errors import InputError
-from eligibility.expr import And, Cmp, ExprError, Has, Not, OneOf, Or, Ref, Scope, parse_condition
+from eligibility.expr import And, ExprError, Has, Not, OneOf, Or, Ref, Scope, parse_condition
 from eligibility.model import FactSpec, Parameter
 from eligibility.rulesfile import check_program, load_program
 

@@ -192,7 +192,6 @@ def program():
     return load_program(RULES)
 
 
-@pytest.mark.skipif(not SHIPPED_PROFILES, reason="no applicant profiles on this branch")
 @FUZZ
 @given(data=st.data())
 def test_mutated_profiles_give_clean_errors(program, data):

@@ -3,22 +3,11 @@ with its position, and the summary accounts for every input (skipped where `batc
 import glob
 import json
 import os
-import subprocess
 
 import pytest
 
-from conftest import APPLICANTS, RULES, console_script
+from conftest import APPLICANTS, RULES
 from hostile_corpus import corpus, write
-
-
-def _has_batch() -> bool:
-    try:
-        return subprocess.run([console_script(), "batch", "--help"], capture_output=True, timeout=60).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _has_batch(), reason="batch command not on this branch")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

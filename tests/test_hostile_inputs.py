@@ -1,7 +1,6 @@
 """Hostile input files: each one gives clean `file:line:col: message` lines and exit 2, never a traceback.
 
 Time and memory per file are measured by benchmarks/hostile.py (not asserted here)."""
-import os
 import re
 
 import pytest

@@ -66,14 +66,14 @@ def decision_rows(html: str) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def shipped_report(tmp_path_factory):
-    from eligibility.cli.report import evaluate_profile_files, program_summary, reproduce_command
-    from eligibility.decision import decide, entry_from_record
+    from eligibility.batch import collect_records
+    from eligibility.cli.report import program_summary, reproduce_command
     from eligibility.render.html import render_report
     from eligibility import api
     program = api.load_rules(RULES)
-    records = evaluate_profile_files([APPLICANTS], program)
-    decision = decide(program, [entry_from_record(i, r) for i, r in enumerate(records)])
-    html = render_report(records, decision, program_summary(program),
+    result, records = collect_records(program, [APPLICANTS])
+    assert not result.errors
+    html = render_report(records, result.decision, program_summary(program),
                          command=reproduce_command(["applicants"], "rules/sovereign-ai-2025.yaml", "report.html",
                                                    "durable", [], None),
                          generated="2025-08-04 00:00 UTC")
@@ -141,13 +141,13 @@ def test_chart_has_a_bar_per_applicant_threshold_and_quota_cut(run_cli, tmp_path
 
 def test_input_text_is_escaped(tmp_path):
     from eligibility import api
-    from eligibility.cli.report import evaluate_profile_files, program_summary
-    from eligibility.decision import decide, entry_from_record
+    from eligibility.batch import collect_records
+    from eligibility.cli.report import program_summary
     from eligibility.render.html import render_report
     program = api.load_rules(RULES)
-    records = evaluate_profile_files([evil_profiles(tmp_path)], program)
-    decision = decide(program, [entry_from_record(i, r) for i, r in enumerate(records)])
-    html = render_report(records, decision, program_summary(program), command="eligibility report x", generated="now")
+    result, records = collect_records(program, [evil_profiles(tmp_path)])
+    html = render_report(records, result.decision, program_summary(program), command="eligibility report x",
+                         generated="now")
     page = Page(html)
     assert not page.find("script")
     assert EVIL in page.all_text()

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from eligibility import api
-from eligibility.counterfactual import Change, candidates, find_flips
+from eligibility.counterfactual import candidates, find_flips
 from eligibility.model import FactSpec
 
 from conftest import APPLICANTS, DATA, RULES

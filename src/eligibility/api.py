@@ -9,14 +9,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 from .closures import CompiledNodes
 from .compiler import CompiledRuleset, compile_program
-from .errors import EngineError, InputError, Problem
+from .errors import EnginesDisagree, InputError, Problem
 from .evaluation import Evaluation, assess
 from .expr import suggest
 from .model import Applicant, Evidence, FactValue, Program, ProgramVersion, Source
+from .paths import yaml_files
 from .profile import _INVALID, UNKNOWN, convert_value, load_applicant
 from .rulesfile import load_program
 
@@ -24,19 +25,24 @@ ENGINES = ("durable", "python", "both")
 DEFAULT_RULES_DIR = "rules"
 
 
-def load_rules(path: str, params: Mapping[str, Any] | None = None, as_of: str | None = None) -> Program:
+def load_rules(path: str, params: Mapping[str, Any] | None = None, as_of: str | None = None,
+               read: Callable[[str], str] | None = None) -> Program:
     """Load and type-check a rules file; `params` overrides parameter values.
 
     Without `as_of`, the file is used as written. With `as_of` (ISO date), the version of the
     program in force on that date: the file itself from its `program.effective` date, or the
-    latest of its `program.versions` that took effect on or before `as_of`."""
+    latest of its `program.versions` that took effect on or before `as_of`. `read` gives a file's
+    text (e.g. from git history); by default files are read from disk."""
+    def load(p: str, prm: Mapping[str, Any] | None) -> Program:
+        return load_program(p, prm, text=read(p) if read else None)
+
     if as_of is None:
-        return load_program(path, params)
-    main = load_program(path)
+        return load(path, params)
+    main = load(path, None)
     chosen = version_in_force(main, as_of)
     if chosen is None:
-        return load_program(path, params)
-    program = load_program(chosen.path, params)
+        return load(path, params)
+    program = load(chosen.path, params)
     program.family_facts = main.family_facts
     program.main_path, program.main_sha256 = main.path, main.sha256
     return program
@@ -65,10 +71,8 @@ def find_rules(directory: str = DEFAULT_RULES_DIR) -> str:
     return files[0]
 
 
-def rules_files(directory: str) -> Iterable[str]:
-    for name in os.listdir(directory):
-        if name.endswith((".yaml", ".yml")) and not name.endswith((".tests.yaml", ".tests.yml")):
-            yield os.path.join(directory, name)
+def rules_files(directory: str) -> list[str]:
+    return yaml_files(directory, tests=False)
 
 
 def load_profile(path: str, program: Program) -> Applicant:
@@ -117,7 +121,7 @@ class Evaluator:
             expected = self._python.evaluate(values)  # type: ignore[union-attr]
             diff = sorted(n for n in expected if expected[n] != outcomes.get(n))
             if diff:
-                raise EngineError(f"engines disagree on node(s) {diff[:5]}: durable "
+                raise EnginesDisagree(f"engines disagree on node(s) {diff[:5]}: durable "
                                   f"{[outcomes.get(n) for n in diff[:5]]}, python {[expected[n] for n in diff[:5]]}")
         return outcomes, firings
 

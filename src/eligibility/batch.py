@@ -31,13 +31,14 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
 from . import decision as dec
 from .api import Evaluator, apply_overrides
-from .errors import InputError, Problem, Problems
+from .errors import EngineError, EnginesDisagree, InputError, Problem, Problems
 from .evaluation import Evaluation
 from .model import Applicant, Program
+from .paths import yaml_files
 from .profile import applicant_from_data, check_applicant
 from .record import PendingRecord, RecordEncoder, program_info
 
@@ -104,8 +105,7 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
     out: list[str] = []
     for p in paths:
         if p != "-" and os.path.isdir(p):
-            names = sorted(n for n in os.listdir(p) if n.endswith((".yaml", ".yml")) and not n.startswith("."))
-            out += [os.path.join(p, n) for n in names]
+            out += yaml_files(p, tests=False)
         elif p != "-" and not os.path.exists(p):
             raise InputError(Problem(p, 0, 0, "no such file or directory"))
         else:
@@ -128,14 +128,45 @@ def iter_items(paths: Sequence[str], forced: str | None = None, stdin: Optional[
             yield Item(next(key), fmt, "<stdin>" if p == "-" else p, line, payload)
 
 
+def _jsonl_lines(path: str, raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    """(line number, text or InputError) per non-blank line: a line that is not UTF-8 is an error of
+    its own, and the lines after it are still read."""
+    for n, data in enumerate(raw, start=1):
+        if n == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield n, InputError.at(path, n, exc.start + 1, f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+            continue
+        if line.strip():
+            yield n, line
+
+
 def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
     """(line, payload) for each record of a JSON Lines, CSV or stdin YAML stream."""
+    if fmt == "jsonl":
+        if path == "-":
+            source = stdin if stdin is not None else sys.stdin
+            raw = getattr(source, "buffer", None)
+            if raw is None:             # a text stream (tests): already decoded
+                yield from ((n, line) for n, line in enumerate(source, start=1) if line.strip())
+                return
+            yield from _jsonl_lines("<stdin>", raw)
+            return
+        try:
+            with open(path, "rb") as raw_file:
+                yield from _jsonl_lines(path, raw_file)
+        except OSError as exc:
+            yield 0, InputError.at(path, 0, 0, f"cannot read file: {exc.strerror or exc}")
+        return
     if path == "-":
         fh = stdin or sys.stdin
         close = False
     else:
         try:
-            fh = open(path, encoding="utf-8", newline="" if fmt == "csv" else None, errors="strict")
+            # utf-8-sig: spreadsheet exports often start with a byte-order mark
+            fh = open(path, encoding="utf-8-sig", newline="" if fmt == "csv" else None, errors="strict")
         except OSError as exc:
             yield 0, InputError.at(path, 0, 0, f"cannot read file: {exc.strerror or exc}")
             return
@@ -143,13 +174,6 @@ def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
     try:
         if fmt == "yaml":
             yield 1, fh.read()
-        elif fmt == "jsonl":
-            try:
-                for n, line in enumerate(fh, start=1):
-                    if line.strip():
-                        yield n, line
-            except UnicodeDecodeError as exc:
-                yield 0, InputError.at(path, 0, 0, f"not valid UTF-8 (byte offset {exc.start}); the rest of the file is skipped")
         else:
             yield from _csv_rows(path, fh)
     finally:
@@ -163,7 +187,13 @@ def _csv_rows(path: str, fh) -> Iterator[tuple[int, Any]]:
         header = next(reader, None)
         if header is None:
             return
-        header = [h.strip() for h in header]
+        header = [h.strip().lstrip("\ufeff") for h in header]
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        if repeated:
+            col = header.index(repeated[0]) + 1
+            yield reader.line_num, InputError.at(path, reader.line_num, col,
+                                                 f"CSV header repeats column(s) {', '.join(map(repr, repeated))}")
+            return
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
@@ -187,6 +217,20 @@ def csv_profile(row: Mapping[str, str]) -> dict:
     return data
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """json.loads keeps the last of duplicate keys; a profile must not say two things at once."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def parse_item(item: Item, program: Program) -> Applicant:
     """The applicant of one input; InputError when it cannot be read or is invalid."""
     if isinstance(item.payload, InputError):
@@ -198,9 +242,13 @@ def parse_item(item: Item, program: Program) -> Applicant:
     problems = Problems(item.path)
     if item.kind == "jsonl":
         try:
-            data = json.loads(item.payload)
+            data = json.loads(item.payload, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise InputError.at(item.path, item.line, 1, f"duplicate key {exc.args[0]!r}") from None
         except ValueError as exc:
             raise InputError.at(item.path, item.line, getattr(exc, "colno", 1), f"invalid JSON: {getattr(exc, 'msg', exc)}") from None
+        except RecursionError:
+            raise InputError.at(item.path, item.line, 1, "JSON nested too deeply") from None
         digest = hashlib.sha256(item.payload.rstrip("\r\n").encode("utf-8")).hexdigest()
     else:
         data = csv_profile(item.payload)
@@ -243,7 +291,13 @@ class Worker:
         except InputError as exc:
             entry = error_entry(item, exc.problems)
             return row_of_entry(entry), self.formatter(entry, None) if self.formatter else None
-        ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
+        try:
+            ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
+        except EnginesDisagree:
+            raise                         # the audit mode stops the whole run
+        except EngineError as exc:        # one applicant's engine failure: an error entry, the batch goes on
+            entry = error_entry(item, [Problem(applicant.path, item.line, 0, f"engine failure: {exc}")])
+            return row_of_entry(entry), self.formatter(entry, None) if self.formatter else None
         rec = PendingRecord(ev, self.trace, self.encoder) if self.records else None
         row = row_of(item.key, ev)
         if self.formatter is None:
@@ -426,3 +480,35 @@ def decision_dict(result: BatchResult) -> dict:
     return {"program": program_info(p), "as_of": result.as_of,
             "decision": {"quota": d.quota, "threshold": d.threshold, "tie_breaks": list(d.tie_breaks)},
             "summary": result.summary}
+
+
+# --- whole records, for the report and the diff ------------------------------------------------
+
+def _record_piece(entry: BatchEntry | None, record: Optional[PendingRecord]) -> Optional[dict]:
+    return record.as_dict() if record is not None else None
+
+
+class _Collect(Sink):
+    def __init__(self) -> None:
+        self.records: dict[int, dict] = {}
+
+    def add(self, entry: BatchEntry, piece: Any) -> None:
+        if piece is not None:
+            self.records[entry.key] = piece
+
+
+def collect_records(program: Program, inputs: Sequence[str], engine: str = "durable", as_of: str | None = None,
+                    jobs: int = 1, command: list[str] | None = None) -> tuple[BatchResult, dict[int, dict]]:
+    """Every input's full evaluation record (with its trace), by input key, plus the decision.
+
+    The same pipeline as `run_batch` (inputs, errors, ranking, quota): the report and the rule
+    diff use it to see every applicant whole."""
+    sink = _Collect()
+    result = run_batch(program, inputs, engine=engine, jobs=jobs, as_of=as_of, sink=sink,
+                       formatter=_record_piece, records=True, trace=True, command=command)
+    return result, sink.records
+
+
+def errors_as_problems(result: BatchResult) -> list[Problem]:
+    """The batch's error entries as problems, for commands that refuse to work on bad inputs."""
+    return [Problem(e["path"], e["line"], e["col"], e["message"]) for e in result.errors]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from .evaluation import EXCLUDED, MET, NOT_MET, SELECTED, UNDETERMINED, UNKNOWN, Evaluation
-from .expr import Cmp, Has, Node, OneOf, Ref, show_value
+from .expr import Cmp, Has, OneOf, show_value
 from .model import Applicant, FactSpec, Program
 from .reference import evaluate_nodes
 from .trace import _jsonable
@@ -123,19 +123,6 @@ def shown(value: Any) -> str:
 
 
 # -- what the conditions read -------------------------------------------------------------
-def condition_leaves(program: Program, node: Node) -> Iterator[Node]:
-    """The leaf tests under `node`, following concept references."""
-    for n in node.walk():
-        if isinstance(n, Ref):
-            yield from condition_leaves(program, program.concepts[n.concept].condition)
-        elif isinstance(n, (Cmp, OneOf, Has)):
-            yield n
-
-
-def facts_read(program: Program, node: Node) -> set[str]:
-    return {leaf.fact for leaf in condition_leaves(program, node)}
-
-
 def tests(program: Program) -> dict[str, list[tuple[str, Any]]]:
     """Every (operator, value) each fact is tested with, over all concepts and criteria."""
     out: dict[str, list[tuple[str, Any]]] = {}
@@ -269,7 +256,7 @@ def _search(runner: _Runner, max_changes: int, max_flips: int) -> FlipReport:
     facts: set[str] = set()
     for c, r in zip(program.criteria, base.criteria):
         if any(r.outcome in blocking[t] for t in targets):
-            facts |= facts_read(program, c.condition)
+            facts |= program.facts_read(c.condition)
     if base.verdict == UNDETERMINED:       # decide it by answering open questions, not by changing answers
         facts = {f for f in facts if f not in values}
     ordered = [f for f in program.facts if f in facts]
@@ -279,30 +266,35 @@ def _search(runner: _Runner, max_changes: int, max_flips: int) -> FlipReport:
     ordered = [f for f in ordered if options[f]]
     report = FlipReport(base.verdict, targets, ordered, max_changes=max_changes)
     found: list[frozenset] = []
-    for size in range(1, max_changes + 1):
-        for combo in itertools.combinations(ordered, size):
-            for changes in itertools.product(*(options[f] for f in combo)):
-                key = frozenset(changes)
-                if any(f <= key for f in found):
-                    continue
-                if report.screened >= MAX_SCREENED or len(report.flips) >= max_flips:
-                    report.complete = False
-                    break
-                report.screened += 1
-                if runner.screened(changes).verdict not in targets:
-                    continue
-                ev = runner.confirmed(changes)
-                if ev.verdict not in targets:
-                    report.rejected += 1
-                    continue
-                found.append(key)
-                confirmed = tuple(_confirm_alternatives(runner, changes, i, ev.verdict) for i in range(len(changes)))
-                report.flips.append(Flip(confirmed, ev.verdict, ev.score, ev.reason, _moved(base, ev)))
+    for changes in _change_sets(ordered, options, max_changes):
+        key = frozenset(changes)
+        if any(f <= key for f in found):
+            continue
+        if report.screened >= MAX_SCREENED or len(report.flips) >= max_flips:
+            report.complete = False
+            break
+        report.screened += 1
+        if runner.screened(changes).verdict not in targets:
+            continue
+        ev = runner.confirmed(changes)
+        if ev.verdict not in targets:
+            report.rejected += 1
+            continue
+        found.append(key)
+        confirmed = tuple(_confirm_alternatives(runner, changes, i, ev.verdict) for i in range(len(changes)))
+        report.flips.append(Flip(confirmed, ev.verdict, ev.score, ev.reason, _moved(base, ev)))
     report.flips = merged(report.flips)
     if base.verdict == UNDETERMINED:
         report.questions = questions(runner, base, options)
     report.engine_runs = runner.engine_runs
     return report
+
+
+def _change_sets(facts: list[str], options: dict, max_changes: int) -> Iterator[tuple]:
+    """Candidate sets of changes, smallest first: 1 fact, then 2, ... up to `max_changes`."""
+    for size in range(1, max_changes + 1):
+        for combo in itertools.combinations(facts, size):
+            yield from itertools.product(*(options[f] for f in combo))
 
 
 def merged(flips: list[Flip]) -> list[Flip]:

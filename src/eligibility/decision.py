@@ -19,10 +19,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .evaluation import EXCLUDED, SELECTED, UNDETERMINED
 from .model import Program
 
-SELECTED, NOT_SELECTED = "selected", "eligible-not-selected"
-EXCLUDED, UNDETERMINED, ERROR = "excluded", "undetermined", "error"
+NOT_SELECTED, ERROR = "eligible-not-selected", "error"
 VERDICTS = (SELECTED, NOT_SELECTED, UNDETERMINED, EXCLUDED, ERROR)
 
 

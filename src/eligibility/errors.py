@@ -65,6 +65,10 @@ class EngineError(EligibilityError):
     """The rules engine failed or was stopped by a guard (firing budget, engine limits)."""
 
 
+class EnginesDisagree(EngineError):
+    """`--engine both`: durable-rules and the Python evaluator gave different outcomes (an audit stop)."""
+
+
 class Problems:
     """Collects problems so that a loader can report all of them at once."""
 

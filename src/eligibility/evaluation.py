@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, Iterable
 
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import Applicant, Criterion, FactValue, Program
+from .formatting import number
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 SELECTED, EXCLUDED, UNDETERMINED = "selected", "excluded", "undetermined"
@@ -62,8 +64,8 @@ def assess(program: Program, applicant: Applicant, outcomes: dict[int, bool | No
                                 if isinstance(leaf, (Cmp, OneOf, Has)) and leaf.fact not in values}))
         ev.criteria.append(CriterionResult(c.id, c.title, c.kind, UNKNOWN, c.points, 0, missing)
                            if missing else settled[None])
-    ev.score = sum(r.awarded for r in ev.criteria)
-    ev.score_max = ev.score + sum(r.points for r in ev.criteria if r.kind == "scored" and r.outcome == UNKNOWN)
+    ev.score = exact_sum(r.awarded for r in ev.criteria)
+    ev.score_max = exact_sum([ev.score, *(r.points for r in ev.criteria if r.kind == "scored" and r.outcome == UNKNOWN)])
     _verdict(ev, values)
     return ev
 
@@ -85,6 +87,15 @@ def _results(program: Program) -> list[tuple[Criterion, dict]]:
     return hit[1]
 
 
+def exact_sum(points: Iterable[float]) -> float:
+    """Points added in decimal, as written: 0.7 + 0.1 must reach a threshold of 0.8 (binary floats give 0.7999…)."""
+    points = list(points)
+    if all(type(p) is int for p in points):       # the usual case: the same as the decimal sum
+        return sum(points)
+    total = sum((Decimal(repr(p)) for p in points), Decimal(0))
+    return int(total) if total == total.to_integral_value() else float(total)
+
+
 def _verdict(ev: Evaluation, values: dict) -> None:
     threshold = ev.program.decision.threshold
     gates = [r for r in ev.criteria if r.kind == "gate"]
@@ -97,20 +108,23 @@ def _verdict(ev: Evaluation, values: dict) -> None:
             f"gate '{r.id}' not met, because {because(ev, ev.program.criterion(r.id), values)}" for r in failed)
     elif ev.score_max < threshold:
         ev.verdict = EXCLUDED
-        ev.reason = (f"excluded: score {_num(ev.score)} is below the threshold of {_num(threshold)}"
-                     + (f" even if every unknown criterion were met ({_num(ev.score_max)})" if unknown_scored else "")
+        ev.reason = (f"excluded: score {number(ev.score)} is below the threshold of {number(threshold)}"
+                     + (f" even if every unknown criterion were met ({number(ev.score_max)})" if unknown_scored else "")
                      + _not_met_clause(ev))
     elif not unknown_gates and ev.score >= threshold:
         ev.verdict = SELECTED
-        ev.reason = (f"selected: {'all ' + str(len(gates)) + ' gates met and ' if gates else ''}"
-                     f"score {_num(ev.score)} reaches the threshold of {_num(threshold)}")
+        scored = any(r.kind == "scored" for r in ev.criteria)
+        parts = [f"all {len(gates)} gates met"] if gates else []
+        if scored or threshold:
+            parts.append(f"score {number(ev.score)} reaches the threshold of {number(threshold)}")
+        ev.reason = "selected: " + (" and ".join(parts) or "no criterion stands in the way")
     else:
         ev.verdict = UNDETERMINED
         open_items = unknown_gates + ([] if ev.score >= threshold else unknown_scored)
         ev.missing = tuple(sorted({f for r in open_items for f in r.missing}))
         parts = [f"gate '{r.id}' is unknown" for r in unknown_gates]
         if ev.score < threshold:
-            parts.append(f"score is {_num(ev.score)} to {_num(ev.score_max)} against a threshold of {_num(threshold)}")
+            parts.append(f"score is {number(ev.score)} to {number(ev.score_max)} against a threshold of {number(threshold)}")
         ev.reason = "undetermined: " + "; ".join(parts) + (
             f"; missing: {', '.join(ev.missing)}" if ev.missing else "")
 
@@ -118,10 +132,6 @@ def _verdict(ev: Evaluation, values: dict) -> None:
 def _not_met_clause(ev: Evaluation) -> str:
     missed = [r.id for r in ev.criteria if r.kind == "scored" and r.outcome == NOT_MET]
     return f" (not met: {', '.join(missed)})" if missed else ""
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def deciding(program: Program, node: Node, outcomes: dict[int, bool | None]) -> list[Node]:

@@ -22,6 +22,7 @@ ORDER_OPS = ("<", "<=", ">", ">=")
 _AST_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
             ast.In: "in", ast.NotIn: "not in"}
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_SINGULAR = {"attribute access", "arithmetic", "assignment", "await", "yield"}
 _LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False}
 _UNSUPPORTED = {
     ast.Call: "function calls", ast.Attribute: "attribute access", ast.Subscript: "subscripts",
@@ -124,11 +125,6 @@ class Not(Node):
 Leaf = (Cmp, OneOf, Has)
 
 
-def leaf_facts(node: Node) -> set[str]:
-    """The facts that the leaves under `node` read (concept references not followed)."""
-    return {n.fact for n in node.walk() if isinstance(n, Leaf)}
-
-
 @dataclass(frozen=True)
 class Scope:
     """What names a condition may use: facts (name -> FactSpec), concepts, parameters."""
@@ -191,7 +187,7 @@ class _Binder:
 
     def unsupported(self, node: ast.AST) -> ExprError:
         what = _UNSUPPORTED.get(type(node), f"'{type(node).__name__}' expressions")
-        return ExprError(self.off(node), f"{what} are not allowed in conditions")
+        return ExprError(self.off(node), f"{what} {'is' if what in _SINGULAR else 'are'} not allowed in conditions")
 
     def bool_expr(self, node: ast.AST, depth: int) -> Node:
         if depth > MAX_DEPTH:

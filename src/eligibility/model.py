@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Iterator, Union
 
-from .expr import Node
+from .expr import Cmp, Has, Node, OneOf, Ref
+
+LEAVES = (Cmp, OneOf, Has)
 
 FACT_TYPES = ("bool", "int", "float", "string", "enum", "list", "date")
 EVIDENCE_KINDS = ("official", "company", "press", "analysis")
@@ -123,6 +125,26 @@ class Program:
             if c.id == cid:
                 return c
         raise KeyError(cid)
+
+    def concepts_used(self, node: Node) -> set[str]:
+        """The concepts `node` refers to, directly or through other concepts."""
+        out: set[str] = set()
+        todo = [node]
+        while todo:
+            for n in todo.pop().walk():
+                if isinstance(n, Ref) and n.concept not in out and n.concept in self.concepts:
+                    out.add(n.concept)
+                    todo.append(self.concepts[n.concept].condition)
+        return out
+
+    def leaves(self, node: Node) -> Iterator[Node]:
+        """The tests on facts under `node`, following concept references."""
+        for root in [node, *(self.concepts[c].condition for c in sorted(self.concepts_used(node)))]:
+            yield from (n for n in root.walk() if isinstance(n, LEAVES))
+
+    def facts_read(self, node: Node) -> set[str]:
+        """The facts `node` reads, through its concepts."""
+        return {leaf.fact for leaf in self.leaves(node)}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,12 @@ def atomic_writer(path: str | None) -> Iterator[IO[str]]:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise InputError(Problem(path, 0, 0, "cannot write output: the directory does not exist"))
-    fd, tmp = tempfile.mkstemp(prefix=".eligibility-", suffix=".tmp", dir=directory)
+    if os.path.isdir(path):
+        raise InputError(Problem(path, 0, 0, "cannot write output: it is a directory"))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".eligibility-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(Problem(path, 0, 0, f"cannot write output: {exc.strerror or exc}")) from None
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes 0600; give the file the usual mode
@@ -31,7 +36,10 @@ def atomic_writer(path: str | None) -> Iterator[IO[str]]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise InputError(Problem(path, 0, 0, f"cannot write output: {exc.strerror or exc}")) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from typing import Any, Mapping
+import re
+from typing import Any
 
 from .errors import Problems
 from .expr import suggest
@@ -51,10 +51,6 @@ def applicant_from_data(data: Any, program: Program, path: str, digest: str, pro
     data = _positioned(data, line)
     reader = _ProfileReader(problems, program, require_evidence)
     return reader.read(data, path, digest)
-
-
-def digest_of(record: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class _ProfileReader(Reader):
@@ -172,7 +168,8 @@ class _ProfileReader(Reader):
         value = convert_value(raw, spec)
         if value is _INVALID:
             shown = "text" if isinstance(raw, str) else type(raw).__name__
-            detail = f"{raw!r} is not a {spec.type}" if spec.type not in ("enum", "list") else ""
+            article = "an" if spec.type[0] in "aeiou" else "a"
+            detail = f"{raw!r} is not {article} {spec.type}" if spec.type not in ("enum", "list") else ""
             if spec.type == "enum":
                 detail = f"{raw!r} is not one of {', '.join(spec.values)}" + (suggest(raw, spec.values) if isinstance(raw, str) else "")
             elif spec.type == "list":
@@ -213,7 +210,7 @@ def convert_value(raw: Any, spec: FactSpec) -> Any:
             return _INVALID
     if t == "list":
         if isinstance(raw, str):
-            raw = [s.strip() for s in raw.split(";") if s.strip()]
+            raw = [s.strip() for s in re.split(r"[;,]", raw) if s.strip()]   # "text;image" or "text,image"
         if not isinstance(raw, (list, tuple)) or not all(isinstance(x, str) for x in raw):
             return _INVALID
         if spec.values and any(x not in spec.values for x in raw):

@@ -16,6 +16,7 @@ batch output the ranking and quota are applied again and the rank and final verd
 from __future__ import annotations
 
 import hashlib
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from .errors import InputError, Problem
 from .model import Applicant, Program
 from .record import evaluation_record
 from .yamlsafe import read_text
+from .formatting import number
 
 RECORD_SCHEMA = "eligibility.evaluation/1"
 BATCH_SCHEMA = "eligibility.batch/1"
@@ -82,6 +84,30 @@ class Report:
 # -- reading saved outputs ---------------------------------------------------------------------------
 def load_records(path: str) -> tuple[str, list[dict]]:
     """("record" or "batch", the evaluation records) of a check record, a batch json or a batch jsonl file."""
+    kind, records = _read_records(path)
+    for i, rec in enumerate(records, start=1):
+        _check_record(path, i, rec)
+    return kind, records
+
+
+def _check_record(path: str, n: int, rec: Any) -> None:
+    """Refuse a record that cannot be replayed (edited by hand, truncated) with one clear line."""
+    def bad(what: str) -> InputError:
+        return InputError(Problem(path, 0, 0, f"record {n}: {what}"))
+    if not isinstance(rec, dict) or not isinstance(rec.get("applicant"), dict) or not isinstance(rec.get("program"), dict):
+        raise bad("missing 'applicant' or 'program'")
+    if not isinstance(rec["applicant"].get("path"), str) or not isinstance(rec["program"].get("path"), str):
+        raise bad("missing the applicant or rules file path")
+    as_of = rec.get("as_of")
+    if as_of is not None:
+        try:
+            if not isinstance(as_of, str) or dt.date.fromisoformat(as_of).isoformat() != as_of:
+                raise ValueError
+        except ValueError:
+            raise bad(f"'as_of' is not a date YYYY-MM-DD: {as_of!r}") from None
+
+
+def _read_records(path: str) -> tuple[str, list[dict]]:
     text = read_text(path)
     try:
         docs = [json.loads(text)]
@@ -186,7 +212,7 @@ def _outcome(pair: tuple | None) -> str | None:
     if pair is None:
         return None
     outcome, awarded = pair
-    return outcome if awarded is None else f"{outcome} ({awarded:g} points)"
+    return outcome if awarded is None else f"{outcome} ({number(awarded)} points)"
 
 
 def _file_changes(rec: dict) -> list[Difference]:

@@ -13,19 +13,17 @@ attributed to the rule version (criteria added, removed or edited) and to the ne
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from typing import Any, Iterable
 
-from .api import Evaluator, load_profile
-from .decision import Entry, decide, entry_from_record
+from .batch import collect_records, expand_paths
+from .decision import Entry
 from .errors import InputError, Problem
 from .expr import Cmp, Node, Ref
-from .model import Applicant, Program
-from .record import evaluation_record
-from .rulesfile import load_program
+from .model import Program
 from .trace import _jsonable, fact_dict
 from .yamlsafe import read_text
+from .formatting import number
 
 SCHEMA = "eligibility.rulediff/1"
 FLIPPED, CHANGED, UNCHANGED = "flipped", "changed", "unchanged"
@@ -36,21 +34,8 @@ GIT_PREFIX = "git:"
 def load_rules_ref(spec: str, as_of: str | None = None) -> Program:
     """Load a rules file by path, or from git history as `git:REV:path` (path relative to here);
     with `as_of`, the version of it in force on that date (api.load_rules)."""
-    if as_of is not None:
-        from .api import load_rules
-        if not spec.startswith(GIT_PREFIX):
-            return load_rules(spec, None, as_of)
-        main = load_program(spec, text=git_rules_text(spec))
-        from .api import version_in_force
-        chosen = version_in_force(main, as_of)
-        if chosen is None:
-            return main
-        program = load_program(chosen.path, text=git_rules_text(chosen.path))
-        program.family_facts, program.main_path, program.main_sha256 = main.family_facts, main.path, main.sha256
-        return program
-    if not spec.startswith(GIT_PREFIX):
-        return load_program(spec)
-    return load_program(spec, text=git_rules_text(spec))
+    from .api import load_rules
+    return load_rules(spec, None, as_of, read=git_rules_text if spec.startswith(GIT_PREFIX) else None)
 
 
 def git_rules_text(spec: str) -> str:
@@ -81,49 +66,32 @@ def git_show(rev: str, path: str, spec: str) -> bytes:
 
 def profile_paths(items: Iterable[str]) -> list[str]:
     """Profile files named on the command line; a directory stands for its YAML files."""
-    out: list[str] = []
-    for item in items:
-        if os.path.isdir(item):
-            out += sorted(os.path.join(item, n) for n in os.listdir(item) if n.endswith((".yaml", ".yml")))
-        elif os.path.exists(item):
-            out.append(item)
-        else:
-            raise InputError(Problem(item, 0, 0, "no such file or directory"))
+    out = expand_paths(list(items))
     if not out:
         raise InputError(Problem(", ".join(items) or ".", 0, 0, "no applicant profiles found"))
     return out
 
 
 # -- evaluation ---------------------------------------------------------------------------------
-def evaluate_profile_files(program: Program, paths: list[str], engine: str = "durable",
-                           as_of: str | None = None) -> list[dict]:
-    """Evaluate YAML profile files and apply the program's ranking and quota.
+def evaluate_profiles(program: Program, paths: list[str], engine: str = "durable",
+                      as_of: str | None = None) -> list[dict]:
+    """Every profile evaluated through the batch pipeline, ranked with the program's quota.
 
-    Returns one row per path, in order: {"path", "record" (evaluation record without the
-    trace, each criterion with its `because`) or None, "error", "entry" (decision.Entry),
-    "applicant" (the loaded Applicant or None)}.
-    This is the one place the diff evaluates applicants (a stand-in for the batch pipeline)."""
-    rows, entries = [], []
-    evaluator = Evaluator(program, engine)
-    try:
-        for key, path in enumerate(paths):
-            try:
-                ev = evaluator.evaluate(load_profile(path, program), as_of)
-            except InputError as exc:
-                name = os.path.splitext(os.path.basename(path))[0]
-                entry = Entry(key=key, id=name, name=name, verdict="error", reason=str(exc).splitlines()[0])
-                rows.append({"path": path, "record": None, "error": str(exc), "entry": entry, "applicant": None})
-            else:
-                rec = evaluation_record(ev, trace=True)
-                because = {c["id"]: c["because"] for c in rec.pop("trace")["criteria"]}
-                for c in rec["criteria"]:
-                    c["because"] = because.get(c["id"], [])
-                entry = entry_from_record(key, rec)
-                rows.append({"path": path, "record": rec, "error": None, "entry": entry, "applicant": ev.applicant})
-            entries.append(entry)
-    finally:
-        evaluator.close()
-    decide(program, entries)
+    Returns one row per input, in order: {"path", "record" (evaluation record without the trace,
+    each criterion with its `because`) or None, "error", "entry" (decision entry), "facts" (the
+    trace's facts with their evidence, or None)}."""
+    result, records = collect_records(program, paths, engine, as_of)
+    rows = []
+    for entry in sorted(result.decision.entries, key=lambda e: e.key):
+        rec, facts = records.get(entry.key), None
+        if rec is not None:
+            rec = dict(rec)
+            trace = rec.pop("trace")
+            because = {c["id"]: c["because"] for c in trace["criteria"]}
+            rec["criteria"] = [dict(c, because=because.get(c["id"], [])) for c in rec["criteria"]]
+            facts = trace["facts"]
+        error = entry.error["message"] if entry.error else None
+        rows.append({"path": entry.path, "record": rec, "error": error, "entry": entry, "facts": facts})
     return rows
 
 
@@ -151,17 +119,6 @@ def _params_of(program: Program, node: Node, seen: set[str] | None = None) -> se
     return out
 
 
-def _concepts_of(program: Program, node: Node) -> set[str]:
-    out: set[str] = set()
-    todo = [node]
-    while todo:
-        for n in todo.pop().walk():
-            if isinstance(n, Ref) and n.concept not in out and n.concept in program.concepts:
-                out.add(n.concept)
-                todo.append(program.concepts[n.concept].condition)
-    return out
-
-
 def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
     """For each edited criterion id: {"edits": [text, one per edit], "parameters": [changed parameters it reads]}."""
     params = parameter_changes(old, new)
@@ -180,7 +137,7 @@ def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
             edits.append(f"kind {a.kind} -> {b.kind}")
         if a.condition_text != b.condition_text:
             edits.append(f"condition `{a.condition_text}` -> `{b.condition_text}`")
-        for concept in sorted((_concepts_of(old, a.condition) | _concepts_of(new, b.condition)) & changed_concepts):
+        for concept in sorted((old.concepts_used(a.condition) | new.concepts_used(b.condition)) & changed_concepts):
             edits.append(f"concept {concept} redefined")
         for p in sorted(_params_of(old, a.condition) | _params_of(new, b.condition)
                         | {x for x in (a.points_param, b.points_param) if x}):
@@ -188,7 +145,7 @@ def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
                 used.append(p)
                 edits.append(f"parameter {p} {_show(params[p]['old'])} -> {_show(params[p]['new'])}")
         if a.points != b.points and b.points_param not in used:
-            edits.append(f"points {a.points:g} -> {b.points:g}")
+            edits.append(f"points {number(a.points)} -> {number(b.points)}")
         if edits:
             out[cid] = {"edits": edits, "parameters": used}
     return out
@@ -199,7 +156,7 @@ def decision_edits(old: Program, new: Program) -> list[str]:
     out = []
     if a.threshold != b.threshold:
         via = f" (parameter {b.threshold_param or a.threshold_param})" if (a.threshold_param or b.threshold_param) else ""
-        out.append(f"threshold {a.threshold:g} -> {b.threshold:g}{via}")
+        out.append(f"threshold {number(a.threshold)} -> {number(b.threshold)}{via}")
     if a.quota != b.quota:
         via = f" (parameter {b.quota_param or a.quota_param})" if (a.quota_param or b.quota_param) else ""
         out.append(f"quota {a.quota} -> {b.quota}{via}")
@@ -219,8 +176,8 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
 
     With dates, each side is evaluated with the facts known on its date (pass the programs
     api.load_rules chose for those dates), and fact changes between the dates are reported."""
-    before = evaluate_profile_files(old, paths, engine, old_as_of)
-    after = evaluate_profile_files(new, paths, engine, new_as_of)
+    before = evaluate_profiles(old, paths, engine, old_as_of)
+    after = evaluate_profiles(new, paths, engine, new_as_of)
     params = parameter_changes(old, new)
     edits = criterion_edits(old, new)
     dec_edits = decision_edits(old, new)
@@ -280,7 +237,7 @@ def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: P
         status = UNCHANGED
     crit_a = {c["id"]: c for c in (ra or {}).get("criteria", [])}
     crit_b = {c["id"]: c for c in (rb or {}).get("criteria", [])}
-    facts = fact_changes(a["applicant"], b["applicant"], old, new, *dates) if dates else {}
+    facts = fact_changes(a["facts"], b["facts"]) if dates else {}
     moved = []
     for cid in list(crit_a) + [c for c in crit_b if c not in crit_a]:
         ca, cb = crit_a.get(cid), crit_b.get(cid)
@@ -332,30 +289,31 @@ def _facts_read(program: Program, cid: str) -> set[str]:
         criterion = program.criterion(cid)
     except KeyError:
         return set()
-    nodes = [criterion.condition] + [program.concepts[c].condition for c in _concepts_of(program, criterion.condition)]
-    return {getattr(n, "fact") for node in nodes for n in node.walk() if getattr(n, "fact", None)}
+    return program.facts_read(criterion.condition)
 
 
-def fact_changes(a: Applicant | None, b: Applicant | None, old: Program, new: Program,
-                 old_as_of: str | None, new_as_of: str | None) -> dict[str, dict]:
-    """Facts read by either side whose value in force (or the entry behind it) differs between the dates."""
+def fact_changes(a: dict | None, b: dict | None) -> dict[str, dict]:
+    """Facts whose value in force, or the evidence behind it, differs between two evaluations of one
+    profile (`a`, `b`: the trace facts of each side, as of its date)."""
+    a, b = a or {}, b or {}
     out: dict[str, dict] = {}
-    for name in list(old.facts) + [n for n in new.facts if n not in old.facts]:
-        holders = [x for x in (b, a) if x is not None and name in x.history]
-        if not holders:
+    for name in list(a) + [n for n in b if n not in a]:
+        then, now = _plain(a.get(name)), _plain(b.get(name))
+        if then == now:
             continue
-        then, now = holders[0].fact(name, old_as_of), holders[0].fact(name, new_as_of)
-        if then is now:
-            continue
-        value_then = then.value if then is not None else None
-        value_now = now.value if now is not None else None
-        out[name] = {"fact": name, "change": "value" if value_then != value_now else "evidence",
+        out[name] = {"fact": name, "change": "value" if then["value"] != now["value"] else "evidence",
                      "old": _fact_side(then), "new": _fact_side(now)}
     return out
 
 
-def _fact_side(fv) -> dict:
-    d = fact_dict(fv)
+def _plain(fact: dict | None) -> dict:
+    fact = dict(fact or fact_dict(None))
+    fact.pop("overridden", None)
+    return fact
+
+
+def _fact_side(d: dict) -> dict:
+    d = dict(d)
     first = d["evidence"][0] if d["evidence"] else None
     src = first["source"] if first else {}
     d["source"] = ", ".join(x for x in (first["kind"] if first else "", src.get("publisher", ""),

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
 from typing import Any, Mapping
 
-from .errors import InputError, Problems
+from .errors import Problems
 from .analysis import constant_conditions
 from .expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
 from .fields import ID_RE, Reader
@@ -23,8 +24,8 @@ MAX_FACTS = 200        # the engine stores at most 253 fields per fact, list fac
 def load_program(path: str, params: Mapping[str, Any] | None = None, text: str | None = None) -> Program:
     """Load and check a rules file. `params` overrides parameter values (e.g. from --param).
 
-    Raises InputError listing every problem found (errors only; warnings are kept on
-    `program_warnings(path)` via `check_program`)."""
+    Raises InputError listing every problem found (errors only; `check_program` also returns
+    the warnings)."""
     program, problems = check_program(path, params, text)
     problems.raise_if_any()
     assert program is not None
@@ -397,8 +398,8 @@ class _Loader(Reader):
                 self.error(item.pos(key), f"{what}: parameter '{raw}' is {param.type}, not a number")
                 return None, ""
             return param.value, raw
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-            self.error(item.pos(key), f"{what}: '{key}' must be a number or a parameter name")
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+            self.error(item.pos(key), f"{what}: '{key}' must be a finite number or a parameter name")
             return None, ""
         return raw, ""
 
@@ -510,6 +511,8 @@ def _type_of(value: Any) -> str:
 
 
 def _fits(value: Any, ptype: str) -> bool:
+    if ptype in ("int", "float") and isinstance(value, float) and not math.isfinite(value):
+        return False                     # nan or infinity would make every comparison meaningless
     if ptype == "float":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return _type_of(value) == ptype
@@ -523,7 +526,8 @@ def _coerce(raw: Any, ptype: str) -> Any:
         if ptype == "int":
             return int(raw)
         if ptype == "float":
-            return float(raw)
+            value = float(raw)
+            return value if math.isfinite(value) else None
         if ptype == "bool":
             return {"true": True, "false": False}[raw.lower()]
         if ptype == "date":

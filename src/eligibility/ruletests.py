@@ -28,6 +28,7 @@ from .fields import Reader
 from .model import Program
 from .profile import applicant_from_data
 from .yamlsafe import YList, YMap, load_yaml, read_text
+from .paths import yaml_files
 
 FILE_KEYS = ("rules", "cases")
 CASE_KEYS = ("name", "profile", "facts", "set", "params", "as_of", "expect")
@@ -288,16 +289,13 @@ def discover(paths: list[str]) -> list[str]:
     if not paths:
         rules_dir, tests_dir = DEFAULT_PATHS
         if os.path.isdir(rules_dir):
-            out += sorted(os.path.join(rules_dir, n) for n in os.listdir(rules_dir)
-                          if n.endswith((".tests.yaml", ".tests.yml")))
+            out += yaml_files(rules_dir, tests=True)
         if os.path.isdir(tests_dir):
-            out += sorted(os.path.join(tests_dir, n) for n in os.listdir(tests_dir) if n.endswith((".yaml", ".yml")))
+            out += yaml_files(tests_dir, tests=None)
         return out
     for path in paths:
         if os.path.isdir(path):
-            names = sorted(os.listdir(path))
-            tests = [n for n in names if n.endswith((".tests.yaml", ".tests.yml"))]
-            out += [os.path.join(path, n) for n in (tests or [n for n in names if n.endswith((".yaml", ".yml"))])]
+            out += yaml_files(path, tests=True) or yaml_files(path, tests=None)
         else:
             out.append(path)
     return out

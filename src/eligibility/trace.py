@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .compiler import DERIVED, PROFILE
 from .evaluation import Evaluation, deciding, describe_leaf
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import FactValue, Source
 
 _TRUTH = {True: "true", False: "false", None: "unknown"}
-_OUTCOME_TEXT = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 
 
 def source_dict(s: Source) -> dict:
@@ -67,7 +67,7 @@ def _expected(node: Node) -> str:
 
 def build_trace(ev: Evaluation) -> dict:
     """Everything needed to audit the verdict: criteria, trees, facts with evidence, firings."""
-    program, values = ev.program, ev.applicant.values(ev.as_of)
+    program = ev.program
     criteria = []
     for c, r in zip(program.criteria, ev.criteria):
         leaves = deciding(program, c.condition, ev.outcomes)
@@ -102,9 +102,10 @@ def firing_list(ev: Evaluation) -> list[dict]:
         try:
             body = json.loads(msg)
             for alias, fact in next(iter(body.values())).items():
-                if fact.get("t") == "d":
+                tag = str(fact.get("t", ""))
+                if tag.startswith(DERIVED):
                     matched[alias] = {"derived": fact.get("n")}
-                elif fact.get("t") == "p":       # a profile: show the field(s) this rule tested
+                elif tag.startswith(PROFILE):    # a profile shard: show the field(s) this rule tested
                     matched[alias] = {"profile": {k[2:]: v for k, v in fact.items() if k in tested}}
                 else:
                     matched[alias] = {"sentinel": True}
@@ -118,6 +119,3 @@ def _node_id(rule: str) -> int:
     digits = rule[:len(rule) - len(rule.lstrip("0123456789"))]
     return int(digits) if digits else -1
 
-
-def outcome_text(outcome: str) -> str:
-    return _OUTCOME_TEXT.get(outcome, outcome)

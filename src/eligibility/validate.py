@@ -7,12 +7,10 @@ from typing import Iterable
 
 from .errors import InputError, Problem
 from .model import Program
+from .paths import yaml_files
 from .profile import check_applicant
 from .rulesfile import check_program
 from .yamlsafe import YMap, load_yaml, read_text
-
-YAML_SUFFIXES = (".yaml", ".yml")
-TEST_SUFFIXES = (".tests.yaml", ".tests.yml")
 
 
 @dataclass
@@ -36,8 +34,7 @@ def expand(paths: Iterable[str]) -> list[str]:
     out: list[str] = []
     for path in paths:
         if os.path.isdir(path):
-            out += sorted(os.path.join(path, n) for n in os.listdir(path)
-                          if n.endswith(YAML_SUFFIXES) and not n.endswith(TEST_SUFFIXES))
+            out += yaml_files(path, tests=False)
         else:
             out.append(path)
     return list(dict.fromkeys(out))

@@ -10,6 +10,7 @@ remembers where each of its values came from.
 from __future__ import annotations
 
 import os
+import stat
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -93,7 +94,12 @@ def read_text(path: str, data: bytes | None = None) -> str:
     limit = max_bytes()
     if data is None:
         try:
-            size = os.path.getsize(path)
+            info = os.stat(path)
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError.at(path, 0, 0, "is a directory, not a file")
+            if not stat.S_ISREG(info.st_mode):     # a FIFO or device would block or never end
+                raise InputError.at(path, 0, 0, "not a regular file")
+            size = info.st_size
             if size > limit:
                 raise InputError.at(path, 0, 0, f"file is {size} bytes, over the limit of {limit} "
                                     "(set ELIGIBILITY_MAX_INPUT_BYTES to change it)")

@@ -19,6 +19,9 @@ from . import replay  # noqa: E402,F401
 
 def main() -> None:
     """Console-script entry point: user errors become one line per problem and exit 2, never a traceback."""
+    if "--debug" in sys.argv[2:]:     # accepted after the command name too: `eligibility check x --debug`
+        sys.argv.remove("--debug")
+        sys.argv.insert(1, "--debug")
     try:
         app()          # standalone mode: usage errors print their own message and exit 2
     except EligibilityError as exc:

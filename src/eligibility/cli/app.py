@@ -65,5 +65,33 @@ def check_date(value: Optional[str]) -> Optional[str]:
         raise InputError(Problem("--as-of", 0, 0, f"not a date YYYY-MM-DD: {value!r}")) from None
 
 
+_EXTENSION_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".md": "markdown",
+                      ".markdown": "markdown", ".txt": "text"}
+
+
+def output_format(fmt: Optional[str], output: Optional[str], formats: tuple[str, ...]) -> str:
+    """The --format given, else the one the --output file's extension names, else the first (default)."""
+    if fmt is None and output not in (None, "-"):
+        guess = _EXTENSION_FORMATS.get(os.path.splitext(output)[1].lower())
+        if guess == "text" and "table" in formats:
+            guess = "table"
+        fmt = guess if guess in formats else None
+    fmt = fmt or formats[0]
+    if fmt not in formats:
+        raise InputError(Problem("--format", 0, 0, f"unknown format {fmt!r}: choose one of {', '.join(formats)}"))
+    return fmt
+
+
+def verdict_set(value: Optional[str], flag: str = "--fail-on") -> set[str]:
+    """A comma-separated list of verdicts, each checked (a typo must not silently disable a CI gate)."""
+    from ..decision import VERDICTS
+    chosen = {v.strip() for v in (value or "").split(",") if v.strip()}
+    unknown = sorted(chosen - set(VERDICTS))
+    if unknown:
+        raise InputError(Problem(flag, 0, 0, f"unknown verdict(s) {', '.join(map(repr, unknown))}: "
+                                             f"choose from {', '.join(VERDICTS)}"))
+    return chosen
+
+
 def use_color() -> bool:
     return "NO_COLOR" not in os.environ

@@ -10,7 +10,8 @@ import typer
 
 from .. import api
 from ..output import atomic_writer
-from .app import AsOfOption, EngineOption, ParamOption, RulesOption, SetOption, app, check_date, check_engine, pairs
+from .app import (AsOfOption, EngineOption, ParamOption, RulesOption, SetOption, app, check_date,
+                       check_engine, output_format, pairs, verdict_set)
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
 LONG_RUN = 1.0          # seconds before a progress bar appears
@@ -21,7 +22,8 @@ def batch(
     paths: Optional[List[str]] = typer.Argument(None, help="Profiles: YAML files, directories of them, .jsonl or "
                                                            ".csv files, or - for stdin (default: applicants/)."),
     rules: Optional[str] = RulesOption,
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl, csv or markdown."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or markdown "
+                                      "(default: from the --output extension, else table)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (each compiles the rules once)."),
     engine: str = EngineOption,
@@ -35,8 +37,10 @@ def batch(
     fail_on: Optional[str] = typer.Option(None, "--fail-on",
                                           help="Exit 1 when any final verdict is one of these (e.g. undetermined)."),
 ) -> None:
-    """Score every applicant and give the program's decision: selected, eligible-not-selected
-    (over the quota), excluded, undetermined, ranked by score and the documented tie-breaks.
+    """Score every applicant and give the program's decision, ranked, with the quota.
+
+    Final verdicts: selected, eligible-not-selected (over the quota), excluded, undetermined,
+    ranked by score and the documented tie-breaks.
 
     An input that cannot be read or is invalid is reported as an `error` entry (file, line,
     message); the others are still evaluated.
@@ -46,8 +50,8 @@ def batch(
     --engine both); 130 interrupted (no output file is left behind).
     """
     from .. import batch as bt
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    fmt = output_format(fmt, output, FORMATS)
+    failing = verdict_set(fail_on)
     as_of = check_date(as_of)
     program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"), as_of)
     inputs = list(paths or ["applicants"])
@@ -95,7 +99,6 @@ def batch(
         print(f"eligibility: error: {where}: {err['message']}", file=sys.stderr)
     if len(result.errors) > 20:
         print(f"eligibility: ... and {len(result.errors) - 20} more error(s)", file=sys.stderr)
-    failing = {v.strip() for v in fail_on.split(",")} if fail_on else set()
     if result.errors or any(result.summary.get(v) for v in failing):
         raise typer.Exit(1)
 

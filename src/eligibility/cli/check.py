@@ -10,7 +10,8 @@ import typer
 from .. import api
 from ..output import write_atomic
 from ..record import evaluation_record
-from .app import AsOfOption, EngineOption, ParamOption, RulesOption, SetOption, app, check_date, check_engine, pairs
+from .app import (AsOfOption, EngineOption, ParamOption, RulesOption, SetOption, app, check_date,
+                       check_engine, output_format, pairs, verdict_set)
 
 FORMATS = ("text", "json", "markdown")
 
@@ -19,7 +20,8 @@ FORMATS = ("text", "json", "markdown")
 def check(
     profile: str = typer.Argument(..., help="Applicant profile (YAML)."),
     rules: Optional[str] = RulesOption,
-    fmt: str = typer.Option("text", "--format", "-f", help="text, json or markdown."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f",
+                                      help="text, json or markdown (default: from the --output extension, else text)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
     engine: str = EngineOption,
     set_: Optional[List[str]] = SetOption,
@@ -39,8 +41,8 @@ def check(
 
     Exit status: 0 evaluated; 1 the verdict is listed in --fail-on; 2 bad input; 3 engine failure.
     """
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    fmt = output_format(fmt, output, FORMATS)
+    failing = verdict_set(fail_on)
     ev = api.check(profile, rules, engine=check_engine(engine), params=pairs(param, "--param"),
                    settings=pairs(set_, "--set"), as_of=check_date(as_of))
     rec = evaluation_record(ev, trace=True, command=["eligibility", *sys.argv[1:]])
@@ -61,5 +63,5 @@ def check(
             if flip:
                 from ..render.flips import render_flips
                 render_flips(rec["flips"], console)
-    if fail_on and rec["verdict"] in {v.strip() for v in fail_on.split(",")}:
+    if rec["verdict"] in failing:
         raise typer.Exit(1)

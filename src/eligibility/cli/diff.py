@@ -28,9 +28,11 @@ def diff(
     engine: str = EngineOption,
     fail_on_flip: bool = typer.Option(False, "--fail-on-flip", help="Exit 1 when some applicant's verdict changes."),
 ) -> None:
-    """Compare every applicant under two versions of the rules: verdict (after ranking and
-    quota), score and rank, old and new. Verdict changes come first, each attributed to the
-    criteria whose outcome changed (before/after) and the parameters or edits behind them.
+    """Compare every applicant under two versions of the rules, or at two dates.
+
+    For each applicant: verdict (after ranking and quota), score and rank, old and new. Verdict
+    changes come first, each attributed to the criteria whose outcome changed (before/after) and
+    the parameters or edits behind them.
 
     Example: eligibility diff --old git:HEAD:rules/sovereign-ai-2025.yaml --new rules/sovereign-ai-2025.yaml
 
@@ -38,7 +40,8 @@ def diff(
     file on two dates; each change is attributed to the rule version in force (criteria added,
     removed or edited) and to the new evidence (facts whose value changed between the dates).
 
-    Exit status: 0 compared; 1 with --fail-on-flip when a verdict changes; 2 bad input; 3 engine failure.
+    Exit status: 0 compared; 1 some profiles were invalid (they are listed as errors), or with
+    --fail-on-flip a verdict changed; 2 bad input; 3 engine failure.
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
@@ -60,5 +63,6 @@ def diff(
         from .console import console_for
         with console_for(output) as console:
             render_diff(report, console)
-    if fail_on_flip and report["summary"]["flipped"]:
+    invalid = any(a[side]["error"] for a in report["applicants"] for side in ("old", "new"))
+    if invalid or (fail_on_flip and report["summary"]["flipped"]):
         raise typer.Exit(1)

@@ -18,8 +18,10 @@ def replay(
                                            "or `--format jsonl` output (every applicant in it is replayed)."),
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
 ) -> None:
-    """Re-run saved evaluations from the files, parameters, overrides, engine and as-of date they
-    record, and compare: verdict, reason, score, criterion outcomes, rules version, and the
+    """Re-run saved evaluations (check or batch JSON) and say whether the results are identical.
+
+    Each record is re-run from the files, parameters, overrides, engine and as-of date it
+    records, and compared: verdict, reason, score, criterion outcomes, rules version, and the
     sha256 of the rules file, of the rules version evaluated and of the profile (a file changed
     since the record is named). Relative paths are read from the current directory, as recorded.
 

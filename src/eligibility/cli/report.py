@@ -5,21 +5,19 @@ import datetime as dt
 import os
 import shlex
 import time
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import typer
 
 from .. import api
-from ..decision import decide, entry_from_record
-from ..errors import InputError, Problem
+from ..batch import collect_records, errors_as_problems
+from ..errors import InputError
 from ..model import Program
 from ..output import atomic_writer
-from ..record import evaluation_record
 from ..trace import source_dict
 from .app import AsOfOption, EngineOption, ParamOption, RulesOption, app, check_date, check_engine, pairs
 
 DEFAULT_APPLICANTS = "applicants"
-PROFILE_SUFFIXES = (".yaml", ".yml")
 
 
 @app.command()
@@ -43,51 +41,17 @@ def report(
     as_of = check_date(as_of)
     program = api.load_rules(rules_path, params, as_of)
     paths = list(paths or [DEFAULT_APPLICANTS])
-    records = evaluate_profile_files(paths, program, check_engine(engine), as_of)
-    decision = decide(program, [entry_from_record(i, rec) for i, rec in enumerate(records)])
+    result, records = collect_records(program, paths, check_engine(engine), as_of)
+    if result.errors:
+        raise InputError(errors_as_problems(result))
     command = reproduce_command(paths, rules_path, output, engine, param or [], as_of)
-    html = render_report(records, decision, program_summary(program), command=command,
+    html = render_report(records, result.decision, program_summary(program), command=command,
                          generated=generation_time())
     with atomic_writer(output) as fh:
         fh.write(html)
-
-
-def evaluate_profile_files(paths: list[str], program: Program, engine: str = "durable",
-                           as_of: str | None = None) -> list[dict]:
-    """Evaluation records (with traces) of every YAML profile in `paths`, in path order.
-
-    A stand-in for the batch pipeline: loads each profile with api.load_profile, evaluates it with one
-    api.Evaluator and keeps record.evaluation_record. Problems in any profile are reported together."""
-    files = list(profile_files(paths))
-    problems: list[Problem] = []
-    records = []
-    evaluator = api.Evaluator(program, engine)
-    try:
-        for path in files:
-            try:
-                applicant = api.load_profile(path, program)
-            except InputError as exc:
-                problems.extend(exc.problems)
-                continue
-            records.append(evaluation_record(evaluator.evaluate(applicant, as_of), trace=True))
-    finally:
-        evaluator.close()
-    if problems:
-        raise InputError(problems)
-    return records
-
-
-def profile_files(paths: list[str]) -> Iterator[str]:
-    """The profile files named, and the YAML files directly inside the directories named (sorted)."""
-    for path in paths:
-        if os.path.isdir(path):
-            for name in sorted(os.listdir(path)):
-                if name.endswith(PROFILE_SUFFIXES) and not name.startswith("."):
-                    yield os.path.join(path, name)
-        elif os.path.exists(path):
-            yield path
-        else:
-            raise InputError(Problem(path, 0, 0, "no such file or directory"))
+    if output != "-":
+        counts = ", ".join(f"{n} {v}" for v, n in result.decision.counts.items() if n and v != "total")
+        typer.echo(f"wrote {output}: {len(records)} applicants ({counts})", err=True)
 
 
 def program_summary(program: Program) -> dict:

@@ -13,6 +13,7 @@ from ..record import evaluation_record
 from ..ruletests import Coverage, Runner, discover, load_cases, outcome_word
 from .app import EngineOption, app, check_engine
 from .console import console_for
+from ..formatting import number
 
 
 @app.command("test")
@@ -85,7 +86,7 @@ def _text(console, results, cov: Coverage, list_untested: bool, min_coverage: Op
         for col in ("", "expected", "actual"):
             table.add_column(col, overflow="fold")
         for m in r.mismatches:
-            table.add_row(m.field, _show(m.expected), Text(_show(m.actual), style="red"))
+            table.add_row(m.field, Text(_show(m.expected)), Text(_show(m.actual), style="red"))
         console.print(table)
         console.print(Text(f"  reason: {r.evaluation.reason}"))
         shown = {c for m in r.mismatches for c in m.criteria}
@@ -99,7 +100,7 @@ def _text(console, results, cov: Coverage, list_untested: bool, min_coverage: Op
     untested = cov.untested()
     line = f"coverage {cov.percent:.1f}% of criterion and test outcomes (true, false, unknown)"
     if min_coverage is not None:
-        line += f"; minimum {min_coverage:g}%" + (" NOT reached" if cov.percent < min_coverage else " reached")
+        line += f"; minimum {number(min_coverage)}%" + (" NOT reached" if cov.percent < min_coverage else " reached")
     console.print(Text(line, style="bold"))
     if list_untested:
         for item in untested:

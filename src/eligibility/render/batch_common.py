@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+from ..formatting import number
 
 OUTCOME_SHORT = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 
@@ -10,7 +11,7 @@ def criterion_cell(kind: str, outcome: str, awarded: Any) -> str:
     """`met 30` for a scored criterion, `met` for a gate; `unknown` / `not met` otherwise."""
     text = OUTCOME_SHORT.get(outcome, outcome)
     if kind == "scored" and outcome == "met":
-        text += f" {awarded:g}"
+        text += f" {number(awarded)}"
     return text
 
 
@@ -27,7 +28,7 @@ def criterion_cells(program, entry) -> list[str]:
 
 
 def score_text(entry) -> str:
-    return "" if entry.final == "error" else f"{entry.score:g}"
+    return "" if entry.final == "error" else f"{number(entry.score)}"
 
 
 def rank_text(entry) -> str:

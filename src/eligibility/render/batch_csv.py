@@ -11,6 +11,7 @@ import tempfile
 from typing import IO, Any
 
 from .batch_common import criterion_cells
+from ..formatting import number
 
 FIXED = ("input", "id", "name", "final_verdict", "rank", "score")
 TAIL = ("failed_gates", "reason", "error", "path")
@@ -31,7 +32,7 @@ class CsvSink:
         where = f"{err['path']}:{err['line']}" if err.get("line") else err.get("path", "")
         error = f"{where}: {err['message']}" if err else ""
         self.writer.writerow([entry.key, entry.id, "" if entry.error else entry.name, entry.verdict, "",
-                              "" if entry.error else f"{entry.score:g}", *criterion_cells(self.program, entry),
+                              "" if entry.error else f"{number(entry.score)}", *criterion_cells(self.program, entry),
                               ";".join(entry.gates_failed), "" if entry.error else entry.reason, error, entry.path])
 
     def finish(self, result) -> None:

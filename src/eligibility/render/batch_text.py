@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from .batch_common import rank_text, score_text
 from .text import VERDICT_STYLE
+from ..formatting import clip, number
 
 _MARK = {"met": ("✔", "green"), "not_met": ("✘", "red"), "unknown": ("?", "yellow")}
 
@@ -21,7 +23,7 @@ def breakdown(program, entry) -> Text:
     awarded = iter(entry.awarded)
     for i, (c, outcome) in enumerate(zip(program.criteria, entry.outcomes)):
         mark, style = _MARK.get(outcome, ("?", "yellow"))
-        pts = f"{next(awarded):g}/{c.points:g}" if c.kind == "scored" else "gate"
+        pts = f"{number(next(awarded))}/{number(c.points)}" if c.kind == "scored" else "gate"
         text.append(("\n" if i else "") + mark, style=style)
         text.append(f" {c.id.ljust(width)} {pts:>6}")
     return text
@@ -32,8 +34,8 @@ def render_ranking(result, console: Console) -> None:
     quota = "no quota" if d.quota is None else f"quota {d.quota}"
     when = "".join(x for x in (f" [{program.version}]" if program.version else "",
                                f", as of {result.as_of}" if result.as_of else ""))
-    title = f"{program.title}{when}\n{quota}, threshold {d.threshold:g}, ties broken by {', '.join(d.tie_breaks) or 'id'}"
-    table = Table(title=title, box=box.SIMPLE_HEAVY, show_lines=False)
+    title = f"{program.title}{when}\n{quota}, threshold {number(d.threshold)}, ties broken by {', '.join(d.tie_breaks) or 'id'}"
+    table = Table(title=escape(title), box=box.SIMPLE_HEAVY, show_lines=False)
     table.add_column("rank", justify="right")
     table.add_column("applicant", overflow="fold")
     table.add_column("verdict", overflow="fold")
@@ -43,9 +45,9 @@ def render_ranking(result, console: Console) -> None:
     table.add_column("reason", overflow="fold", ratio=1, min_width=24)
     for e in d.ordered():
         verdict = Text(e.final, style=VERDICT_STYLE.get(e.final, "bold"))
-        name = Text(e.name) if e.final == "error" else Text.assemble(e.name, "\n", (e.id, "dim"))
+        name = Text(clip(e.name)) if e.final == "error" else Text.assemble(clip(e.name), "\n", (clip(e.id), "dim"))
         table.add_row(rank_text(e), name, verdict, score_text(e), breakdown(program, e),
-                      ", ".join(e.gates_failed), e.reason)
+                      Text(", ".join(e.gates_failed)), Text(clip(e.reason, 600)))
     console.print(table)
     s = result.summary
     counts = ", ".join(f"{s[v]} {v}" for v in ("selected", "eligible-not-selected", "excluded", "undetermined"))

@@ -1,8 +1,6 @@
 """Rendering of the counterfactual section (`check --flip`) of a record, as text (rich) or markdown."""
 from __future__ import annotations
 
-import json
-from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -10,22 +8,14 @@ from rich.table import Table
 from rich.text import Text
 
 from .text import VERDICT_STYLE
-
-
-def _value(v: Any) -> str:
-    if v is None:
-        return "unknown"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return "[" + ", ".join(map(str, v)) + "]"
-    return json.dumps(v, ensure_ascii=False) if isinstance(v, str) else str(v)
+from ..counterfactual import shown as value
+from ..formatting import number
 
 
 def change_text(c: dict) -> str:
     """`fact: old -> new (or other)`."""
-    alternatives = "".join(f" or {_value(v)}" for v in c.get("or", []))
-    return f"{c['fact']}: {_value(c['from'])} -> {_value(c['to'])}{alternatives}"
+    alternatives = "".join(f" or {value(v)}" for v in c.get("or", []))
+    return f"{c['fact']}: {value(c['from'])} -> {value(c['to'])}{alternatives}"
 
 
 def _moved(flip: dict) -> str:
@@ -53,7 +43,7 @@ def render_flips(flips: dict, console: Console) -> None:
             lines.append("\n     ".join(change_text(c) for c in f["changes"]), style="bold")
             lines.append("\n     -> ")
             lines.append(f["verdict"], style=VERDICT_STYLE.get(f["verdict"], ""))
-            lines.append(f", score {f['score']:g}; {_moved(f)}")
+            lines.append(f", score {number(f['score'])}; {_moved(f)}")
             lines.append("\n     try: " + " ".join(f"--set {s}" for s in f["set"]), style="dim")
             console.print(lines, soft_wrap=True)
     else:
@@ -64,8 +54,8 @@ def render_flips(flips: dict, console: Console) -> None:
         for col in ("fact", "settles", "may settle", "answers"):
             table.add_column(col, overflow="fold")
         for q in flips["questions"]:
-            answers = ", ".join(f"{_value(a['value'])} -> {a['verdict']}" for a in q["answers"])
-            table.add_row(q["fact"], ", ".join(q["settles"]) or "-", ", ".join(q["may_settle"]) or "-", answers)
+            answers = ", ".join(f"{value(a['value'])} -> {a['verdict']}" for a in q["answers"])
+            table.add_row(q["fact"], ", ".join(q["settles"]) or "-", ", ".join(q["may_settle"]) or "-", Text(answers))
         console.print(table)
     console.print(Text(_search_note(flips), style="dim"))
 
@@ -77,13 +67,13 @@ def render_flips_markdown(flips: dict) -> str:
         lines += ["| # | changes | verdict | score | criteria moved |", "|---|---|---|---|---|"]
         for i, f in enumerate(flips["found"], 1):
             changes = "<br>".join(f"`{change_text(c)}`" for c in f["changes"])
-            lines.append(f"| {i} | {changes} | {f['verdict']} | {f['score']:g} | {_moved(f)} |")
+            lines.append(f"| {i} | {changes} | {f['verdict']} | {number(f['score'])} | {_moved(f)} |")
     else:
         lines.append(f"No change of up to {flips['search']['max_changes']} facts makes it {targets}.")
     if flips["questions"]:
         lines += ["", "### Questions still to ask", "", "| fact | settles | may settle | answers |", "|---|---|---|---|"]
         for q in flips["questions"]:
-            answers = ", ".join(f"`{_value(a['value'])}` -> {a['verdict']}" for a in q["answers"])
+            answers = ", ".join(f"`{value(a['value'])}` -> {a['verdict']}" for a in q["answers"])
             lines.append(f"| {q['fact']} | {', '.join(q['settles']) or '-'} | {', '.join(q['may_settle']) or '-'} "
                          f"| {answers} |")
     lines += ["", f"_{_search_note(flips)}._"]

@@ -6,7 +6,7 @@ Outcomes are shown as colour *and* symbol, so the page reads in black and white 
 readers."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from .. import __version__
 from ..decision import Decision, Entry
 from ..record import engine_version
+from ..formatting import number, value
 
 # Okabe-Ito colours (safe for the common colour-vision deficiencies), each with its own symbol.
 VERDICTS = {
@@ -37,26 +38,27 @@ CHART_WIDTH, LABEL_WIDTH, RIGHT_MARGIN = 860, 230, 70
 ROW_HEIGHT, BAR_HEIGHT, TOP, BOTTOM, CUT_GAP = 30, 18, 34, 40, 22
 
 
-def render_report(records: list[dict], decision: Decision, program: dict, command: str, generated: str) -> str:
-    """The report page. `records` are record.evaluation_record dicts with trace, `decision` is
-    decision.decide over decision.entry_from_record(i, records[i]), `program` is plain program data
+def render_report(records: Mapping[int, dict], decision: Decision, program: dict, command: str,
+                  generated: str) -> str:
+    """The report page. `records` are record.evaluation_record dicts with trace, by the key of their
+    decision entry (batch.collect_records gives both), `program` is plain program data
     (title, authority, path, sha256, threshold, quota, sources, criteria)."""
     env = Environment(loader=PackageLoader("eligibility", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = num
-    env.filters["value"] = show
+    env.filters["num"] = number
+    env.filters["value"] = value
     env.filters["safe_url"] = safe_url
     env.globals.update(verdicts=VERDICTS, outcomes=OUTCOMES)
     return env.get_template("report.html.j2").render(**report_context(records, decision, program, command, generated))
 
 
-def report_context(records: list[dict], decision: Decision, program: dict, command: str,
+def report_context(records: Mapping[int, dict], decision: Decision, program: dict, command: str,
                    generated: str) -> dict[str, Any]:
     """Everything the template shows, as plain data (also handy for tests)."""
     ordered = decision.ordered()
     evidence_sources = EvidenceSources()
     rows = [applicant_row(e, records[e.key], evidence_sources) for e in ordered]
-    first = records[0] if records else {}
+    first = next(iter(records.values()), {})
     return {
         "program": program,
         "generated": generated,
@@ -159,22 +161,6 @@ def frange(start: float, stop: float, step: float) -> Iterable[float]:
         v += step
 
 
-def num(x: Any) -> str:
-    """A score as people write it: 45, not 45.0."""
-    if x is None:
-        return ""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def show(v: Any) -> str:
-    """A fact value as text (lists joined, booleans lower-case, None = unknown)."""
-    if v is None:
-        return "unknown"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return "[" + ", ".join(show(x) for x in v) + "]"
-    return str(v)
 
 
 def safe_url(url: str | None) -> str | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+from ..formatting import number, value
 
 _MARK = {"met": "✅ met", "not_met": "❌ not met", "unknown": "❔ unknown"}
 
@@ -10,41 +11,31 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _value(v: Any) -> str:
-    if v is None:
-        return "unknown"
-    if isinstance(v, list):
-        return ", ".join(map(str, v)) or "(none)"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
 def render_check(rec: dict) -> str:
     a, p = rec["applicant"], rec["program"]
     lines = [f"# {a['name']}: **{rec['verdict']}**", "",
              f"{rec['reason']}", "",
              f"- Program: {p['title']} (`{p['path']}`, sha256 `{p['sha256'][:12]}`)",
-             f"- Score: {rec['score']:g} (threshold {rec['threshold']:g}; at most {rec['score_max']:g})",
+             f"- Score: {number(rec['score'])} (threshold {number(rec['threshold'])}; at most {number(rec['score_max'])})",
              f"- Engine: {rec['engine']}"]
     if rec.get("overrides"):
-        lines.append("- What-if overrides: " + ", ".join(f"`{k}={_value(v)}`" for k, v in rec["overrides"].items()))
+        lines.append("- What-if overrides: " + ", ".join(f"`{k}={value(v)}`" for k, v in rec["overrides"].items()))
     if rec.get("parameter_overrides"):
         lines.append("- What-if parameters: " + ", ".join(
-            f"`{k}={_value(v['value'])}` (rules: `{_value(v['rules_value'])}`)"
+            f"`{k}={value(v['value'])}` (rules: `{value(v['rules_value'])}`)"
             for k, v in rec["parameter_overrides"].items()))
     if rec.get("as_of"):
         lines.append(f"- As of: {rec['as_of']}")
     lines += ["", "| criterion | kind | outcome | points | because |", "|---|---|---|---|---|"]
     trace = {c["id"]: c for c in (rec.get("trace") or {}).get("criteria", [])}
     for c in rec["criteria"]:
-        pts = "" if c["kind"] == "gate" else f"{c['awarded']:g}/{c['points']:g}"
+        pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
         lines.append(f"| {_cell(c['id'])} | {c['kind']} | {_MARK.get(c['outcome'], c['outcome'])} | {pts} | {_cell(why)} |")
     if rec.get("trace"):
         lines += ["", "## Evidence", ""]
         for name, f in rec["trace"]["facts"].items():
-            lines.append(f"- **{name}** = {_cell(_value(f['value']))}")
+            lines.append(f"- **{name}** = {_cell(value(f['value']))}")
             for e in f["evidence"]:
                 s = e["source"]
                 cite = ", ".join(x for x in (s.get("title"), s.get("publisher"), s.get("date"), s.get("url") or s.get("locator")) if x)

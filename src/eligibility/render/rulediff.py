@@ -9,12 +9,13 @@ from rich.table import Table
 from rich.text import Text
 
 from .text import VERDICT_STYLE
+from ..formatting import clip, number
 
 _STATUS = {"flipped": "verdict changed", "changed": "score or rank changed", "unchanged": "unchanged"}
 
 
 def _num(v: Any) -> str:
-    return "-" if v is None else f"{v:g}" if isinstance(v, (int, float)) else str(v)
+    return "-" if v is None else f"{number(v)}" if isinstance(v, (int, float)) else str(v)
 
 
 def _arrow(a: Any, b: Any) -> str:
@@ -58,7 +59,7 @@ def render_diff(report: dict, console: Console) -> None:
         if a["status"] == "flipped":
             verdict.append(" -> ")
             verdict.append(a["new"]["verdict"], style=VERDICT_STYLE.get(a["new"]["verdict"], ""))
-        name = Text(a["name"], style="bold" if a["status"] == "flipped" else "")
+        name = Text(clip(a["name"]), style="bold" if a["status"] == "flipped" else "")
         table.add_row(name, verdict, _arrow(a["old"]["score"], a["new"]["score"]),
                       _arrow(a["old"]["rank"], a["new"]["rank"]), Text("\n".join(a["causes"])))
     console.print(table)

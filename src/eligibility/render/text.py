@@ -1,14 +1,15 @@
 """Terminal rendering with rich: verdict panel, criteria table, trace tree, facts and sources."""
 from __future__ import annotations
 
-from typing import Any
 
 from rich import box
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
+from ..formatting import clip, number, value
 
 VERDICT_STYLE = {"selected": "bold green", "eligible-not-selected": "bold cyan", "excluded": "bold red",
                  "undetermined": "bold yellow", "error": "bold magenta"}
@@ -21,36 +22,27 @@ def _mark(outcome: str) -> Text:
     return Text(label, style=style)
 
 
-def _value(v: Any) -> str:
-    if v is None:
-        return "unknown"
-    if isinstance(v, list):
-        return "[" + ", ".join(map(str, v)) + "]"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
 def render_check(rec: dict, console: Console) -> None:
     a, p = rec["applicant"], rec["program"]
     verdict = rec["verdict"]
     head = Text.assemble((verdict.upper(), VERDICT_STYLE.get(verdict, "bold")), "  ", (a["name"], "bold"),
                          f"  ({a['id']})")
     body = [head, Text(rec["reason"])]
-    score = f"score {rec['score']:g} / threshold {rec['threshold']:g}"
+    score = f"score {number(rec['score'])} / threshold {number(rec['threshold'])}"
     if rec["score_max"] != rec["score"]:
-        score += f" (up to {rec['score_max']:g} if unknowns are met)"
+        score += f" (up to {number(rec['score_max'])} if unknowns are met)"
     body.append(Text(score, style="dim"))
     if rec.get("overrides"):
-        body.append(Text("what-if overrides: " + ", ".join(f"{k}={_value(v)}" for k, v in rec["overrides"].items()),
+        body.append(Text("what-if overrides: " + ", ".join(f"{k}={value(v)}" for k, v in rec["overrides"].items()),
                          style="bold magenta"))
     if rec.get("parameter_overrides"):
         body.append(Text("what-if parameters: " + ", ".join(
-            f"{k}={_value(v['value'])} (rules: {_value(v['rules_value'])})"
+            f"{k}={value(v['value'])} (rules: {value(v['rules_value'])})"
             for k, v in rec["parameter_overrides"].items()), style="bold magenta"))
     if rec.get("as_of"):
         body.append(Text(f"as of {rec['as_of']}", style="dim"))
-    console.print(Panel(Group(*body), title=f"{p['title']}", subtitle=f"{p['path']} · engine {rec['engine']}",
+    console.print(Panel(Group(*body), title=escape(clip(p["title"])),
+                        subtitle=escape(f"{p['path']} · engine {rec['engine']}"),
                         box=box.ROUNDED))
     console.print(criteria_table(rec))
     trace = rec.get("trace")
@@ -65,9 +57,10 @@ def criteria_table(rec: dict) -> Table:
         table.add_column(col, overflow="fold")
     trace = {c["id"]: c for c in (rec.get("trace") or {}).get("criteria", [])}
     for c in rec["criteria"]:
-        pts = "" if c["kind"] == "gate" else f"{c['awarded']:g}/{c['points']:g}"
+        pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
-        table.add_row(f"{c['id']}\n[dim]{c['title']}[/dim]", c["kind"], _mark(c["outcome"]), pts, why)
+        label = Text.assemble(c["id"], "\n", (clip(c["title"]), "dim"))
+        table.add_row(label, c["kind"], _mark(c["outcome"]), pts, Text(clip(why, 600)))
     return table
 
 
@@ -89,7 +82,7 @@ def _add_node(branch: Tree, node: dict) -> None:
     mark = _mark(node["outcome"]) if node["outcome"] != "unknown" else Text("?", style="yellow")
     kind = node["kind"]
     if kind == "test":
-        actual = _value(node["actual"]) if node["known"] else "unknown"
+        actual = value(node["actual"]) if node["known"] else "unknown"
         label = Text.assemble(mark, " ", (node["fact"], "bold"), f" = {actual}", ("  expected ", "dim"),
                               node["expected"])
         branch.add(label)
@@ -112,8 +105,8 @@ def facts_table(trace: dict) -> Table:
         ev = "\n".join(
             f"{e['kind']}: {e['source'].get('publisher', '')} {e['source'].get('date', '')} — {e['note']}".strip()
             for e in f["evidence"])
-        value = Text(_value(f["value"]))
+        shown = Text(value(f["value"]))
         if f.get("overridden"):
-            value.append(" [override]", style="bold magenta")
-        table.add_row(name, value, Text(ev))      # Text: brackets in values and notes are not markup
+            shown.append(" [override]", style="bold magenta")
+        table.add_row(name, shown, Text(ev))      # Text: brackets in values and notes are not markup
     return table
