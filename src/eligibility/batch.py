@@ -231,6 +231,9 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
+_JSONL_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
 def parse_item(item: Item, program: Program) -> Applicant:
     """The applicant of one input; InputError when it cannot be read or is invalid."""
     if isinstance(item.payload, InputError):
@@ -242,7 +245,7 @@ def parse_item(item: Item, program: Program) -> Applicant:
     problems = Problems(item.path)
     if item.kind == "jsonl":
         try:
-            data = json.loads(item.payload, object_pairs_hook=_unique_keys)
+            data = _JSONL_DECODER.decode(item.payload)
         except _DuplicateKey as exc:
             raise InputError.at(item.path, item.line, 1, f"duplicate key {exc.args[0]!r}") from None
         except ValueError as exc:
