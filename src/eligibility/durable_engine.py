@@ -52,10 +52,14 @@ class DurableEngine:
     def __init__(self, compiled: CompiledRuleset):
         self.compiled = compiled
         self._e = _engine()
+        # what the C extension raises: its own `error` ("... error code: N"), MemoryError for code
+        # 101, TypeError for a bad argument; anything else is a bug of ours and is not disguised
+        self._failures = (self._e.error, MemoryError, TypeError)
+        self.stale = ""                 # why the last state could not be deleted, if it could not
         name = f"eligibility{next(_names)}"
         try:
             self._handle = self._e.create_ruleset(name, compiled.ruleset_json())
-        except Exception as exc:  # the extension raises bare Exceptions with an error code
+        except self._failures as exc:
             raise EngineError(f"the engine refused the compiled ruleset: {exc}") from None
         self._derive = compiled.derive
         self.run(('{"t":"p0"}',))   # warm-up: the first state slot must have run an action once
@@ -85,12 +89,13 @@ class DurableEngine:
                     code, state = e.assert_fact(h, doc)
                     if code == _OBSERVED:
                         break
-            except Exception as exc:
+            except self._failures as exc:
                 self._recover()
                 raise EngineError(f"the engine rejected the profile: {exc}") from None
             try:
                 if code == _OBSERVED:
-                    raise EngineError("the engine already holds this profile (stale state)")
+                    raise EngineError("the engine already holds this profile (stale state"
+                                      + (f": {self.stale})" if self.stale else ")"))
                 started = e.start_action_for_state(h, state)
                 if started is None:                    # nothing matched: run the sentinel so that
                     e.assert_fact(h, _SENTINEL_FACT)   # the state has run an action before delete
@@ -109,9 +114,7 @@ class DurableEngine:
                     if fact is not None:
                         e.assert_fact(h, fact)         # the state is locked: this only queues activations
                     msg = e.complete_and_start_action(h, state)
-            except EngineError:
-                raise
-            except Exception as exc:
+            except self._failures as exc:
                 raise EngineError(f"engine failure: {exc}") from None
             finally:
                 self._drop_state()
@@ -129,13 +132,13 @@ class DurableEngine:
                 if msg is None:
                     break
                 msg = e.complete_and_start_action(h, state)
-        except Exception:
-            pass
+        except self._failures:
+            pass                        # best effort: the state is deleted next either way
         finally:
             self._drop_state()
 
     def _drop_state(self) -> None:
         try:
             self._e.delete_state(self._handle, "0")
-        except Exception:
-            pass
+        except self._failures as exc:    # a state left behind would make the next profile "stale"
+            self.stale = f"could not delete the engine state: {exc}"

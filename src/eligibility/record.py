@@ -22,10 +22,10 @@ def _json_text(value: Any) -> str:
 
 @functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
 def engine_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
     try:
-        from importlib.metadata import version
         return f"durable-rules {version('durable-rules')}"
-    except Exception:
+    except PackageNotFoundError:
         return "durable-rules (version unknown)"
 
 
