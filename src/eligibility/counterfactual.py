@@ -27,7 +27,7 @@ from .evaluation import EXCLUDED, MET, NOT_MET, SELECTED, UNDETERMINED, UNKNOWN,
 from .expr import Cmp, Has, OneOf, show_value
 from .model import Applicant, FactSpec, Program
 from .reference import evaluate_nodes
-from .trace import _jsonable
+from .trace import jsonable
 
 #: the verdicts worth reaching from each verdict
 TARGETS = {EXCLUDED: (SELECTED,), UNDETERMINED: (SELECTED, EXCLUDED), SELECTED: (EXCLUDED,)}
@@ -45,8 +45,8 @@ class Change:
     also: tuple = field(default=(), compare=False)   # other values with the same effect
 
     def as_dict(self) -> dict:
-        return {"fact": self.fact, "from": _jsonable(self.old), "to": _jsonable(self.new),
-                "or": [_jsonable(v) for v in self.also]}
+        return {"fact": self.fact, "from": jsonable(self.old), "to": jsonable(self.new),
+                "or": [jsonable(v) for v in self.also]}
 
     def __str__(self) -> str:
         alternatives = "".join(f" or {shown(v)}" for v in self.also)
@@ -93,7 +93,7 @@ class Question:
     def as_dict(self) -> dict:
         return {"fact": self.fact, "settles": self.settles, "may_settle": self.may_settle,
                 "decisive_answers": self.decisive,
-                "answers": [{"value": _jsonable(v), "verdict": verdict} for v, verdict in self.answers]}
+                "answers": [{"value": jsonable(v), "verdict": verdict} for v, verdict in self.answers]}
 
 
 @dataclass

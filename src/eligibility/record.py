@@ -9,7 +9,7 @@ from typing import Any
 from . import __version__
 from .evaluation import Evaluation
 from .model import Program
-from .trace import _jsonable, build_trace
+from .trace import jsonable, build_trace
 
 SCHEMA = "eligibility.evaluation/1"
 compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -58,9 +58,9 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
         "missing": list(ev.missing),
         "gates_failed": ev.gates_failed,
         "criteria": [_criterion_dict(r) for r in ev.criteria],
-        "parameters": {name: _jsonable(prm.value) for name, prm in p.parameters.items()},
-        "overrides": {name: _jsonable(fv.value) for name, fv in a.overrides.items()},
-        "parameter_overrides": {name: {"value": _jsonable(prm.value), "rules_value": _jsonable(prm.rules_value)}
+        "parameters": {name: jsonable(prm.value) for name, prm in p.parameters.items()},
+        "overrides": {name: jsonable(fv.value) for name, fv in a.overrides.items()},
+        "parameter_overrides": {name: {"value": jsonable(prm.value), "rules_value": jsonable(prm.rules_value)}
                                 for name, prm in p.parameters.items() if prm.overridden},
     }
     if command is not None:
@@ -127,7 +127,7 @@ class RecordEncoder:
             if piece is None:
                 piece = cache[key] = dumps(_criterion_dict(r))
             criteria.append(piece)
-        overrides = dumps({name: _jsonable(fv.value) for name, fv in a.overrides.items()}) if a.overrides else "{}"
+        overrides = dumps({name: jsonable(fv.value) for name, fv in a.overrides.items()}) if a.overrides else "{}"
         parts = [self._head, '{"id":', text(a.id), ',"name":', text(a.name), ',"lead":', text(a.lead),
                  ',"consortium":', dumps(list(a.consortium)) if a.consortium else "[]", ',"path":', text(a.path),
                  ',"sha256":', text(a.sha256), "}", self._middle, text(ev.verdict), ',"reason":', text(ev.reason),

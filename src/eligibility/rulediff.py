@@ -21,7 +21,8 @@ from .decision import Entry
 from .errors import InputError, Problem
 from .expr import Cmp, Node, Ref
 from .model import Program
-from .trace import _jsonable, fact_dict
+from .record import program_info
+from .trace import jsonable, fact_dict
 from .yamlsafe import read_text
 from .formatting import number
 
@@ -100,7 +101,7 @@ def parameter_changes(old: Program, new: Program) -> dict[str, dict]:
     out = {}
     for name in list(old.parameters) + [n for n in new.parameters if n not in old.parameters]:
         a, b = old.parameters.get(name), new.parameters.get(name)
-        va, vb = (_jsonable(a.value) if a else None), (_jsonable(b.value) if b else None)
+        va, vb = (jsonable(a.value) if a else None), (jsonable(b.value) if b else None)
         if a is None or b is None or va != vb:
             out[name] = {"name": name, "old": va, "new": vb,
                          "change": "added" if a is None else "removed" if b is None else "value"}
@@ -207,8 +208,7 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
 
 
 def _program_info(p: Program) -> dict:
-    return {"path": p.path, "sha256": p.sha256, "id": p.id, "version": p.version or None,
-            "effective": p.effective or None, "threshold": p.decision.threshold, "quota": p.decision.quota}
+    return {**program_info(p), "threshold": p.decision.threshold, "quota": p.decision.quota}
 
 
 def _counts(rows: list[dict], side: str) -> dict[str, int]:

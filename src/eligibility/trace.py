@@ -20,11 +20,11 @@ def source_dict(s: Source) -> dict:
 def fact_dict(fv: FactValue | None) -> dict:
     if fv is None:
         return {"value": None, "known": False, "evidence": []}
-    return {"value": _jsonable(fv.value), "known": fv.known, "date": fv.date or None,
+    return {"value": jsonable(fv.value), "known": fv.known, "date": fv.date or None,
             "evidence": [{"kind": e.kind, "note": e.note, "source": source_dict(e.source)} for e in fv.evidence]}
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     if hasattr(value, "isoformat"):
@@ -47,7 +47,7 @@ def node_tree(ev: Evaluation, node: Node) -> dict:
                    children=[node_tree(ev, concept.condition)])
     else:
         fv = ev.applicant.fact(node.fact, ev.as_of)
-        out.update(kind="test", fact=node.fact, actual=_jsonable(fv.value) if fv and fv.known else None,
+        out.update(kind="test", fact=node.fact, actual=jsonable(fv.value) if fv and fv.known else None,
                    known=bool(fv and fv.known), expected=_expected(node))
         if isinstance(node, Cmp) and node.param:
             out["parameter"] = node.param

@@ -14,6 +14,7 @@ from ..batch import collect_records, errors_as_problems
 from ..errors import InputError
 from ..model import Program
 from ..output import atomic_writer
+from ..record import program_info
 from ..trace import source_dict
 from .app import AsOfOption, EngineOption, ParamOption, RulesOption, app, check_date, check_engine, pairs
 
@@ -56,8 +57,7 @@ def report(
 
 def program_summary(program: Program) -> dict:
     """What the report header and sources list need from the program, as plain data."""
-    return {"id": program.id, "title": program.title, "authority": program.authority, "path": program.path,
-            "sha256": program.sha256, "version": program.version or None, "dates": dict(program.dates),
+    return {**program_info(program), "authority": program.authority, "dates": dict(program.dates),
             "threshold": program.decision.threshold, "quota": program.decision.quota,
             "sources": [source_dict(s) for s in program.sources.values()],
             "criteria": [{"id": c.id, "title": c.title, "kind": c.kind,
