@@ -215,7 +215,7 @@ def test_jsonl_and_csv_inputs(tmp_path, run_cli):
     assert len({e.verdict for e in result.decision.entries}) >= 3
     # and through the CLI, reading stdin
     r = run_cli("batch", "-", "--format", "jsonl", input=jl.read_text())
-    assert r.returncode == 1 and "<stdin>:21:" in r.stderr
+    assert r.returncode == 2 and "<stdin>:21:" in r.stderr
     assert len(r.stdout.splitlines()) == 22
 
 
@@ -227,7 +227,7 @@ def test_broken_yaml_among_1000(tmp_path, run_cli):
     (d / "p0500-broken.yaml").write_text("id: broken\nfacts: [unclosed\n")
     out = tmp_path / "out.csv"
     r = run_cli("batch", str(d), "--format", "csv", "--output", str(out), "--jobs", "2")
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert "p0500-broken.yaml:" in r.stderr and "invalid YAML" in r.stderr
     rows = list(csv.DictReader(open(out, newline="")))
     assert len(rows) == 1001

@@ -133,7 +133,7 @@ def test_profiles_argument_and_errors_per_side(run_cli, tmp_path):
     new_text = open(new, encoding="utf-8").read().replace("commercial_use_allowed or commercial_deployment",
                                                           "commercial_use_allowed or commercial_deployed")
     open(new, "w", encoding="utf-8").write(new_text)
-    report = diff_json(run_cli, new, *one, code=1)       # invalid profiles: listed, and exit 1
+    report = diff_json(run_cli, new, *one, code=2)       # invalid profiles: listed, and exit 2
     for a in report["applicants"]:
         assert a["new"]["verdict"] == "error" and "unknown fact 'commercial_deployment'" in a["new"]["error"]
         assert a["status"] == "flipped"

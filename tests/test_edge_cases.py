@@ -65,7 +65,7 @@ def test_csv_with_byte_order_mark_and_repeated_columns(run_cli, tmp_path):
     twice = tmp_path / "twice.csv"
     twice.write_text("id,model_generations,model_generations\nx1,1,5\n", encoding="utf-8")
     r = run_cli("batch", str(twice), "-f", "json")
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert f"{twice}:1:2: CSV header repeats column(s) 'model_generations'" in r.stderr
 
 
@@ -78,7 +78,7 @@ def test_jsonl_bad_lines_are_errors_of_their_own_and_the_rest_is_read(run_cli, t
         '{"id": "ok1", "facts": {"foreign_partner_dependency": "heavy"}}',
         ]).encode() + b"\n\xff\xfe not utf-8\n" + b'{"id": "ok2", "facts": {"foreign_partner_dependency": "heavy"}}\n')
     r = run_cli("batch", str(pop), "-f", "json")
-    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr
     out = json.loads(r.stdout)
     assert out["summary"]["inputs"] == 5 and out["summary"]["errors"] == 3
     assert [a["applicant"]["id"] for a in out["applicants"]] == ["ok1", "ok2"]

@@ -19,7 +19,7 @@ def test_batch_with_hostile_files_keeps_every_good_result(run_cli, tmp_path, job
     inputs = [p for pair in zip(good, list(bad.values())) for p in pair] + list(bad.values())[len(good):]
     result = run_cli("batch", *inputs, "--rules", RULES, "--format", "json", "--jobs", jobs)
     assert "Traceback" not in result.stdout + result.stderr
-    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.returncode == 2, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert report["summary"]["inputs"] == len(inputs) == report["summary"]["evaluated"] + report["summary"]["errors"]
     assert sorted(a["applicant"]["path"] for a in report["applicants"]) == good

@@ -45,8 +45,8 @@ def batch(
     An input that cannot be read or is invalid is reported as an `error` entry (file, line,
     message); the others are still evaluated.
 
-    Exit status: 0 every input evaluated; 1 some inputs were errors, or a final verdict is
-    listed in --fail-on; 2 bad usage or rules; 3 engine failure (or engines disagree with
+    Exit status: 0 every input evaluated; 1 a final verdict is listed in --fail-on; 2 some inputs
+    were invalid (each is listed, the others are evaluated), or bad usage or rules; 3 engine failure (or engines disagree with
     --engine both); 130 interrupted (no output file is left behind).
     """
     from .. import batch as bt
@@ -99,7 +99,9 @@ def batch(
         print(f"eligibility: error: {where}: {err['message']}", file=sys.stderr)
     if len(result.errors) > 20:
         print(f"eligibility: ... and {len(result.errors) - 20} more error(s)", file=sys.stderr)
-    if result.errors or any(result.summary.get(v) for v in failing):
+    if result.errors:
+        raise typer.Exit(2)             # bad input, as for `check`; the good inputs are all in the output
+    if any(result.summary.get(v) for v in failing):
         raise typer.Exit(1)
 
 

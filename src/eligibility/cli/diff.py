@@ -40,8 +40,8 @@ def diff(
     file on two dates; each change is attributed to the rule version in force (criteria added,
     removed or edited) and to the new evidence (facts whose value changed between the dates).
 
-    Exit status: 0 compared; 1 some profiles were invalid (they are listed as errors), or with
-    --fail-on-flip a verdict changed; 2 bad input; 3 engine failure.
+    Exit status: 0 compared; 1 with --fail-on-flip a verdict changed; 2 bad input (invalid
+    profiles are listed as errors); 3 engine failure.
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
@@ -63,6 +63,7 @@ def diff(
         from .console import console_for
         with console_for(output) as console:
             render_diff(report, console)
-    invalid = any(a[side]["error"] for a in report["applicants"] for side in ("old", "new"))
-    if invalid or (fail_on_flip and report["summary"]["flipped"]):
+    if any(a[side]["error"] for a in report["applicants"] for side in ("old", "new")):
+        raise typer.Exit(2)             # invalid profiles: listed as errors, as `batch` does
+    if fail_on_flip and report["summary"]["flipped"]:
         raise typer.Exit(1)
