@@ -5,6 +5,12 @@ import datetime as dt
 from typing import Any
 
 
+# Outcomes of criteria (met / not_met / unknown) and of condition nodes (true / false / unknown),
+# shown with a symbol as well as a colour everywhere, so they read in black and white too.
+OUTCOME_SYMBOL = {"met": "✔", "not_met": "✘", "unknown": "?", "true": "✔", "false": "✘"}
+OUTCOME_LABEL = {"met": "met", "not_met": "not met", "unknown": "unknown", "true": "true", "false": "false"}
+
+
 def number(x: Any) -> str:
     """A score or amount as people write it: 45 (not 45.0), 0.8, 1234567 (never 1.23457e+06)."""
     if x is None:

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 from typing import Any
-from ..formatting import number
-
-OUTCOME_SHORT = {"met": "met", "not_met": "not met", "unknown": "unknown"}
-
+from ..formatting import OUTCOME_LABEL, number
 
 def criterion_cell(kind: str, outcome: str, awarded: Any) -> str:
     """`met 30` for a scored criterion, `met` for a gate; `unknown` / `not met` otherwise."""
-    text = OUTCOME_SHORT.get(outcome, outcome)
+    text = OUTCOME_LABEL.get(outcome, outcome)
     if kind == "scored" and outcome == "met":
         text += f" {number(awarded)}"
     return text

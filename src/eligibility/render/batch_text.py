@@ -8,10 +8,10 @@ from rich.table import Table
 from rich.text import Text
 
 from .batch_common import rank_text, score_text
-from .text import VERDICT_STYLE
-from ..formatting import clip, number
+from .text import OUTCOME_STYLE, VERDICT_STYLE
+from ..formatting import OUTCOME_SYMBOL, clip, number
 
-_MARK = {"met": ("✔", "green"), "not_met": ("✘", "red"), "unknown": ("?", "yellow")}
+_MARK = {k: (OUTCOME_SYMBOL[k], OUTCOME_STYLE[k]) for k in ("met", "not_met", "unknown")}
 
 
 def breakdown(program, entry) -> Text:

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from .. import __version__
 from ..decision import Decision, Entry
 from ..record import engine_version
-from ..formatting import number, value
+from ..formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, number, value
 
 # Okabe-Ito colours (safe for the common colour-vision deficiencies), each with its own symbol.
 VERDICTS = {
@@ -24,14 +24,8 @@ VERDICTS = {
     "excluded": {"symbol": "✘", "label": "excluded", "class": "v-excluded"},
     "error": {"symbol": "!", "label": "error", "class": "v-error"},
 }
-OUTCOMES = {
-    "met": {"symbol": "✔", "label": "met", "class": "o-met"},
-    "not_met": {"symbol": "✘", "label": "not met", "class": "o-not"},
-    "unknown": {"symbol": "?", "label": "unknown", "class": "o-unk"},
-    # condition-tree node outcomes
-    "true": {"symbol": "✔", "label": "true", "class": "o-met"},
-    "false": {"symbol": "✘", "label": "false", "class": "o-not"},
-}
+_CLASS = {"met": "o-met", "not_met": "o-not", "unknown": "o-unk", "true": "o-met", "false": "o-not"}
+OUTCOMES = {k: {"symbol": OUTCOME_SYMBOL[k], "label": OUTCOME_LABEL[k], "class": c} for k, c in _CLASS.items()}
 
 # Score chart geometry (SVG user units; the SVG scales to the page width).
 CHART_WIDTH, LABEL_WIDTH, RIGHT_MARGIN = 860, 230, 70

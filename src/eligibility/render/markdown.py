@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from typing import Any
-from ..formatting import number, value
+from ..formatting import OUTCOME_LABEL, number, value
 
-_MARK = {"met": "✅ met", "not_met": "❌ not met", "unknown": "❔ unknown"}
+_EMOJI = {"met": "✅", "not_met": "❌", "unknown": "❔"}      # GitHub renders these in colour
+_MARK = {k: f"{e} {OUTCOME_LABEL[k]}" for k, e in _EMOJI.items()}
 
 
 def _cell(text: Any) -> str:

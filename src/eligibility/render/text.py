@@ -9,12 +9,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
-from ..formatting import clip, number, value
+from ..formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, clip, number, value
 
 VERDICT_STYLE = {"selected": "bold green", "eligible-not-selected": "bold cyan", "excluded": "bold red",
                  "undetermined": "bold yellow", "error": "bold magenta"}
-OUTCOME_MARK = {"met": ("✔ met", "green"), "not_met": ("✘ not met", "red"), "unknown": ("? unknown", "yellow"),
-                "true": ("✔", "green"), "false": ("✘", "red")}
+OUTCOME_STYLE = {"met": "green", "not_met": "red", "unknown": "yellow", "true": "green", "false": "red"}
+OUTCOME_MARK = {k: (f"{OUTCOME_SYMBOL[k]} {OUTCOME_LABEL[k]}" if k in ("met", "not_met", "unknown") else OUTCOME_SYMBOL[k],
+                    style) for k, style in OUTCOME_STYLE.items()}
 
 
 def _mark(outcome: str) -> Text:
