@@ -161,6 +161,8 @@ def parse_condition(text: str, scope: Scope) -> Node:
         raise ExprError(0, f"condition is nested too deeply (limit {MAX_DEPTH})") from None
     except ValueError as exc:
         raise ExprError(0, f"invalid condition: {exc}") from None
+    if _depth(tree.body) > MAX_DEPTH + 8:  # (+ compare, name, context) the same answer on every Python
+        raise ExprError(0, f"condition is nested too deeply (limit {MAX_DEPTH})")
     for name in ast.walk(tree):
         # Python folds look-alike letters (NFKC: full-width 'ｂ' is 'b'): refuse anything not written as read.
         if isinstance(name, ast.Name) and (not name.id.isascii() or ast.get_source_segment(text, name) != name.id):
@@ -360,6 +362,16 @@ class _Binder:
         if t == "list":
             raise ExprError(where, f"'{spec.name}' is a list: test it with \"item\" in {spec.name}")
         raise ExprError(where, f"cannot compare '{spec.name}' of type {t}")
+
+
+def _depth(root: ast.AST) -> int:
+    """How deeply the syntax tree nests (iteratively: a deep tree must not exhaust the stack here)."""
+    deepest, todo = 0, [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _shift(tree: ast.AST, delta: int) -> None:
