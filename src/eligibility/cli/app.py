@@ -35,6 +35,7 @@ RulesOption = typer.Option(None, "--rules", "-r", help="Rules file (default: the
 EngineOption = typer.Option("durable", "--engine", help="durable (engine of record), python, or both (audit mode).")
 SetOption = typer.Option(None, "--set", help="What-if: override a fact, as fact=value (repeatable).")
 ParamOption = typer.Option(None, "--param", help="What-if: override a rule parameter, as name=value (repeatable).")
+OutputOption = typer.Option(None, "--output", "-o", help="Write to this file (atomically).")
 AsOfOption = typer.Option(None, "--as-of", help="Evaluate with the facts known on this date (YYYY-MM-DD).")
 
 

@@ -10,8 +10,8 @@ import typer
 
 from .. import api
 from ..output import atomic_writer
-from .app import (AsOfOption, EngineOption, ParamOption, RulesOption, SetOption, app, check_date,
-                       check_engine, output_format, pairs, verdict_set)
+from .app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
+                       check_date, check_engine, output_format, pairs, verdict_set)
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
 LONG_RUN = 1.0          # seconds before a progress bar appears
@@ -24,7 +24,7 @@ def batch(
     rules: Optional[str] = RulesOption,
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or markdown "
                                       "(default: from the --output extension, else table)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
+    output: Optional[str] = OutputOption,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (each compiles the rules once)."),
     engine: str = EngineOption,
     set_: Optional[List[str]] = SetOption,

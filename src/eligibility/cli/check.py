@@ -10,8 +10,8 @@ import typer
 from .. import api
 from ..output import write_atomic
 from ..record import evaluation_record
-from .app import (AsOfOption, EngineOption, ParamOption, RulesOption, SetOption, app, check_date,
-                       check_engine, output_format, pairs, verdict_set)
+from .app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
+                       check_date, check_engine, output_format, pairs, verdict_set)
 
 FORMATS = ("text", "json", "markdown")
 
@@ -22,7 +22,7 @@ def check(
     rules: Optional[str] = RulesOption,
     fmt: Optional[str] = typer.Option(None, "--format", "-f",
                                       help="text, json or markdown (default: from the --output extension, else text)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
+    output: Optional[str] = OutputOption,
     engine: str = EngineOption,
     set_: Optional[List[str]] = SetOption,
     param: Optional[List[str]] = ParamOption,

@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..output import write_atomic
-from .app import EngineOption, RulesOption, app, check_date, check_engine
+from .app import EngineOption, OutputOption, RulesOption, app, check_date, check_engine, output_format
 
 FORMATS = ("text", "json", "markdown")
 
@@ -23,8 +23,9 @@ def diff(
                                         "the rules version in force then and the facts known then."),
     vs_as_of: Optional[str] = typer.Option(None, "--vs-as-of", help="Evaluate the new side as of this date "
                                            "(default: the --as-of date)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, json or markdown (to paste into a pull request)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="text, json or markdown (to paste into a pull "
+                                      "request); default: from the --output extension, else text."),
+    output: Optional[str] = OutputOption,
     engine: str = EngineOption,
     fail_on_flip: bool = typer.Option(False, "--fail-on-flip", help="Exit 1 when some applicant's verdict changes."),
 ) -> None:
@@ -43,8 +44,7 @@ def diff(
     Exit status: 0 compared; 1 with --fail-on-flip a verdict changed; 2 bad input (invalid
     profiles are listed as errors); 3 engine failure.
     """
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    fmt = output_format(fmt, output, FORMATS)
     from ..rulediff import compare, load_rules_ref, profile_paths
     from .. import api
     old_date = check_date(as_of)

@@ -9,7 +9,7 @@ import typer
 from .. import api
 from ..output import write_atomic
 from ..schema import applicant_schema, rules_schema
-from .app import app
+from .app import OutputOption, app
 
 
 def schema_text(kind: str, rules: Optional[str] = None) -> str:
@@ -26,7 +26,7 @@ def schema(
     kind: str = typer.Argument(..., help="rules or applicant."),
     rules: Optional[str] = typer.Option(None, "--rules", "-r",
                                         help="applicant only: list this program's facts with their value types."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (atomically)."),
+    output: Optional[str] = OutputOption,
 ) -> None:
     """Print a JSON Schema (draft 2020-12) for rules files or applicant profiles.
 
