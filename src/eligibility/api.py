@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 from .closures import CompiledNodes
 from .compiler import CompiledRuleset, compile_program
 from .errors import EnginesDisagree, InputError, Problem
-from .evaluation import Evaluation, assess
+from .evaluation import Assessor, Evaluation
 from .expr import suggest
 from .model import Applicant, Evidence, FactValue, Program, ProgramVersion, Source
 from .paths import yaml_files
@@ -107,6 +107,7 @@ class Evaluator:
         self.compiled: CompiledRuleset = compile_program(program)
         self._engine = None
         self._python = CompiledNodes(program) if engine in ("python", "both") else None
+        self.assessor = Assessor(program)
         if engine in ("durable", "both"):
             from .durable_engine import DurableEngine
             self._engine = DurableEngine(self.compiled)
@@ -128,7 +129,7 @@ class Evaluator:
     def evaluate(self, applicant: Applicant, as_of: str | None = None, trace: bool = True) -> Evaluation:
         values = applicant.values(as_of)
         outcomes, firings = self.outcomes(values, keep_messages=trace)
-        return assess(self.program, applicant, outcomes, self.engine_name, as_of, firings, values)
+        return self.assessor.assess(applicant, outcomes, self.engine_name, as_of, firings)
 
     def close(self) -> None:
         if self._engine is not None:

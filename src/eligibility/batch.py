@@ -314,12 +314,10 @@ class Worker:
 def row_of(key: int, ev: Evaluation) -> Row:
     """The ranking entry of one evaluation as a Row (the fields decision.entry_from_record takes
     from a record, plus criterion outcomes and path): `BatchEntry(*row)` is the entry."""
-    criteria = ev.criteria
-    scored = tuple(r.awarded for r in criteria if r.kind == "scored")
-    gates_met = sum(r.kind == "gate" and r.outcome == "met" for r in criteria)
+    awarded, gates_met, gates_failed, outcomes = ev.assessment.summary
     a = ev.applicant
-    return (key, a.id, a.name, ev.verdict, ev.score, scored, gates_met, ev.reason, tuple(ev.gates_failed),
-            None, "", tuple(r.outcome for r in criteria), a.path, None)
+    return (key, a.id, a.name, ev.verdict, ev.score, awarded, gates_met, ev.reason, gates_failed,
+            None, "", outcomes, a.path, None)
 
 
 def row_of_entry(entry: BatchEntry) -> Row:

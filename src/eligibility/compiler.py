@@ -126,7 +126,7 @@ class _Compiler:
         shard_fields = [sorted(f) for f in self.limits.fields]
         return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs, list_facts=lists,
                                date_facts=dates, budget=2 * len(self.rules) + 16,
-                               encode=_encoder(shard_fields, lists, dates))
+                               encode=_encoder(shard_fields, {n: s.type for n, s in facts.items()}))
 
     def add(self, name: str, rule: dict, asserts: str | None) -> None:
         assert name not in self.rules, name
@@ -298,32 +298,44 @@ def _compare(field_: str, op: str, value: Any) -> dict:
     return {_DURABLE_OP[op]: {field_: value}}
 
 
-def _encoder(shards: list[list[str]], lists: tuple[str, ...],
-             dates: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+def _encoder(shards: list[list[str]], types: Mapping[str, str]) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
     """A function turning known fact values into the engine's profile facts, one JSON text per shard
-    (shards whose facts are all unknown are left out, but there is always at least one)."""
-    list_set, date_set = frozenset(lists), frozenset(dates)
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    tags = [f"{PROFILE}{k}" for k in range(len(shards))]
+    (shards whose facts are all unknown are left out, but there is always at least one).
 
-    def fields(values: Mapping[str, Any], names: list[str], tag: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"t": tag}
-        for name in names:
-            value = values.get(name)
-            if value is None:
-                continue
-            if name in list_set:
-                out["f_" + name] = list(value)
-                out["n_" + name] = len(value)
-            elif name in date_set:
-                out["f_" + name] = value.toordinal()
-            else:
-                out["f_" + name] = value
-        return out
+    The text is what `json.dumps(fields, separators=(",", ":"), ensure_ascii=False)` gives for
+    the shard's fields (`t`, then `f_<fact>`, plus `n_<fact>` for lists, in the shard's order),
+    put together from one small formatter per fact type instead of going through a dict."""
+    string = json.encoder.encode_basestring
+    formats: dict[str, Callable[[Any], str]] = {
+        "bool": lambda v: "true" if v else "false",
+        "int": repr,
+        "float": repr,                      # an int or a finite float, as json writes them
+        "string": string,
+        "enum": string,
+        "date": lambda v: str(v.toordinal()),
+        "list": lambda v: "[" + ",".join(map(string, v)) + "]",
+    }
+    plans = []
+    for k, names in enumerate(shards):
+        fields = tuple((name, f",{string(field_name(name))}:", formats[types[name]],
+                        f",{string(length_field(name))}:" if types[name] == "list" else None) for name in names)
+        plans.append(('{"t":"%s%d"' % (PROFILE, k), fields))
 
     def encode(values: Mapping[str, Any]) -> tuple[str, ...]:
-        docs = [fields(values, names, tag) for names, tag in zip(shards, tags)]
-        kept = tuple(dumps(d) for d in docs if len(d) > 1)
-        return kept or (dumps(docs[0]),)
+        docs = []
+        for head, fields in plans:
+            parts = [head]
+            for name, key, text, count in fields:
+                value = values.get(name)
+                if value is not None:
+                    parts.append(key)
+                    parts.append(text(value))
+                    if count is not None:
+                        parts.append(count)
+                        parts.append(str(len(value)))
+            if len(parts) > 1:
+                parts.append("}")
+                docs.append("".join(parts))
+        return tuple(docs) or (plans[0][0] + "}",)
 
     return encode

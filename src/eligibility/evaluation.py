@@ -1,9 +1,10 @@
 """Node outcomes -> criterion outcomes, score, applicant verdict, reason and trace."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import Applicant, Criterion, FactValue, Program
@@ -25,6 +26,37 @@ class CriterionResult:
     missing: tuple[str, ...]          # unknown facts that could settle this criterion
 
 
+@dataclass(frozen=True, eq=False)
+class Assessment:
+    """Everything that follows from the node outcomes: the same for every applicant with the same
+    outcomes, so it can be shared between them (see Assessor).
+
+    The reason is kept here unless it names the applicant's own values (a failed gate says which
+    fact values failed it, with their evidence): then `reason` is None and `failed` lists each
+    failed gate with the leaves that decided it, to be described per applicant."""
+
+    criteria: tuple[CriterionResult, ...]
+    score: float
+    score_max: float                  # the score if every unknown scored criterion were met
+    verdict: str
+    reason: str | None
+    missing: tuple[str, ...]          # unknown facts that could change the verdict
+    failed: tuple[tuple[str, tuple[Node, ...]], ...] = ()
+
+    @functools.cached_property
+    def summary(self) -> tuple[tuple[float, ...], int, tuple[str, ...], tuple[str, ...]]:
+        """(points awarded per scored criterion, gates met, gates failed, every criterion's outcome)."""
+        return (tuple(r.awarded for r in self.criteria if r.kind == "scored"),
+                sum(r.kind == "gate" and r.outcome == MET for r in self.criteria),
+                tuple(gid for gid, _ in self.failed), tuple(r.outcome for r in self.criteria))
+
+    def reason_for(self, applicant: Applicant, as_of: str | None) -> str:
+        if self.reason is not None:
+            return self.reason
+        return "excluded: " + "; ".join(
+            f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of)}" for gid, leaves in self.failed)
+
+
 @dataclass
 class Evaluation:
     """One applicant evaluated against one program (before any quota)."""
@@ -41,33 +73,61 @@ class Evaluation:
     reason: str = ""
     missing: tuple[str, ...] = ()     # unknown facts that could change the verdict
     firings: Any = None               # durable Firings, kept for the trace
+    assessment: Assessment | None = None
 
     @property
     def gates_failed(self) -> list[str]:
         return [c.id for c in self.criteria if c.kind == "gate" and c.outcome == NOT_MET]
 
 
-def assess(program: Program, applicant: Applicant, outcomes: dict[int, bool | None], engine: str,
-           as_of: str | None = None, firings: Any = None, values: dict | None = None) -> Evaluation:
-    """Turn node outcomes into criterion results and the applicant's verdict.
+class Assessor:
+    """Evaluations from node outcomes, with the shared part (an Assessment) kept for reuse.
 
-    `values` are the applicant's known fact values as of `as_of` (computed if not given)."""
-    ev = Evaluation(program, applicant, outcomes, engine, as_of, firings=firings)
-    if values is None:
-        values = applicant.values(as_of)
+    An Assessment depends on the node outcomes alone, so the memo is keyed on them; applicants
+    with the same outcomes (most of a large population) get the same Assessment object. The
+    memo is bounded: past `size` entries it starts again, so memory stays flat; size 0 keeps
+    nothing (every evaluation computed afresh, as the tests compare)."""
+
+    def __init__(self, program: Program, size: int = 8192):
+        self.program, self.size = program, size
+        self._ids = tuple(n.id for c in [*program.concepts.values(), *program.criteria] for n in c.condition.walk())
+        self._memo: dict[tuple, Assessment] = {}
+        self.hits = self.misses = 0
+
+    def assess(self, applicant: Applicant, outcomes: dict[int, bool | None], engine: str,
+               as_of: str | None = None, firings: Any = None) -> Evaluation:
+        key = tuple(map(outcomes.get, self._ids))
+        a = self._memo.get(key)
+        if a is None:
+            self.misses += 1
+            a = assessment(self.program, outcomes)
+            if self.size:
+                if len(self._memo) >= self.size:
+                    self._memo.clear()
+                self._memo[key] = a
+        else:
+            self.hits += 1
+        return Evaluation(self.program, applicant, outcomes, engine, as_of, list(a.criteria), a.score, a.score_max,
+                          a.verdict, a.reason_for(applicant, as_of), a.missing, firings, a)
+
+
+def assessment(program: Program, outcomes: Mapping[int, bool | None]) -> Assessment:
+    """The criteria, score, verdict and (unless it names values) reason for these node outcomes.
+    A criterion's missing facts are those of the unknown tests that decide it (a test is unknown
+    exactly when its fact is)."""
+    criteria = []
     for c, settled in _results(program):
         value = outcomes.get(c.condition.id)
         if value is not None:
-            ev.criteria.append(settled[value])
+            criteria.append(settled[value])
             continue
         missing = tuple(sorted({leaf.fact for leaf in deciding(program, c.condition, outcomes)
-                                if isinstance(leaf, (Cmp, OneOf, Has)) and leaf.fact not in values}))
-        ev.criteria.append(CriterionResult(c.id, c.title, c.kind, UNKNOWN, c.points, 0, missing)
-                           if missing else settled[None])
-    ev.score = exact_sum(r.awarded for r in ev.criteria)
-    ev.score_max = exact_sum([ev.score, *(r.points for r in ev.criteria if r.kind == "scored" and r.outcome == UNKNOWN)])
-    _verdict(ev, values)
-    return ev
+                                if isinstance(leaf, (Cmp, OneOf, Has)) and outcomes.get(leaf.id) is None}))
+        criteria.append(CriterionResult(c.id, c.title, c.kind, UNKNOWN, c.points, 0, missing)
+                        if missing else settled[None])
+    score = exact_sum(r.awarded for r in criteria)
+    score_max = exact_sum([score, *(r.points for r in criteria if r.kind == "scored" and r.outcome == UNKNOWN)])
+    return _verdict(program, outcomes, tuple(criteria), score, score_max)
 
 
 _RESULTS: dict[int, tuple[Program, list]] = {}
@@ -96,45 +156,42 @@ def exact_sum(points: Iterable[float]) -> float:
     return int(total) if total == total.to_integral_value() else float(total)
 
 
-def _verdict(ev: Evaluation, values: dict) -> None:
-    threshold = ev.program.decision.threshold
-    gates = [r for r in ev.criteria if r.kind == "gate"]
+def _verdict(program: Program, outcomes: Mapping[int, bool | None], criteria: tuple[CriterionResult, ...],
+             score: float, score_max: float) -> Assessment:
+    threshold = program.decision.threshold
+    gates = [r for r in criteria if r.kind == "gate"]
     failed = [r for r in gates if r.outcome == NOT_MET]
     unknown_gates = [r for r in gates if r.outcome == UNKNOWN]
-    unknown_scored = [r for r in ev.criteria if r.kind == "scored" and r.outcome == UNKNOWN]
+    unknown_scored = [r for r in criteria if r.kind == "scored" and r.outcome == UNKNOWN]
+    missing: tuple[str, ...] = ()
     if failed:
-        ev.verdict = EXCLUDED
-        ev.reason = "excluded: " + "; ".join(
-            f"gate '{r.id}' not met, because {because(ev, ev.program.criterion(r.id), values)}" for r in failed)
-    elif ev.score_max < threshold:
-        ev.verdict = EXCLUDED
-        ev.reason = (f"excluded: score {number(ev.score)} is below the threshold of {number(threshold)}"
-                     + (f" even if every unknown criterion were met ({number(ev.score_max)})" if unknown_scored else "")
-                     + _not_met_clause(ev))
-    elif not unknown_gates and ev.score >= threshold:
-        ev.verdict = SELECTED
-        scored = any(r.kind == "scored" for r in ev.criteria)
+        leaves = tuple((r.id, tuple(deciding(program, program.criterion(r.id).condition, outcomes))) for r in failed)
+        return Assessment(criteria, score, score_max, EXCLUDED, None, missing, leaves)
+    if score_max < threshold:
+        verdict = EXCLUDED
+        missed = [r.id for r in criteria if r.kind == "scored" and r.outcome == NOT_MET]
+        reason = (f"excluded: score {number(score)} is below the threshold of {number(threshold)}"
+                  + (f" even if every unknown criterion were met ({number(score_max)})" if unknown_scored else "")
+                  + (f" (not met: {', '.join(missed)})" if missed else ""))
+    elif not unknown_gates and score >= threshold:
+        verdict = SELECTED
+        scored = any(r.kind == "scored" for r in criteria)
         parts = [f"all {len(gates)} gates met"] if gates else []
         if scored or threshold:
-            parts.append(f"score {number(ev.score)} reaches the threshold of {number(threshold)}")
-        ev.reason = "selected: " + (" and ".join(parts) or "no criterion stands in the way")
+            parts.append(f"score {number(score)} reaches the threshold of {number(threshold)}")
+        reason = "selected: " + (" and ".join(parts) or "no criterion stands in the way")
     else:
-        ev.verdict = UNDETERMINED
-        open_items = unknown_gates + ([] if ev.score >= threshold else unknown_scored)
-        ev.missing = tuple(sorted({f for r in open_items for f in r.missing}))
+        verdict = UNDETERMINED
+        open_items = unknown_gates + ([] if score >= threshold else unknown_scored)
+        missing = tuple(sorted({f for r in open_items for f in r.missing}))
         parts = [f"gate '{r.id}' is unknown" for r in unknown_gates]
-        if ev.score < threshold:
-            parts.append(f"score is {number(ev.score)} to {number(ev.score_max)} against a threshold of {number(threshold)}")
-        ev.reason = "undetermined: " + "; ".join(parts) + (
-            f"; missing: {', '.join(ev.missing)}" if ev.missing else "")
+        if score < threshold:
+            parts.append(f"score is {number(score)} to {number(score_max)} against a threshold of {number(threshold)}")
+        reason = "undetermined: " + "; ".join(parts) + (f"; missing: {', '.join(missing)}" if missing else "")
+    return Assessment(criteria, score, score_max, verdict, reason, missing)
 
 
-def _not_met_clause(ev: Evaluation) -> str:
-    missed = [r.id for r in ev.criteria if r.kind == "scored" and r.outcome == NOT_MET]
-    return f" (not met: {', '.join(missed)})" if missed else ""
-
-
-def deciding(program: Program, node: Node, outcomes: dict[int, bool | None]) -> list[Node]:
+def deciding(program: Program, node: Node, outcomes: Mapping[int, bool | None]) -> list[Node]:
     """The leaves that decide `node`'s outcome: what made it true (why) or false (why not)."""
     value = outcomes.get(node.id)
     if isinstance(node, Not):
@@ -153,12 +210,9 @@ def deciding(program: Program, node: Node, outcomes: dict[int, bool | None]) -> 
     return [node]
 
 
-def because(ev: Evaluation, criterion: Criterion, values: dict) -> str:
+def describe_leaves(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> str:
     """A short clause naming the deciding facts with their evidence."""
-    parts = []
-    for leaf in deciding(ev.program, criterion.condition, ev.outcomes):
-        fv = ev.applicant.fact(leaf.fact, ev.as_of)
-        parts.append(describe_leaf(leaf, fv))
+    parts = [describe_leaf(leaf, applicant.fact(leaf.fact, as_of)) for leaf in leaves]
     return " and ".join(dict.fromkeys(parts)) or "its condition is not met"
 
 

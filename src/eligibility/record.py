@@ -87,6 +87,7 @@ class RecordEncoder:
         self._key: tuple = ()
         self._criteria: dict[tuple, str] = {}
         self._values: dict[tuple, str] = {}
+        self._by_assessment: dict[Any, tuple[str, str]] = {}
 
     def _prepare(self, ev: Evaluation) -> None:
         p = ev.program
@@ -100,6 +101,7 @@ class RecordEncoder:
         self._tail = ',"parameter_overrides":%s' % enc["parameter_overrides"] + (
             ',"command":%s' % enc["command"] if self.command is not None else "")
         self._criteria = {}
+        self._by_assessment = {}
         self._program, self._key = p, (ev.engine, ev.as_of)
 
     def _cached(self, value: Any) -> str:
@@ -112,28 +114,45 @@ class RecordEncoder:
             text = self._values[key] = compact_json(list(value) if type(value) is tuple else value)
         return text
 
+    def _results(self, ev: Evaluation) -> tuple[str, str]:
+        """The JSON of the verdict and of the results from the score to the criteria, which are the
+        same for every applicant sharing an Assessment (kept per Assessment, bounded)."""
+        a = ev.assessment
+        hit = self._by_assessment.get(a) if a is not None else None
+        if hit is not None:
+            return hit
+        dumps, cache = compact_json, self._criteria
+        criteria = []
+        for r in ev.criteria:
+            key = (r.id, r.title, r.kind, r.outcome, r.points, r.awarded, r.missing)
+            piece = cache.get(key)
+            if piece is None:
+                if len(cache) > 4096:
+                    cache.clear()
+                piece = cache[key] = dumps(_criterion_dict(r))
+            criteria.append(piece)
+        cached = self._cached
+        hit = (_encode_str(ev.verdict),
+               "".join((',"score":', cached(ev.score), ',"score_max":', cached(ev.score_max), self._threshold,
+                        cached(tuple(ev.missing)), ',"gates_failed":', cached(tuple(ev.gates_failed)),
+                        ',"criteria":[', ",".join(criteria), "]", self._params)))
+        if a is not None:
+            if len(self._by_assessment) > 4096:
+                self._by_assessment.clear()
+            self._by_assessment[a] = hit
+        return hit
+
     def line(self, ev: Evaluation, trace: bool = False) -> str:
         """The record of `ev` as one line of compact JSON (no newline)."""
         if ev.program is not self._program or self._key != (ev.engine, ev.as_of):
             self._prepare(ev)
-        a, dumps, text, cached, cache = ev.applicant, compact_json, _json_text, self._cached, self._criteria
-        criteria = []
-        for r in ev.criteria:
-            if r.missing:
-                criteria.append(dumps(_criterion_dict(r)))
-                continue
-            key = (r.id, r.title, r.kind, r.outcome, r.points, r.awarded)
-            piece = cache.get(key)
-            if piece is None:
-                piece = cache[key] = dumps(_criterion_dict(r))
-            criteria.append(piece)
+        a, dumps, text = ev.applicant, compact_json, _json_text
+        verdict, results = self._results(ev)
         overrides = dumps({name: jsonable(fv.value) for name, fv in a.overrides.items()}) if a.overrides else "{}"
         parts = [self._head, '{"id":', text(a.id), ',"name":', text(a.name), ',"lead":', text(a.lead),
                  ',"consortium":', dumps(list(a.consortium)) if a.consortium else "[]", ',"path":', text(a.path),
-                 ',"sha256":', text(a.sha256), "}", self._middle, text(ev.verdict), ',"reason":', text(ev.reason),
-                 ',"score":', cached(ev.score), ',"score_max":', cached(ev.score_max), self._threshold,
-                 cached(tuple(ev.missing)), ',"gates_failed":', cached(tuple(ev.gates_failed)), ',"criteria":[',
-                 ",".join(criteria), "]", self._params, overrides, self._tail]
+                 ',"sha256":', text(a.sha256), "}", self._middle, verdict, ',"reason":', text(ev.reason),
+                 results, overrides, self._tail]
         if trace:
             parts += [',"trace":', dumps(build_trace(ev))]
         parts.append("}")

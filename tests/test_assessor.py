@@ -1,0 +1,74 @@
+"""evaluation.Assessor shares one Assessment between applicants with the same node outcomes and
+known facts: every evaluation it gives must equal one computed afresh for that applicant alone."""
+import glob
+import os
+import random
+
+import pytest
+
+from conftest import APPLICANTS, DATA, RULES
+from eligibility import api
+from eligibility.errors import Problems
+from eligibility.evaluation import Assessor
+from eligibility.profile import applicant_from_data
+from test_engine_differential import random_profile
+
+FIELDS = ("criteria", "score", "score_max", "verdict", "reason", "missing", "gates_failed")
+
+
+def bare_applicants(program, n, seed):
+    """Random bare profiles drawn from a small pool, so that many applicants repeat a shape."""
+    rng = random.Random(seed)
+    pool = [random_profile(rng, program, missing=(k % 5) * 0.15) for k in range(60)]
+    for i in range(n):
+        values = dict(rng.choice(pool))
+        if i % 7 == 0:                                  # and some one-off variations
+            values.update(random_profile(rng, program, missing=0.9))
+        facts = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        yield applicant_from_data({"id": f"a{i}", "facts": facts}, program, "pop.jsonl", "0" * 64,
+                                  Problems("pop.jsonl"), require_evidence=False, line=i + 1)
+
+
+def assert_same(shared, alone):
+    for name in FIELDS:
+        assert getattr(shared, name) == getattr(alone, name), name
+
+
+@pytest.mark.parametrize("rules", [RULES, os.path.join(DATA, "all_ops.yaml")], ids=["sovereign-ai", "all-ops"])
+@pytest.mark.parametrize("size", [4096, 8])
+def test_shared_assessments_equal_fresh_ones(rules, size):
+    program = api.load_rules(rules)
+    evaluator = api.Evaluator(program, "python")
+    evaluator.assessor = Assessor(program, size=size)
+    fresh = Assessor(program, size=0)
+    verdicts = set()
+    for applicant in bare_applicants(program, 3000, seed=size):
+        ev = evaluator.evaluate(applicant, trace=False)
+        alone = fresh.assess(applicant, ev.outcomes, "python")
+        assert_same(ev, alone)
+        verdicts.add(ev.verdict)
+    assert evaluator.assessor.hits > (1000 if size > 100 else 0)    # the memo was used, not bypassed
+    assert fresh.hits == 0 and fresh.misses == 3000
+    assert len(evaluator.assessor._memo) <= size
+    assert verdicts >= {"excluded", "undetermined"}
+
+
+def test_reasons_name_each_applicants_own_evidence():
+    """Profiles with evidence, overrides and dates share assessments but not reasons."""
+    program = api.load_rules(RULES)
+    evaluator = api.Evaluator(program)
+    fresh = Assessor(program, size=0)
+    paths = sorted(glob.glob(os.path.join(APPLICANTS, "*.yaml")))
+    seen = 0
+    for rounds in range(2):
+        for k, path in enumerate(paths):
+            applicant = api.load_profile(path, program)
+            if (k + rounds) % 2:
+                api.apply_overrides(applicant, program, {"foreign_partner_dependency": "heavy"})
+            for as_of in (None, "2025-08-04", "2026-01-15"):
+                ev = evaluator.evaluate(applicant, as_of, trace=False)
+                alone = fresh.assess(applicant, ev.outcomes, "durable", as_of)
+                assert_same(ev, alone)
+                seen += ev.verdict == "excluded" and "because" in ev.reason
+    assert seen and evaluator.assessor.hits
+    evaluator.close()
