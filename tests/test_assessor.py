@@ -36,21 +36,25 @@ def assert_same(shared, alone):
 
 @pytest.mark.parametrize("rules", [RULES, os.path.join(DATA, "all_ops.yaml")], ids=["sovereign-ai", "all-ops"])
 @pytest.mark.parametrize("size", [4096, 8])
-def test_shared_assessments_equal_fresh_ones(rules, size):
+@pytest.mark.parametrize("engine", ["durable", "python"])
+def test_shared_assessments_equal_fresh_ones(rules, size, engine):
     program = api.load_rules(rules)
-    evaluator = api.Evaluator(program, "python")
+    evaluator = api.Evaluator(program, engine)
     evaluator.assessor = Assessor(program, size=size)
     fresh = Assessor(program, size=0)
     verdicts = set()
     for applicant in bare_applicants(program, 3000, seed=size):
         ev = evaluator.evaluate(applicant, trace=False)
-        alone = fresh.assess(applicant, ev.outcomes, "python")
+        outcomes = evaluator.outcomes(applicant.values())[0]      # this applicant's own, not the memo's
+        assert ev.outcomes == outcomes
+        alone = fresh.assess(applicant, (), lambda: outcomes, engine)
         assert_same(ev, alone)
         verdicts.add(ev.verdict)
     assert evaluator.assessor.hits > (1000 if size > 100 else 0)    # the memo was used, not bypassed
     assert fresh.hits == 0 and fresh.misses == 3000
     assert len(evaluator.assessor._memo) <= size
     assert verdicts >= {"excluded", "undetermined"}
+    evaluator.close()
 
 
 def test_reasons_name_each_applicants_own_evidence():
@@ -67,7 +71,9 @@ def test_reasons_name_each_applicants_own_evidence():
                 api.apply_overrides(applicant, program, {"foreign_partner_dependency": "heavy"})
             for as_of in (None, "2025-08-04", "2026-01-15"):
                 ev = evaluator.evaluate(applicant, as_of, trace=False)
-                alone = fresh.assess(applicant, ev.outcomes, "durable", as_of)
+                outcomes = evaluator.outcomes(applicant.values(as_of))[0]
+                assert ev.outcomes == outcomes
+                alone = fresh.assess(applicant, (), lambda: outcomes, "durable", as_of)
                 assert_same(ev, alone)
                 seen += ev.verdict == "excluded" and "because" in ev.reason
     assert seen and evaluator.assessor.hits

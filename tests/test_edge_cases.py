@@ -88,18 +88,19 @@ def test_jsonl_bad_lines_are_errors_of_their_own_and_the_rest_is_read(run_cli, t
 
 
 def test_an_engine_failure_on_one_applicant_does_not_stop_the_batch(monkeypatch, tmp_path):
-    from eligibility import api, batch
+    from eligibility import batch
+    from eligibility.durable_engine import DurableEngine
     from eligibility.errors import EngineError
     pop = tmp_path / "pop.jsonl"
     pop.write_text("".join(json.dumps({"id": f"a{i}", "facts": {"model_generations": i}}) + "\n" for i in range(5)))
-    real = api.Evaluator.outcomes
+    real = DurableEngine.run
 
-    def flaky(self, values, keep_messages=True):
-        if values.get("model_generations") == 3:
+    def flaky(self, docs, keep_messages=True):
+        if any('"f_model_generations":3' in d for d in docs):
             raise EngineError("firing budget of 1 exceeded")
-        return real(self, values, keep_messages)
+        return real(self, docs, keep_messages)
 
-    monkeypatch.setattr(api.Evaluator, "outcomes", flaky)
+    monkeypatch.setattr(DurableEngine, "run", flaky)
     result = batch.run_batch(load_program(RULES), [str(pop)])
     assert result.summary["inputs"] == 5 and result.summary["errors"] == 1
     (err,) = result.errors

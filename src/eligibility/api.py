@@ -118,18 +118,30 @@ class Evaluator:
             return self._python.evaluate(values), None  # type: ignore[union-attr]
         firings = self._engine.run(self.compiled.encode(values), keep_messages)
         outcomes = self.compiled.outcomes_of_rules(firings.rules)
-        if self.engine_name == "both":
-            expected = self._python.evaluate(values)  # type: ignore[union-attr]
-            diff = sorted(n for n in expected if expected[n] != outcomes.get(n))
-            if diff:
-                raise EnginesDisagree(f"engines disagree on node(s) {diff[:5]}: durable "
-                                  f"{[outcomes.get(n) for n in diff[:5]]}, python {[expected[n] for n in diff[:5]]}")
+        self._compare(values, outcomes)
         return outcomes, firings
+
+    def _compare(self, values: Mapping[str, Any], outcomes: Mapping[int, bool | None]) -> None:
+        """With engine "both": stop on the first node where durable and python disagree."""
+        if self.engine_name != "both":
+            return
+        expected = self._python.evaluate(values)  # type: ignore[union-attr]
+        diff = sorted(n for n in expected if expected[n] != outcomes.get(n))
+        if diff:
+            raise EnginesDisagree(f"engines disagree on node(s) {diff[:5]}: durable "
+                                  f"{[outcomes.get(n) for n in diff[:5]]}, python {[expected[n] for n in diff[:5]]}")
 
     def evaluate(self, applicant: Applicant, as_of: str | None = None, trace: bool = True) -> Evaluation:
         values = applicant.values(as_of)
-        outcomes, firings = self.outcomes(values, keep_messages=trace)
-        return self.assessor.assess(applicant, outcomes, self.engine_name, as_of, firings)
+        if self._engine is None:
+            outcomes = self._python.evaluate(values)  # type: ignore[union-attr]
+            return self.assessor.assess(applicant, self.assessor.key(outcomes), lambda: outcomes, self.engine_name, as_of)
+        # durable: the fired rules determine the node outcomes, so they are the memo key
+        firings = self._engine.run(self.compiled.encode(values), trace)
+        ev = self.assessor.assess(applicant, tuple(firings.rules), lambda: self.compiled.outcomes_of_rules(firings.rules),
+                                  self.engine_name, as_of, firings)
+        self._compare(values, ev.outcomes)
+        return ev
 
     def close(self) -> None:
         if self._engine is not None:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import Applicant, Criterion, FactValue, Program
@@ -42,6 +43,8 @@ class Assessment:
     reason: str | None
     missing: tuple[str, ...]          # unknown facts that could change the verdict
     failed: tuple[tuple[str, tuple[Node, ...]], ...] = ()
+    # the reasons already written for applicants described by their values alone, by those values
+    _reasons: dict[tuple, str] = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def summary(self) -> tuple[tuple[float, ...], int, tuple[str, ...], tuple[str, ...]]:
@@ -50,14 +53,34 @@ class Assessment:
                 sum(r.kind == "gate" and r.outcome == MET for r in self.criteria),
                 tuple(gid for gid, _ in self.failed), tuple(r.outcome for r in self.criteria))
 
+    @functools.cached_property
+    def reason_facts(self) -> tuple[str, ...]:
+        """The facts a failed gate's reason names."""
+        return tuple(dict.fromkeys(leaf.fact for _, leaves in self.failed for leaf in leaves))
+
     def reason_for(self, applicant: Applicant, as_of: str | None) -> str:
         if self.reason is not None:
             return self.reason
+        plain = applicant.plain_values()
+        if plain is None:
+            return self._describe(applicant, as_of)
+        # no evidence, dates or overrides: the reason depends on the values it names (and their
+        # types: 1 and 1.0 are written differently), so applicants sharing them share the text
+        values = [plain.get(f) for f in self.reason_facts]
+        key = (*values, *map(type, values))
+        text = self._reasons.get(key)
+        if text is None:
+            if len(self._reasons) >= 256:
+                self._reasons.clear()
+            text = self._reasons[key] = self._describe(applicant, as_of)
+        return text
+
+    def _describe(self, applicant: Applicant, as_of: str | None) -> str:
         return "excluded: " + "; ".join(
             f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of)}" for gid, leaves in self.failed)
 
 
-@dataclass
+@dataclass(**({"slots": True} if sys.version_info >= (3, 10) else {}))
 class Evaluation:
     """One applicant evaluated against one program (before any quota)."""
 
@@ -83,31 +106,40 @@ class Evaluation:
 class Assessor:
     """Evaluations from node outcomes, with the shared part (an Assessment) kept for reuse.
 
-    An Assessment depends on the node outcomes alone, so the memo is keyed on them; applicants
-    with the same outcomes (most of a large population) get the same Assessment object. The
-    memo is bounded: past `size` entries it starts again, so memory stays flat; size 0 keeps
-    nothing (every evaluation computed afresh, as the tests compare)."""
+    An Assessment depends on the node outcomes alone. The memo is keyed on anything that
+    determines them (the outcomes themselves, see `key`, or durable's fired rules, from which
+    they are computed), so applicants with the same outcomes (most of a large population) get
+    the same outcomes and Assessment objects, which nothing modifies. The memo is bounded: past
+    `size` entries it starts again, so memory stays flat; size 0 keeps nothing (every
+    evaluation computed afresh, as the tests compare)."""
 
     def __init__(self, program: Program, size: int = 8192):
         self.program, self.size = program, size
         self._ids = tuple(n.id for c in [*program.concepts.values(), *program.criteria] for n in c.condition.walk())
-        self._memo: dict[tuple, Assessment] = {}
+        self._memo: dict[tuple, tuple[dict[int, bool | None], Assessment]] = {}
         self.hits = self.misses = 0
 
-    def assess(self, applicant: Applicant, outcomes: dict[int, bool | None], engine: str,
+    def key(self, outcomes: Mapping[int, bool | None]) -> tuple:
+        """A memo key for node outcomes: every node's outcome, in one fixed order."""
+        return tuple(map(outcomes.get, self._ids))
+
+    def assess(self, applicant: Applicant, key: tuple, outcomes: Callable[[], dict[int, bool | None]], engine: str,
                as_of: str | None = None, firings: Any = None) -> Evaluation:
-        key = tuple(map(outcomes.get, self._ids))
-        a = self._memo.get(key)
-        if a is None:
+        """The evaluation of `applicant` whose node outcomes are determined by `key`; `outcomes()`
+        computes them, and is called only when the key is new."""
+        hit = self._memo.get(key)
+        if hit is None:
             self.misses += 1
-            a = assessment(self.program, outcomes)
+            computed = outcomes()
+            hit = (computed, assessment(self.program, computed))
             if self.size:
                 if len(self._memo) >= self.size:
                     self._memo.clear()
-                self._memo[key] = a
+                self._memo[key] = hit
         else:
             self.hits += 1
-        return Evaluation(self.program, applicant, outcomes, engine, as_of, list(a.criteria), a.score, a.score_max,
+        nodes, a = hit
+        return Evaluation(self.program, applicant, nodes, engine, as_of, list(a.criteria), a.score, a.score_max,
                           a.verdict, a.reason_for(applicant, as_of), a.missing, firings, a)
 
 

@@ -194,6 +194,11 @@ class Applicant:
                     chosen = fv
         return chosen
 
+    def plain_values(self) -> dict[str, Value | None] | None:
+        """Every fact's single value (None if unknown) when the applicant has no evidence, dates or
+        overrides, so that a fact is described by its value alone; otherwise None."""
+        return None
+
     def values(self, as_of: str | None = None) -> dict[str, Value]:
         """Known fact values in force `as_of`: unknown and missing facts are left out."""
         out = {}
@@ -238,6 +243,9 @@ class BareApplicant(Applicant):
         if self._bare is None or name in self.overrides:
             return super().fact(name, as_of)
         return self._fact_value(name) if name in self._bare else None
+
+    def plain_values(self) -> dict[str, Value | None] | None:
+        return self._bare if self._bare is not None and not self.overrides else None
 
     def values(self, as_of: str | None = None) -> dict[str, Value]:
         if self._bare is None or self.overrides:

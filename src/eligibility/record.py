@@ -16,10 +16,6 @@ compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encod
 _encode_str = json.encoder.encode_basestring    # what compact_json does with a str (ensure_ascii=False)
 
 
-def _json_text(value: Any) -> str:
-    return _encode_str(value) if type(value) is str else compact_json(value)
-
-
 @functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
 def engine_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -115,8 +111,8 @@ class RecordEncoder:
         return text
 
     def _results(self, ev: Evaluation) -> tuple[str, str]:
-        """The JSON of the verdict and of the results from the score to the criteria, which are the
-        same for every applicant sharing an Assessment (kept per Assessment, bounded)."""
+        """The JSON from the program to the reason's key, and from the score to the parameters'
+        end: the same for every applicant sharing an Assessment (kept per Assessment, bounded)."""
         a = ev.assessment
         hit = self._by_assessment.get(a) if a is not None else None
         if hit is not None:
@@ -132,7 +128,7 @@ class RecordEncoder:
                 piece = cache[key] = dumps(_criterion_dict(r))
             criteria.append(piece)
         cached = self._cached
-        hit = (_encode_str(ev.verdict),
+        hit = (self._middle + _encode_str(ev.verdict) + ',"reason":',
                "".join((',"score":', cached(ev.score), ',"score_max":', cached(ev.score_max), self._threshold,
                         cached(tuple(ev.missing)), ',"gates_failed":', cached(tuple(ev.gates_failed)),
                         ',"criteria":[', ",".join(criteria), "]", self._params)))
@@ -146,17 +142,17 @@ class RecordEncoder:
         """The record of `ev` as one line of compact JSON (no newline)."""
         if ev.program is not self._program or self._key != (ev.engine, ev.as_of):
             self._prepare(ev)
-        a, dumps, text = ev.applicant, compact_json, _json_text
+        a, string = ev.applicant, _encode_str
         verdict, results = self._results(ev)
-        overrides = dumps({name: jsonable(fv.value) for name, fv in a.overrides.items()}) if a.overrides else "{}"
-        parts = [self._head, '{"id":', text(a.id), ',"name":', text(a.name), ',"lead":', text(a.lead),
-                 ',"consortium":', dumps(list(a.consortium)) if a.consortium else "[]", ',"path":', text(a.path),
-                 ',"sha256":', text(a.sha256), "}", self._middle, verdict, ',"reason":', text(ev.reason),
-                 results, overrides, self._tail]
-        if trace:
-            parts += [',"trace":', dumps(build_trace(ev))]
-        parts.append("}")
-        return "".join(parts)
+        if a.overrides:
+            overrides = compact_json({name: jsonable(fv.value) for name, fv in a.overrides.items()})
+        else:
+            overrides = "{}"
+        end = self._tail + (',"trace":' + compact_json(build_trace(ev)) + "}" if trace else "}")
+        return "".join((self._head, '{"id":', string(a.id), ',"name":', string(a.name), ',"lead":', string(a.lead),
+                        ',"consortium":', compact_json(list(a.consortium)) if a.consortium else "[]",
+                        ',"path":', string(a.path), ',"sha256":', string(a.sha256), "}", verdict,
+                        string(ev.reason), results, overrides, end))
 
 
 class PendingRecord:
