@@ -122,9 +122,9 @@ def measure_plain(pop: str) -> dict:
 def measure_python_step(pop: str, kind: str) -> dict:
     """The --engine python evaluation on pre-parsed profiles: node outcomes only, or the full evaluation."""
     sys.path.insert(0, os.path.join(ROOT, "src"))
-    from eligibility import api, batch
+    from eligibility import api, inputs
     program = api.load_rules(RULES)
-    applicants = [batch.parse_item(item, program) for item in batch.iter_items([pop])]
+    applicants = [inputs.parse_item(item, program) for item in inputs.iter_items([pop])]
     evaluator = api.Evaluator(program, "python")
     if kind == "py-nodes":
         nodes = evaluator._python.evaluate

@@ -1,6 +1,5 @@
 """compiler's profile encoder writes, for every shard, exactly the JSON that json.dumps gives for
 that shard's fields: the engine sees the same facts as the conditions were compiled against."""
-import datetime as dt
 import json
 import os
 import random

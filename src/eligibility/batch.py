@@ -23,30 +23,18 @@ compiles the rules once and keeps one durable engine); results come back in inpu
 """
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import itertools
-import json
-import os
-import sys
+from array import array
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
 from . import decision as dec
 from .api import Evaluator, apply_overrides
-from .errors import EngineError, EnginesDisagree, InputError, Problem, Problems
+from .errors import EngineError, EnginesDisagree, InputError, Problem
 from .evaluation import Evaluation
+from .inputs import Item, Unit, iter_units, parse_item, unit_items
 from .model import Applicant, Program
-from .paths import yaml_files
-from .profile import applicant_from_data, check_applicant
 from .record import PendingRecord, RecordEncoder, program_info
-
-INPUT_FORMATS = ("yaml", "jsonl", "csv")
-CSV_META = ("id", "name", "lead", "consortium", "notes")
-_EXT = {".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-CHUNK = 1024           # inputs per unit of work sent to a worker process
-
 
 @dataclass(**dec.SLOTS)
 class BatchEntry(dec.Entry):
@@ -55,17 +43,6 @@ class BatchEntry(dec.Entry):
     outcomes: tuple[str, ...] = ()
     path: str = ""
     error: Optional[dict] = None      # {"path", "line", "col", "message"} for error entries
-
-
-class Item(NamedTuple):
-    """One input: a YAML file (payload None), a JSON line (text) or a CSV row (dict).
-    A tuple: cheap to make and to send to worker processes."""
-
-    key: int
-    kind: str
-    path: str
-    line: int = 0
-    payload: Any = None
 
 
 # What a worker returns per input instead of a BatchEntry (cheaper to make and to send between
@@ -83,190 +60,33 @@ class BatchResult:
     as_of: str | None = None
 
 
-# --- inputs -------------------------------------------------------------------------------
-
-def input_format(path: str, forced: str | None = None) -> str:
-    if forced:
-        if forced not in INPUT_FORMATS:
-            raise InputError(Problem("--input-format", 0, 0, f"unknown input format {forced!r}: "
-                                                             f"use {', '.join(INPUT_FORMATS)}"))
-        return forced
-    if path == "-":
-        return "jsonl"
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in _EXT:
-        raise InputError(Problem(path, 0, 0, "unknown input type: expected .yaml, .yml, .jsonl or .csv "
-                                             "(or name the format with --input-format)"))
-    return _EXT[ext]
-
-
-def expand_paths(paths: Sequence[str]) -> list[str]:
-    """Directories become their YAML files (sorted); missing paths are refused before any work."""
-    out: list[str] = []
-    for p in paths:
-        if p != "-" and os.path.isdir(p):
-            out += yaml_files(p, tests=False)
-        elif p != "-" and not os.path.exists(p):
-            raise InputError(Problem(p, 0, 0, "no such file or directory"))
-        else:
-            out.append(p)
-    return out
-
-
-def iter_items(paths: Sequence[str], forced: str | None = None, stdin: Optional[io.TextIOBase] = None) -> Iterator[Item]:
-    """Every input of `paths`, in order, numbered from 0."""
-    files = expand_paths(paths)
-    for p in files:                      # check every format before reading anything
-        input_format(p, forced)
-    key = itertools.count()
-    for p in files:
-        fmt = input_format(p, forced)
-        if fmt == "yaml" and p != "-":
-            yield Item(next(key), "yaml", p)
-            continue
-        for line, payload in _records(p, fmt, stdin):
-            yield Item(next(key), fmt, "<stdin>" if p == "-" else p, line, payload)
-
-
-def _jsonl_lines(path: str, raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """(line number, text or InputError) per non-blank line: a line that is not UTF-8 is an error of
-    its own, and the lines after it are still read."""
-    for n, data in enumerate(raw, start=1):
-        if n == 1 and data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        try:
-            line = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield n, InputError.at(path, n, exc.start + 1, f"not valid UTF-8 (byte {exc.start + 1} of the line)")
-            continue
-        if line.strip():
-            yield n, line
-
-
-def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
-    """(line, payload) for each record of a JSON Lines, CSV or stdin YAML stream."""
-    if fmt == "jsonl":
-        if path == "-":
-            source = stdin if stdin is not None else sys.stdin
-            raw = getattr(source, "buffer", None)
-            if raw is None:             # a text stream (tests): already decoded
-                yield from ((n, line) for n, line in enumerate(source, start=1) if line.strip())
-                return
-            yield from _jsonl_lines("<stdin>", raw)
-            return
-        try:
-            with open(path, "rb") as raw_file:
-                yield from _jsonl_lines(path, raw_file)
-        except OSError as exc:
-            yield 0, InputError.at(path, 0, 0, f"cannot read file: {exc.strerror or exc}")
-        return
-    if path == "-":
-        fh = stdin or sys.stdin
-        close = False
-    else:
-        try:
-            # utf-8-sig: spreadsheet exports often start with a byte-order mark
-            fh = open(path, encoding="utf-8-sig", newline="" if fmt == "csv" else None, errors="strict")
-        except OSError as exc:
-            yield 0, InputError.at(path, 0, 0, f"cannot read file: {exc.strerror or exc}")
-            return
-        close = True
-    try:
-        if fmt == "yaml":
-            yield 1, fh.read()
-        else:
-            yield from _csv_rows(path, fh)
-    finally:
-        if close:
-            fh.close()
-
-
-def _csv_rows(path: str, fh) -> Iterator[tuple[int, Any]]:
-    reader = csv.reader(fh)
-    try:
-        header = next(reader, None)
-        if header is None:
-            return
-        header = [h.strip().lstrip("\ufeff") for h in header]
-        repeated = sorted({h for h in header if header.count(h) > 1})
-        if repeated:
-            col = header.index(repeated[0]) + 1
-            yield reader.line_num, InputError.at(path, reader.line_num, col,
-                                                 f"CSV header repeats column(s) {', '.join(map(repr, repeated))}")
-            return
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                yield reader.line_num, InputError.at(path, reader.line_num, 1,
-                                                     f"CSV row has {len(row)} cells, the header has {len(header)}")
-                continue
-            yield reader.line_num, dict(zip(header, row))
-    except (csv.Error, UnicodeDecodeError) as exc:
-        yield reader.line_num, InputError.at(path, reader.line_num, 1, f"bad CSV: {exc}; the rest of the file is skipped")
-
-
-def csv_profile(row: Mapping[str, str]) -> dict:
-    """A CSV row as a profile mapping: meta columns, then one fact per other non-empty cell."""
-    data: dict[str, Any] = {}
-    for k in CSV_META:
-        cell = (row.get(k) or "").strip()
-        if cell:
-            data[k] = [m.strip() for m in cell.split(";") if m.strip()] if k == "consortium" else cell
-    data["facts"] = {k: v.strip() for k, v in row.items() if k not in CSV_META and v.strip()}
-    return data
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
-    """json.loads keeps the last of duplicate keys; a profile must not say two things at once."""
-    out: dict = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-_JSONL_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
-
-
-def parse_item(item: Item, program: Program) -> Applicant:
-    """The applicant of one input; InputError when it cannot be read or is invalid."""
-    if isinstance(item.payload, InputError):
-        raise item.payload
-    if item.kind == "yaml":
-        applicant, problems = check_applicant(item.path, program, item.payload)
-        problems.raise_if_any()
-        return applicant  # type: ignore[return-value]
-    problems = Problems(item.path)
-    if item.kind == "jsonl":
-        try:
-            data = _JSONL_DECODER.decode(item.payload)
-        except _DuplicateKey as exc:
-            raise InputError.at(item.path, item.line, 1, f"duplicate key {exc.args[0]!r}") from None
-        except ValueError as exc:
-            raise InputError.at(item.path, item.line, getattr(exc, "colno", 1), f"invalid JSON: {getattr(exc, 'msg', exc)}") from None
-        except RecursionError:
-            raise InputError.at(item.path, item.line, 1, "JSON nested too deeply") from None
-        digest = hashlib.sha256(item.payload.rstrip("\r\n").encode("utf-8")).hexdigest()
-    else:
-        data = csv_profile(item.payload)
-        digest = hashlib.sha256(json.dumps(item.payload, sort_keys=True).encode("utf-8")).hexdigest()
-    applicant = applicant_from_data(data, program, item.path, digest, problems, require_evidence=False, line=item.line)
-    problems.raise_if_any()
-    if item.line:
-        applicant.path = f"{item.path}:{item.line}"   # type: ignore[union-attr]
-    return applicant  # type: ignore[return-value]
-
-
 # --- evaluation ---------------------------------------------------------------------------
 
 Formatter = Callable[[BatchEntry, Optional[PendingRecord]], Any]
 Result = tuple[Row, Any]   # (row, output piece) of one input
+
+
+class UnitResult(NamedTuple):
+    """What a worker sends back for a unit of work: one row per input, and the output pieces,
+    as a list or, when every piece is text, as one string (`ends` gives where each piece ends):
+    one object to send between processes instead of hundreds."""
+
+    rows: list[Row]
+    pieces: Any                 # list, or str
+    ends: Any = None            # array of end offsets when `pieces` is one str
+
+    @classmethod
+    def of(cls, results: list[Result]) -> "UnitResult":
+        rows, pieces = [r for r, _ in results], [p for _, p in results]
+        if pieces and all(type(p) is str for p in pieces):
+            return cls(rows, "".join(pieces), array("q", itertools.accumulate(map(len, pieces))))
+        return cls(rows, pieces)
+
+    def piece_list(self) -> list[Any]:
+        if self.ends is None:
+            return self.pieces
+        text, starts = self.pieces, [0, *self.ends[:-1]]
+        return [text[a:b] for a, b in zip(starts, self.ends)]
 
 
 class Worker:
@@ -274,7 +94,8 @@ class Worker:
 
     def __init__(self, program: Program, engine: str = "durable", as_of: str | None = None,
                  settings: Mapping[str, Any] | None = None, formatter: Formatter | None = None,
-                 trace: bool = False, records: bool = False, command: list[str] | None = None):
+                 trace: bool = False, records: bool = False, command: list[str] | None = None,
+                 slim: bool = False):
         self.program = program
         self.command = command
         self.evaluator = Evaluator(program, engine)
@@ -282,9 +103,15 @@ class Worker:
         self.formatter, self.trace = formatter, trace
         self.records = records or trace
         self.encoder = RecordEncoder(command)
+        self.slim = slim
 
-    def process(self, items: Iterable[Item]) -> list[Result]:
-        return [self.one(item) for item in items]
+    def process(self, unit: Unit) -> UnitResult:
+        """Every input of a unit of work; rows of applicants who cannot be selected are slimmed
+        (see `slim_row`) when `slim` says that the run only counts them."""
+        out = [self.one(item) for item in unit_items(unit)]
+        if self.slim:
+            out = [(slim_row(row), piece) if row[3] != dec.SELECTED else (row, piece) for row, piece in out]
+        return UnitResult.of(out)
 
     def one(self, item: Item) -> Result:
         try:
@@ -320,6 +147,11 @@ def row_of(key: int, ev: Evaluation) -> Row:
             None, "", outcomes, a.path, None)
 
 
+def slim_row(row: Row) -> Row:
+    """A row with only what a run that does not rank it needs (key, id, verdict, path, error)."""
+    return (row[0], row[1], "", row[3], None, (), 0, "", (), None, "", (), row[12], row[13])
+
+
 def row_of_entry(entry: BatchEntry) -> Row:
     return (entry.key, entry.id, entry.name, entry.verdict, entry.score, entry.awarded, entry.gates_met,
             entry.reason, entry.gates_failed, entry.rank, entry.final, entry.outcomes, entry.path, entry.error)
@@ -334,53 +166,19 @@ def error_entry(item: Item, problems: list[Problem]) -> BatchEntry:
     return BatchEntry(key=item.key, id="", name=where, verdict=dec.ERROR, reason=message, path=where, error=err)
 
 
-_worker: Worker | None = None
-
-
-def _init_worker(args: tuple) -> None:
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
-    global _worker
-    program, kwargs = args
-    _worker = Worker(program, **kwargs)
-
-
-def _run_chunk(items: list[Item]) -> list[Result]:
-    assert _worker is not None
-    return _worker.process(items)
-
-
-def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    it = iter(items)
-    while True:
-        chunk = list(itertools.islice(it, size))
-        if not chunk:
-            return
-        yield chunk
-
-
-def evaluate_stream(program: Program, items: Iterable[Item], jobs: int = 1, **kwargs: Any) -> Iterator[Result]:
-    """(row, output piece) for every item, in input order, over `jobs` processes."""
-    if jobs <= 1:
-        worker = Worker(program, **kwargs)
-        try:
-            for item in items:
-                yield worker.one(item)
-        finally:
-            worker.close()
+def evaluate_stream(program: Program, units: Iterable[Unit], jobs: int = 1, **kwargs: Any) -> Iterator[UnitResult]:
+    """The rows and output pieces of every input, a unit of work at a time, in input order, over
+    `jobs` processes (see workers.py)."""
+    if jobs > 1:
+        from .workers import run_units
+        yield from run_units(units, jobs, ((program,), kwargs))
         return
-    import multiprocessing as mp
-    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    pool = mp.get_context(method).Pool(jobs, initializer=_init_worker, initargs=((program, kwargs),))
+    worker = Worker(program, **kwargs)
     try:
-        for chunk in pool.imap(_run_chunk, _chunks(items, CHUNK)):
-            yield from chunk
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
+        for unit in units:
+            yield worker.process(unit)
     finally:
-        pool.join()
+        worker.close()
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -393,6 +191,12 @@ class Sink:
 
     def add(self, entry: BatchEntry | None, piece: Any) -> None:  # pragma: no cover - interface
         pass
+
+    def add_pieces(self, pieces: Any) -> None:
+        """The pieces of consecutive inputs, for a sink that does not want entries: a list, or one
+        str when every piece is text."""
+        for piece in ([pieces] if isinstance(pieces, str) else pieces):
+            self.add(None, piece)
 
     def finish(self, result: BatchResult) -> None:  # pragma: no cover - interface
         pass
@@ -415,44 +219,54 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
     settings = dict(settings or {})
     if settings:   # refuse a bad --set once, before any work, instead of once per applicant
         apply_overrides(Applicant(path="--set", sha256="", id="x", name="x"), program, settings)
-    items = iter_items(inputs, input_fmt, stdin)
-    stream = evaluate_stream(program, items, jobs, engine=engine, as_of=as_of, settings=settings,
-                             formatter=formatter, trace=trace, records=records, command=command)
+    wants_entries = sink is not None and getattr(sink, "wants_entries", True)
+    units = iter_units(inputs, input_fmt, stdin)
+    stream = evaluate_stream(program, units, jobs, engine=engine, as_of=as_of, settings=settings,
+                             formatter=formatter, trace=trace, records=records, command=command,
+                             slim=not keep_all and not wants_entries)
     kept: list[dec.Entry] = []
     tally = {v: 0 for v in dec.VERDICTS}
     errors: list[dict] = []
     seen: set[str] = set()            # every id so far: a later input with the same id is an error
     shared: dict[Any, Any] = {}       # equal reasons and point tuples of ranked entries, stored once
     done = 0
-    wants_entries = sink is not None and getattr(sink, "wants_entries", True)
-    for row, piece in stream:
-        key, verdict = row[0], row[3]
-        entry = None
-        if verdict != dec.ERROR:
-            if row[1] not in seen:
-                seen.add(row[1])
-            else:
-                entry = _duplicate(BatchEntry(*row))
-                row = row_of_entry(entry)
-                verdict = dec.ERROR
-                piece = formatter(entry, None) if formatter else None
-        if row[_ERROR_FIELD] is not None:
-            errors.append({"input": key, **row[_ERROR_FIELD]})
-        tally[verdict] += 1
-        if sink is not None:
+    for unit in stream:
+        changed: dict[int, Any] = {}
+        for i, row in enumerate(unit.rows):
+            key, verdict = row[0], row[3]
+            entry = None
+            if verdict != dec.ERROR:
+                if row[1] not in seen:
+                    seen.add(row[1])
+                else:
+                    entry = _duplicate(BatchEntry(*row))
+                    row = row_of_entry(entry)
+                    verdict = dec.ERROR
+                    changed[i] = formatter(entry, None) if formatter else None
+            if row[_ERROR_FIELD] is not None:
+                errors.append({"input": key, **row[_ERROR_FIELD]})
+            tally[verdict] += 1
             if wants_entries:
                 entry = entry or BatchEntry(*row)
-            sink.add(entry, piece)
-        if keep_all:
-            kept.append(entry or BatchEntry(*row))
-        elif verdict == dec.SELECTED:
-            # kept only to be ranked: what the ranking and the outputs' final pass read, with the
-            # reasons (few distinct ones among eligible applicants) shared rather than repeated
-            reason, awarded = row[7], row[5]
-            if len(shared) < 10_000:
-                reason, awarded = shared.setdefault(reason, reason), shared.setdefault(awarded, awarded)
-            kept.append(BatchEntry(key, row[1], row[2], verdict, row[4], awarded, row[6], reason, row[8]))
-        done += 1
+                sink.add(entry, changed[i] if i in changed else unit.pieces[i])  # type: ignore[union-attr]
+            if keep_all:
+                kept.append(entry or BatchEntry(*row))
+            elif verdict == dec.SELECTED:
+                # kept only to be ranked: what the ranking and the outputs' final pass read, with the
+                # reasons (few distinct ones among eligible applicants) shared rather than repeated
+                reason, awarded = row[7], row[5]
+                if len(shared) < 10_000:
+                    reason, awarded = shared.setdefault(reason, reason), shared.setdefault(awarded, awarded)
+                kept.append(BatchEntry(key, row[1], row[2], verdict, row[4], awarded, row[6], reason, row[8]))
+        if sink is not None and not wants_entries:
+            if changed:
+                pieces = unit.piece_list()
+                for i, piece in changed.items():
+                    pieces[i] = piece
+                sink.add_pieces(pieces)
+            else:
+                sink.add_pieces(unit.pieces)
+        done += len(unit.rows)
         if on_progress is not None:
             on_progress(done)
     decision = dec.decide(program, kept)

@@ -177,7 +177,7 @@ def _load_applicant(path: str, program: Program) -> Applicant:
     """A YAML profile file, or one line/row (`file:LINE`) of a JSON Lines or CSV input of a batch."""
     base, _, line = path.rpartition(":")
     if base and line.isdigit() and not os.path.exists(path):
-        from .batch import iter_items, parse_item
+        from .inputs import iter_items, parse_item
         for item in iter_items([base]):
             if item.line == int(line):
                 return parse_item(item, program)

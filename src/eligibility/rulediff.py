@@ -16,7 +16,8 @@ from __future__ import annotations
 import subprocess
 from typing import Any, Iterable
 
-from .batch import collect_records, expand_paths
+from .batch import collect_records
+from .inputs import expand_paths
 from .decision import Entry
 from .errors import InputError, Problem
 from .expr import Cmp, Node, Ref

@@ -124,8 +124,9 @@ class _Progress:
         self.task = None
 
     def update(self, done: int) -> None:
+        """Called after each unit of work (up to about a thousand inputs)."""
         self.done = done
-        if not self.enabled or done % 64:
+        if not self.enabled:
             return
         if self.bar is None:
             if time.monotonic() - self.start < LONG_RUN:

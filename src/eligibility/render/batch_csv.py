@@ -10,6 +10,7 @@ import csv
 import tempfile
 from typing import IO, Any
 
+from ..batch import Sink
 from .batch_common import criterion_cells
 from ..formatting import number
 
@@ -21,7 +22,7 @@ def header(program) -> list[str]:
     return [*FIXED, *(c.id for c in program.criteria), *TAIL]
 
 
-class CsvSink:
+class CsvSink(Sink):
     def __init__(self, fh: IO[str], program):
         self.fh, self.program = fh, program
         self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")

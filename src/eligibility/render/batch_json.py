@@ -11,6 +11,7 @@ import json
 import tempfile
 from typing import IO, Any
 
+from ..batch import Sink, decision_dict
 from .batch_jsonl import error_dict
 
 SCHEMA = "eligibility.batch/1"
@@ -23,7 +24,7 @@ def json_piece(entry, rec) -> bytes:
     return json.dumps(rec.as_dict(), ensure_ascii=False, indent=2).encode("utf-8")
 
 
-class JsonSink:
+class JsonSink(Sink):
     def __init__(self, fh: IO[str]):
         self.fh = fh
         self.spool = tempfile.TemporaryFile()
@@ -35,7 +36,6 @@ class JsonSink:
         self.offsets.append(self.offsets[-1] + self.spool.write(piece))
 
     def finish(self, result) -> None:
-        from ..batch import decision_dict
         out = self.fh
         head = {"schema": SCHEMA, **decision_dict(result)}
         out.write(json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "applicants": [')

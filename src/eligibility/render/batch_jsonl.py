@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from ..batch import Sink, decision_dict
 from ..record import compact_json as _dumps
 
 ERROR_SCHEMA = "eligibility.error/1"
@@ -27,7 +28,7 @@ def jsonl_piece(entry, rec) -> str:
     return (rec.as_json() if rec is not None else _dumps(error_dict(entry))) + "\n"
 
 
-class JsonlSink:
+class JsonlSink(Sink):
     def __init__(self, fh: IO[str]):
         self.fh = fh
 
@@ -36,8 +37,10 @@ class JsonlSink:
     def add(self, entry, piece: Any) -> None:
         self.fh.write(piece)
 
+    def add_pieces(self, pieces: Any) -> None:
+        self.fh.write(pieces if isinstance(pieces, str) else "".join(pieces))
+
     def finish(self, result) -> None:
-        from ..batch import decision_dict
         ranked = sorted((e for e in result.decision.entries if e.rank is not None), key=lambda e: e.rank)
         head = _dumps({"schema": SUMMARY_SCHEMA, **decision_dict(result), "ranking": []})
         # the ranking (one item per eligible applicant, possibly hundreds of thousands) is written

@@ -1,0 +1,139 @@
+"""Units of work and worker processes: JSON Lines split into blocks gives exactly the inputs a
+line-by-line reading gives; several workers give the same results as one, from files, stdin
+and CSV; a worker that dies or fails ends the batch with a clear error, never a hang."""
+import dataclasses
+import io
+import json
+import os
+import signal
+
+import pytest
+
+from conftest import APPLICANTS, RULES
+from eligibility import api, batch, inputs
+from eligibility.errors import EngineError, EnginesDisagree, InputError
+from test_batch import FACTS, synthetic
+
+
+def awkward_jsonl() -> bytes:
+    lines = [json.dumps(synthetic(i)).encode() for i in range(40)]
+    lines[3] = b"   \t "                                   # blank: no input
+    lines[5] = "\u00a0".encode()                           # not blank (no-break space): an invalid input
+    lines[8] = lines[8] + b"\r"                            # CRLF
+    lines[11] = b'{"id": "bad-utf8", "name": "\xff"}'      # not UTF-8
+    lines[17] = json.dumps({**synthetic(17), "notes": "x" * 5000}).encode()   # longer than a block
+    lines[20] = b""
+    return b"\xef\xbb\xbf" + b"\n".join(lines)             # a BOM, and no newline at the end
+
+
+def reference_items(path: str, data: bytes) -> list[tuple]:
+    """Inputs as a plain line-by-line reading sees them: (key, line, text or error message)."""
+    out = []
+    for n, raw in enumerate(data[3:].split(b"\n"), start=1):
+        if raw.strip():
+            try:
+                payload = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                payload = "not valid UTF-8"
+            out.append((len(out), n, payload))
+    return out
+
+
+def seen(items) -> list[tuple]:
+    return [(i.key, i.line, str(i.payload.problems[0].message).split(" (")[0]
+             if isinstance(i.payload, InputError) else i.payload) for i in items]
+
+
+@pytest.mark.parametrize("block_bytes", [7, 64, 1000, 1 << 18])
+def test_blocks_give_the_inputs_of_a_line_by_line_reading(tmp_path, monkeypatch, block_bytes):
+    monkeypatch.setattr(inputs, "BLOCK_BYTES", block_bytes)
+    data = awkward_jsonl()
+    path = tmp_path / "pop.jsonl"
+    path.write_bytes(data)
+    expected = reference_items(str(path), data)
+    units = list(inputs.iter_units([str(path)]))
+    assert seen(i for u in units for i in inputs.unit_items(u)) == expected
+    # the same once sent without their bytes and read again from the file
+    assert seen(i for u in units for i in inputs.unit_items(u.light())) == expected
+    # and from stdin, where blocks carry their bytes
+    stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="surrogateescape")
+    via_stdin = list(inputs.iter_units(["-"], stdin=stdin))
+    assert all(u.light() is u for u in via_stdin)
+    assert [(k, n, p) for k, n, p in seen(i for u in via_stdin for i in inputs.unit_items(u))] == expected
+    if block_bytes < 100:
+        assert len(units) > 10
+
+
+def test_a_block_whose_file_changed_is_an_error(tmp_path):
+    path = tmp_path / "pop.jsonl"
+    path.write_text("".join(json.dumps(synthetic(i)) + "\n" for i in range(5)))
+    (unit,) = inputs.iter_units([str(path)])
+    path.write_text(path.read_text().replace("Applicant", "applicant"))
+    with pytest.raises(InputError, match="changed while the batch was reading it"):
+        list(unit.light().items())
+
+
+def write_inputs(tmp_path, n=3000):
+    jl = tmp_path / "pop.jsonl"
+    jl.write_text("".join(json.dumps(synthetic(i)) + "\n" for i in range(n)))
+    rows = ["id,name," + ",".join(FACTS)]
+    for i in range(n, n + 700):
+        f = synthetic(i)["facts"]
+        cells = [";".join(v) if isinstance(v, list) else str(v).lower() for v in (f[k] for k in FACTS)]
+        rows.append(f"c{i},C {i}," + ",".join(cells))
+    table = tmp_path / "pop.csv"
+    table.write_text("\n".join(rows) + "\n")
+    return jl, table
+
+
+def entries(result):
+    return [dataclasses.asdict(e) for e in result.decision.entries]
+
+
+def test_two_workers_match_one_on_files_csv_yaml_and_stdin(tmp_path):
+    program = api.load_rules(RULES, params={"quota": 50})
+    jl, table = write_inputs(tmp_path)
+    one = batch.run_batch(program, [str(jl), str(table), APPLICANTS], jobs=1)
+    two = batch.run_batch(program, [str(jl), str(table), APPLICANTS], jobs=2)
+    three = batch.run_batch(program, [str(jl), str(table), APPLICANTS], jobs=3)
+    assert entries(one) == entries(two) == entries(three)
+    assert one.summary["inputs"] == 3707 and one.summary["errors"] == 0
+    stdin = io.TextIOWrapper(io.BytesIO(jl.read_bytes()), encoding="utf-8")
+    piped = batch.run_batch(program, ["-"], jobs=2, stdin=stdin)
+    alone = batch.run_batch(program, [str(jl)], jobs=1)
+    assert [e["verdict"] for e in entries(piped)] == [e["verdict"] for e in entries(alone)]
+    assert [e["path"].split(":")[-1] for e in entries(piped)] == [e["path"].split(":")[-1] for e in entries(alone)]
+
+
+def test_a_worker_that_dies_ends_the_batch_with_an_error(tmp_path, monkeypatch):
+    program = api.load_rules(RULES)
+    jl, _ = write_inputs(tmp_path)
+    real = batch.Worker.process
+
+    def dies(self, unit):
+        if isinstance(unit, inputs.Block) and unit.key > 1000:
+            os.kill(os.getpid(), signal.SIGKILL)         # as a crash in the engine's C code would
+        return real(self, unit)
+
+    monkeypatch.setattr(batch.Worker, "process", dies)
+    signal.alarm(60)                                     # a hang fails the test instead of the suite
+    try:
+        with pytest.raises(EngineError, match=r"a worker process stopped \(exit code -9\)"):
+            batch.run_batch(program, [str(jl)], jobs=2)
+    finally:
+        signal.alarm(0)
+
+
+def test_an_audit_failure_in_a_worker_stops_the_batch_with_its_own_error(tmp_path, monkeypatch):
+    program = api.load_rules(RULES)
+    jl, _ = write_inputs(tmp_path, n=2000)
+    real = api.Evaluator._compare
+
+    def disagree(self, values, outcomes):
+        if values.get("model_generations") == 3:
+            raise EnginesDisagree("engines disagree on node(s) [1]")
+        return real(self, values, outcomes)
+
+    monkeypatch.setattr(api.Evaluator, "_compare", disagree)
+    with pytest.raises(EnginesDisagree, match=r"node\(s\) \[1\]"):
+        batch.run_batch(program, [str(jl)], jobs=2, engine="both")
