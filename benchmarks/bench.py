@@ -3,6 +3,7 @@
     PYTHONPATH=src python benchmarks/bench.py                 # 1k, 10k, 100k
     PYTHONPATH=src python benchmarks/bench.py --sizes 10000   # one size
     PYTHONPATH=src python benchmarks/bench.py --million       # also 1M through JSON Lines
+    PYTHONPATH=src python benchmarks/bench.py --peers         # also the peers (pip install -e '.[bench]')
 
 For each size it writes a deterministic synthetic population (JSON Lines) and prints
 applicants/s and peak RSS for:
@@ -15,13 +16,18 @@ applicants/s and peak RSS for:
   derived fact, delete the state; no trace, no decoding, no I/O;
 * plain: a hand-written Python evaluation of the same conditions (three-valued), checked
   to agree with eligibility's verdicts on every applicant;
-* py-nodes / py-evaluate: the `--engine python` evaluation step on the same pre-parsed
-  profiles as `plain` (parsing is outside the timing for all three): py-nodes is the
+* py-nodes / py-evaluate / durable-evaluate: the evaluation step on the same pre-parsed
+  profiles as `plain` (parsing is outside the timing for all of them): py-nodes is the
   closures computing every node's outcome (closures.CompiledNodes, what the engine does);
-  py-evaluate is api.Evaluator(engine="python").evaluate, i.e. the nodes plus criteria,
-  score, verdict, reason and missing facts (more than `plain` computes);
+  py-evaluate and durable-evaluate are api.Evaluator(engine="python" or "durable").evaluate,
+  i.e. the nodes plus criteria, score, verdict, reason and missing facts (more than `plain`
+  or the peers compute);
+* with --peers: zen-engine (evaluate_batch and one by one), json-logic-qubit and rule-engine
+  running the same rules (benchmarks/peers.py), each checked against eligibility's verdict on
+  every applicant (`mismatches`) and timed on pre-built inputs, as `plain` is;
 
-then the ratios, and `eligibility check` wall time for one profile. Each measurement runs
+then the ratios, and `eligibility check` wall time for one profile. Files go to /dev/shm when
+there is one. Each measurement runs
 in a fresh process so that its peak RSS is its own. CLI rows show wall time (the rate) and
 the CPU seconds of the run (user + system, workers included): on a shared machine the CPU
 figure is the steadier one, and the load average is printed with the results.
@@ -104,28 +110,46 @@ def plain_verdict(f: dict) -> str:
     return "undetermined"
 
 
+def eligibility_verdicts(pop: str) -> list[str]:
+    """Every applicant's verdict from eligibility (python engine), in input order."""
+    sys.path.insert(0, os.path.join(ROOT, "src"))
+    from eligibility import api, batch
+    program = api.load_rules(RULES)
+    res = batch.run_batch(program, [pop], engine="python", keep_all=True)
+    return [e.verdict for e in sorted(res.decision.entries, key=lambda e: e.key)]
+
+
+def mismatches(ours: list[str], theirs: list[str]) -> int:
+    return sum(a != b for a, b in zip(ours, theirs)) + abs(len(ours) - len(theirs))
+
+
 def measure_plain(pop: str) -> dict:
     profiles = [json.loads(line)["facts"] for line in open(pop, encoding="utf-8")]
     t = time.perf_counter()
     verdicts = [plain_verdict(f) for f in profiles]
     dt = time.perf_counter() - t
-    # agreement with eligibility (python engine, no trace) on every applicant
-    sys.path.insert(0, os.path.join(ROOT, "src"))
-    from eligibility import api, batch
-    program = api.load_rules(RULES)
-    res = batch.run_batch(program, [pop], engine="python", keep_all=True)
-    ours = [e.verdict for e in sorted(res.decision.entries, key=lambda e: e.key)]
-    mismatches = sum(a != b for a, b in zip(ours, verdicts)) + abs(len(ours) - len(verdicts))
-    return {"seconds": dt, "n": len(profiles), "mismatches": mismatches}
+    return {"seconds": dt, "n": len(profiles), "mismatches": mismatches(eligibility_verdicts(pop), verdicts)}
+
+
+def measure_peer(pop: str, name: str) -> dict:
+    """A peer engine on the same population, checked against eligibility on every applicant."""
+    import peers
+    contexts = [peers.context(json.loads(line)["facts"]) for line in open(pop, encoding="utf-8")]
+    try:
+        seconds, verdicts = peers.PEERS[name](contexts)
+    except ImportError as exc:
+        return {"missing": f"{exc.name} is not installed (pip install -e '.[bench]')"}
+    return {"seconds": seconds, "n": len(contexts), "mismatches": mismatches(eligibility_verdicts(pop), verdicts)}
 
 
 def measure_python_step(pop: str, kind: str) -> dict:
-    """The --engine python evaluation on pre-parsed profiles: node outcomes only, or the full evaluation."""
+    """The evaluation step on pre-parsed profiles: --engine python's node outcomes only, or the full
+    evaluation with --engine python or durable (durable-evaluate)."""
     sys.path.insert(0, os.path.join(ROOT, "src"))
     from eligibility import api, inputs
     program = api.load_rules(RULES)
     applicants = [inputs.parse_item(item, program) for item in inputs.iter_items([pop])]
-    evaluator = api.Evaluator(program, "python")
+    evaluator = api.Evaluator(program, "durable" if kind == "durable-evaluate" else "python")
     if kind == "py-nodes":
         nodes = evaluator._python.evaluate
         values = [a.values() for a in applicants]
@@ -176,13 +200,13 @@ def measure_ceiling(pop: str) -> dict:
 
 def child_main(kind: str, pop: str) -> None:
     out = (measure_plain(pop) if kind == "plain" else measure_ceiling(pop) if kind == "ceiling"
-           else measure_python_step(pop, kind))
+           else measure_peer(pop, kind[5:]) if kind.startswith("peer:") else measure_python_step(pop, kind))
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
 
 def run_child(kind: str, pop: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "src"), os.path.dirname(__file__)]))
     r = subprocess.run([sys.executable, __file__, "--child", kind, pop], capture_output=True, text=True, env=env)
     if r.returncode:
         raise SystemExit(f"{kind} failed: {r.stderr}")
@@ -228,6 +252,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
     ap.add_argument("--million", action="store_true", help="also 1,000,000 applicants through JSON Lines")
+    ap.add_argument("--peers", action="store_true",
+                    help="also zen-engine, json-logic-qubit and rule-engine (the bench extra), up to 100k")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -236,7 +262,11 @@ def main() -> None:
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
           "applicants/s (peak RSS MB)")
-    with tempfile.TemporaryDirectory() as tmp:
+    # populations and outputs in memory (tmpfs) when there is one: the disk's write-back of the
+    # output file (about 1 KB per applicant, fsync'ed before the rename) is not the program's speed
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    print(f"files in {shm or tempfile.gettempdir()}")
+    with tempfile.TemporaryDirectory(dir=shm) as tmp:
         for n in sizes:
             pop, out = os.path.join(tmp, f"pop{n}.jsonl"), os.path.join(tmp, "out.jsonl")
             write_population(pop, n)
@@ -248,6 +278,15 @@ def main() -> None:
                 rows["plain"] = run_child("plain", pop)
                 rows["py-nodes"] = run_child("py-nodes", pop)
                 rows["py-evaluate"] = run_child("py-evaluate", pop)
+                rows["durable-evaluate"] = run_child("durable-evaluate", pop)
+            if args.peers and not big:
+                import peers
+                for name in peers.PEERS:
+                    r = run_child(f"peer:{name}", pop)
+                    if "missing" in r:
+                        print(f"  {name}: {r['missing']}")
+                    else:
+                        rows[name] = r
             print(f"\nN = {n:,}")
             for name, r in rows.items():
                 print(f"  {name:14s} {r['n'] / r['seconds']:>12,.0f}/s  {r['seconds']:8.2f} s  {r['rss_mb']:7.0f} MB"
@@ -262,6 +301,10 @@ def main() -> None:
                 print(f"  py-nodes/plain        {rate['py-nodes'] / rate['plain']:.2f}  (target >= 0.3: the evaluation step)")
                 print(f"  py-evaluate/plain     {rate['py-evaluate'] / rate['plain']:.2f}  (with criteria, verdict, reason)")
                 print(f"  engine-python/plain   {rate['engine-python'] / rate['plain']:.2f}  (the whole CLI path)")
+                for name in [k for k in rows if k.startswith(("zen", "json-logic", "rule-engine"))]:
+                    print(f"  against {name:12s} batch-j1 {rate['batch-j1'] / rate[name]:.2f}, engine-python "
+                          f"{rate['engine-python'] / rate[name]:.2f}, durable-evaluate {rate['durable-evaluate'] / rate[name]:.2f}, "
+                          f"py-evaluate {rate['py-evaluate'] / rate[name]:.2f}")
     print(f"\ncheck one profile: {check_time():.3f} s wall (best of 5; target < 0.35)")
 
 
