@@ -14,6 +14,7 @@ from .formatting import number
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 SELECTED, EXCLUDED, UNDETERMINED = "selected", "excluded", "undetermined"
 _OUTCOME = {True: MET, False: NOT_MET, None: UNKNOWN}
+MEMO_SIZE = 8192            # shared assessments kept at once (and their text, see record.py)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class Assessor:
     `size` entries it starts again, so memory stays flat; size 0 keeps nothing (every
     evaluation computed afresh, as the tests compare)."""
 
-    def __init__(self, program: Program, size: int = 8192):
+    def __init__(self, program: Program, size: int = MEMO_SIZE):
         self.program, self.size = program, size
         self._ids = tuple(n.id for c in [*program.concepts.values(), *program.criteria] for n in c.condition.walk())
         self._memo: dict[tuple, tuple[dict[int, bool | None], Assessment]] = {}

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from . import __version__
-from .evaluation import Evaluation
+from .evaluation import MEMO_SIZE, Evaluation
 from .model import Program
 from .trace import jsonable, build_trace
 
@@ -133,7 +133,7 @@ class RecordEncoder:
                         cached(tuple(ev.missing)), ',"gates_failed":', cached(tuple(ev.gates_failed)),
                         ',"criteria":[', ",".join(criteria), "]", self._params)))
         if a is not None:
-            if len(self._by_assessment) > 4096:
+            if len(self._by_assessment) >= MEMO_SIZE:
                 self._by_assessment.clear()
             self._by_assessment[a] = hit
         return hit

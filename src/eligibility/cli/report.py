@@ -10,7 +10,6 @@ from typing import List, Optional
 import typer
 
 from .. import api
-from ..batch import collect_records, errors_as_problems
 from ..errors import InputError
 from ..model import Program
 from ..output import atomic_writer
@@ -42,6 +41,7 @@ def report(
     as_of = check_date(as_of)
     program = api.load_rules(rules_path, params, as_of)
     paths = list(paths or [DEFAULT_APPLICANTS])
+    from ..batch import collect_records, errors_as_problems   # here: keeps the other commands' start-up short
     result, records = collect_records(program, paths, check_engine(engine), as_of)
     if result.errors:
         raise InputError(errors_as_problems(result))
