@@ -136,9 +136,10 @@ class Evaluator:
         if self._engine is None:
             outcomes = self._python.evaluate(values)  # type: ignore[union-attr]
             return self.assessor.assess(applicant, self.assessor.key(outcomes), lambda: outcomes, self.engine_name, as_of)
-        # durable: the fired rules determine the node outcomes, so they are the memo key
+        # durable: the fired rules determine the node outcomes, so they are the memo key (one
+        # string: rule names hold no newline)
         firings = self._engine.run(self.compiled.encode(values), trace)
-        ev = self.assessor.assess(applicant, tuple(firings.rules), lambda: self.compiled.outcomes_of_rules(firings.rules),
+        ev = self.assessor.assess(applicant, "\n".join(firings.rules), lambda: self.compiled.outcomes_of_rules(firings.rules),
                                   self.engine_name, as_of, firings)
         self._compare(values, ev.outcomes)
         return ev

@@ -36,13 +36,13 @@ def _engine():
 
 
 _M_TOP_PAD, _M_MMAP_THRESHOLD = -2, -3      # glibc malloc.h
-_TOP_PAD = 16 << 20
+_TOP_PAD = 4 << 20
 _MMAP_THRESHOLD = 4 << 20
 
 
 @functools.lru_cache(maxsize=None)
 def _keep_heap_top() -> bool:
-    """Ask glibc to keep 16 MB spare at the top of the heap (M_TOP_PAD) and to serve blocks of up
+    """Ask glibc to keep 4 MB spare at the top of the heap (M_TOP_PAD) and to serve blocks of up
     to 4 MB from the heap rather than from fresh mappings (M_MMAP_THRESHOLD), once per process.
 
     Each engine run allocates a few hundred KB and frees them when the state is deleted, and a
@@ -51,7 +51,7 @@ def _keep_heap_top() -> bool:
     calls and about 110 page faults per applicant (a 20,000-applicant batch took 6.0 s instead of
     2.0 s, 3.6 s of it in the kernel) and, with only the top pad set (which fixes glibc's mmap
     threshold at 128 KB), 12,873 map/unmap pairs of 340 KB and 1.5 million page faults per
-    100,000 applicants (11.3 s instead of 8.1 s). The cost is at most 16 MB of address space.
+    100,000 applicants (11.3 s instead of 8.1 s). The cost is at most 4 MB of memory.
     Elsewhere than glibc this does nothing."""
     try:
         import ctypes

@@ -117,14 +117,14 @@ class Assessor:
     def __init__(self, program: Program, size: int = MEMO_SIZE):
         self.program, self.size = program, size
         self._ids = tuple(n.id for c in [*program.concepts.values(), *program.criteria] for n in c.condition.walk())
-        self._memo: dict[tuple, tuple[dict[int, bool | None], Assessment]] = {}
+        self._memo: dict[Any, tuple[dict[int, bool | None], Assessment]] = {}
         self.hits = self.misses = 0
 
     def key(self, outcomes: Mapping[int, bool | None]) -> tuple:
         """A memo key for node outcomes: every node's outcome, in one fixed order."""
         return tuple(map(outcomes.get, self._ids))
 
-    def assess(self, applicant: Applicant, key: tuple, outcomes: Callable[[], dict[int, bool | None]], engine: str,
+    def assess(self, applicant: Applicant, key: Any, outcomes: Callable[[], dict[int, bool | None]], engine: str,
                as_of: str | None = None, firings: Any = None) -> Evaluation:
         """The evaluation of `applicant` whose node outcomes are determined by `key`; `outcomes()`
         computes them, and is called only when the key is new."""

@@ -84,6 +84,7 @@ class RecordEncoder:
         self._criteria: dict[tuple, str] = {}
         self._values: dict[tuple, str] = {}
         self._by_assessment: dict[Any, tuple[str, str]] = {}
+        self._verdicts: dict[str, str] = {}
 
     def _prepare(self, ev: Evaluation) -> None:
         p = ev.program
@@ -98,6 +99,7 @@ class RecordEncoder:
             ',"command":%s' % enc["command"] if self.command is not None else "")
         self._criteria = {}
         self._by_assessment = {}
+        self._verdicts = {}
         self._program, self._key = p, (ev.engine, ev.as_of)
 
     def _cached(self, value: Any) -> str:
@@ -108,6 +110,13 @@ class RecordEncoder:
             if len(self._values) > 4096:
                 self._values.clear()
             text = self._values[key] = compact_json(list(value) if type(value) is tuple else value)
+        return text
+
+    def _up_to_reason(self, verdict: str) -> str:
+        """The record from the program to the reason's key, for a verdict (one string per verdict)."""
+        text = self._verdicts.get(verdict)
+        if text is None:
+            text = self._verdicts[verdict] = self._middle + _encode_str(verdict) + ',"reason":'
         return text
 
     def _results(self, ev: Evaluation) -> tuple[str, str]:
@@ -128,7 +137,7 @@ class RecordEncoder:
                 piece = cache[key] = dumps(_criterion_dict(r))
             criteria.append(piece)
         cached = self._cached
-        hit = (self._middle + _encode_str(ev.verdict) + ',"reason":',
+        hit = (self._up_to_reason(ev.verdict),
                "".join((',"score":', cached(ev.score), ',"score_max":', cached(ev.score_max), self._threshold,
                         cached(tuple(ev.missing)), ',"gates_failed":', cached(tuple(ev.gates_failed)),
                         ',"criteria":[', ",".join(criteria), "]", self._params)))
