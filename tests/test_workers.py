@@ -137,3 +137,34 @@ def test_an_audit_failure_in_a_worker_stops_the_batch_with_its_own_error(tmp_pat
     monkeypatch.setattr(api.Evaluator, "_compare", disagree)
     with pytest.raises(EnginesDisagree, match=r"node\(s\) \[1\]"):
         batch.run_batch(program, [str(jl)], jobs=2, engine="both")
+
+
+def test_a_worker_that_fails_after_a_good_unit_gives_its_error_not_a_broken_pipe(tmp_path, monkeypatch):
+    """Each worker answers its first unit, fails on the next and stops, while the parent is busy
+    (a slow sink): the parent then sends work to a stopped worker. The batch must report the
+    worker's own error."""
+    import time
+    program = api.load_rules(RULES)
+    jl, _ = write_inputs(tmp_path, n=3000)
+    monkeypatch.setattr(inputs, "BLOCK_BYTES", 2048)          # many small units
+    real, seen = batch.Worker.process, []
+
+    def second_fails(self, unit):
+        seen.append(unit)                                     # per process (workers are forked)
+        if len(seen) > 1:
+            raise EngineError("the engine refused this unit")
+        return real(self, unit)
+
+    class SlowSink(batch.Sink):
+        wants_entries = False
+
+        def add_pieces(self, pieces):
+            time.sleep(0.3)
+
+        def finish(self, result):
+            pass
+
+    monkeypatch.setattr(batch.Worker, "process", second_fails)
+    for _ in range(3):
+        with pytest.raises(EngineError, match="the engine refused this unit"):
+            batch.run_batch(program, [str(jl)], jobs=2, keep_all=False, sink=SlowSink())

@@ -49,6 +49,7 @@ def run_units(units: Iterable[Unit], jobs: int, worker_args: tuple) -> Iterator[
         source = enumerate(units)
         waiting: tuple[int, bytes] | None = None                  # a large unit for the next idle worker
         exhausted, next_out = False, 0
+        gone: set[int] = set()                                    # workers that can no longer be sent to
 
         def feed(w: int) -> None:
             nonlocal waiting, exhausted
@@ -63,7 +64,11 @@ def run_units(units: Iterable[Unit], jobs: int, worker_args: tuple) -> Iterator[
                                                pickle.HIGHEST_PROTOCOL))
                 if len(waiting[1]) > SMALL and sent[w]:
                     return                                        # only to an idle worker
-                conns[w].send_bytes(waiting[1])
+                if w not in gone:
+                    try:
+                        conns[w].send_bytes(waiting[1])
+                    except OSError:      # it has stopped: what it sent before (an error) is read next
+                        gone.add(w)
                 sent[w].append(waiting[0])
                 waiting = None
 
@@ -82,7 +87,10 @@ def run_units(units: Iterable[Unit], jobs: int, worker_args: tuple) -> Iterator[
                 yield done.pop(next_out)
                 next_out += 1
         for conn in conns:
-            conn.send_bytes(_STOP)
+            try:
+                conn.send_bytes(_STOP)
+            except OSError:          # already stopped, after its last result
+                pass
         for proc in procs:
             proc.join()
     finally:
