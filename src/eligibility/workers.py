@@ -3,7 +3,8 @@
 Each worker process builds one batch.Worker (rules compiled once, one durable engine) and
 evaluates the units it is sent, in the order sent. The parent keeps every worker at most two
 units ahead and reads results as they arrive (`multiprocessing.connection.wait`), putting them
-back in input order.
+back in input order; no unit goes out more than 8 units per worker past the oldest unanswered
+one, so that one slow unit does not let results pile up in memory.
 
 Not `multiprocessing.Pool`: its two helper threads (one feeding tasks, one collecting results)
 cost the parent about a second of CPU per 100,000 applicants, taken from the workers on a
@@ -24,6 +25,7 @@ from .errors import EngineError
 from .inputs import Block, Unit
 
 AHEAD = 2                    # units sent to a worker and not yet answered
+WINDOW = 8                   # per worker: how far past the oldest unanswered unit others may go
 SMALL = 16 * 1024            # AHEAD messages this size fit in a pipe's buffer (64 KiB on Linux)
 _STOP = b""
 
@@ -49,6 +51,7 @@ def run_units(units: Iterable[Unit], jobs: int, worker_args: tuple) -> Iterator[
         source = enumerate(units)
         waiting: tuple[int, bytes] | None = None                  # a large unit for the next idle worker
         exhausted, next_out = False, 0
+        window = WINDOW * jobs           # units sent ahead of the first unanswered one, at most
         gone: set[int] = set()                                    # workers that can no longer be sent to
 
         def feed(w: int) -> None:
@@ -62,6 +65,8 @@ def run_units(units: Iterable[Unit], jobs: int, worker_args: tuple) -> Iterator[
                     n, unit = item
                     waiting = (n, pickle.dumps(unit.light() if isinstance(unit, Block) else unit,
                                                pickle.HIGHEST_PROTOCOL))
+                if waiting[0] >= next_out + window:
+                    return                                        # results held back would pile up
                 if len(waiting[1]) > SMALL and sent[w]:
                     return                                        # only to an idle worker
                 if w not in gone:
@@ -72,17 +77,15 @@ def run_units(units: Iterable[Unit], jobs: int, worker_args: tuple) -> Iterator[
                 sent[w].append(waiting[0])
                 waiting = None
 
-        for w in range(jobs):
-            feed(w)
-        while any(sent) or waiting is not None:
-            for conn in wait([c for w, c in enumerate(conns) if sent[w]]):
+        while True:
+            for w in range(jobs):
+                feed(w)
+            busy = [c for w, c in enumerate(conns) if sent[w]]
+            if not busy:                 # nothing sent and unanswered: every unit is done
+                break
+            for conn in wait(busy):
                 w = conns.index(conn)
                 done[sent[w].popleft()] = _answer(conn, procs[w])
-                feed(w)
-            if waiting is not None:                               # a large unit: any idle worker takes it
-                for w in range(jobs):
-                    if not sent[w]:
-                        feed(w)
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
