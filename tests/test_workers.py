@@ -168,3 +168,35 @@ def test_a_worker_that_fails_after_a_good_unit_gives_its_error_not_a_broken_pipe
     for _ in range(3):
         with pytest.raises(EngineError, match="the engine refused this unit"):
             batch.run_batch(program, [str(jl)], jobs=2, keep_all=False, sink=SlowSink())
+
+
+def test_a_slow_unit_holds_the_others_back_within_the_window(tmp_path, monkeypatch):
+    """With the narrowest window (2 units for 2 workers), a slow first unit makes the other worker
+    wait instead of racing ahead; the results are still complete and in order."""
+    import time
+    from eligibility import workers
+    program = api.load_rules(RULES)
+    jl, _ = write_inputs(tmp_path, n=1500)
+    log = tmp_path / "units.log"
+    monkeypatch.setattr(inputs, "BLOCK_BYTES", 8192)
+    monkeypatch.setattr(workers, "WINDOW", 1)
+    real = batch.Worker.process
+
+    def logged(self, unit):
+        start = time.monotonic()
+        if isinstance(unit, inputs.Block) and unit.key == 0:
+            time.sleep(0.5)
+        out = real(self, unit)
+        with open(log, "a") as fh:                       # one short append per unit: atomic
+            fh.write(f"{unit.key} {start} {time.monotonic()}\n")
+        return out
+
+    monkeypatch.setattr(batch.Worker, "process", logged)
+    one = batch.run_batch(program, [str(jl)], jobs=1)
+    log.unlink()
+    two = batch.run_batch(program, [str(jl)], jobs=2)
+    assert entries(one) == entries(two) and two.summary["inputs"] == 1500
+    units = sorted((int(k), float(a), float(b)) for k, a, b in (line.split() for line in log.read_text().splitlines()))
+    first_end = units[0][2]
+    assert len(units) > 10
+    assert sum(start < first_end for _, start, _ in units) == 2     # unit 0, and unit 1 on the other worker

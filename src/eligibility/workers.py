@@ -54,9 +54,9 @@ def run_units(units: Iterable[Unit], jobs: int, worker_args: tuple) -> Iterator[
         window = WINDOW * jobs           # units sent ahead of the first unanswered one, at most
         gone: set[int] = set()                                    # workers that can no longer be sent to
 
-        def feed(w: int) -> None:
+        def feed(w: int, depth: int) -> None:
             nonlocal waiting, exhausted
-            while len(sent[w]) < AHEAD and not exhausted:
+            while len(sent[w]) < depth and not exhausted:
                 if waiting is None:
                     item = next(source, None)
                     if item is None:
@@ -78,8 +78,9 @@ def run_units(units: Iterable[Unit], jobs: int, worker_args: tuple) -> Iterator[
                 waiting = None
 
         while True:
-            for w in range(jobs):
-                feed(w)
+            for depth in range(1, AHEAD + 1):    # one unit to every worker before a second to any
+                for w in range(jobs):
+                    feed(w, depth)
             busy = [c for w, c in enumerate(conns) if sent[w]]
             if not busy:                 # nothing sent and unanswered: every unit is done
                 break
