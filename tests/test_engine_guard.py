@@ -150,7 +150,7 @@ def test_runaway_chain_stops_at_the_budget(evaluator):
     looping = compiler.CompiledRuleset(
         rules={**compiled.rules, "loop": {"all": [{"a": {"t": compiler.DERIVED}}]}},
         derive=compiled.derive, target=compiled.target, pairs=compiled.pairs,
-        list_facts=compiled.list_facts, date_facts=compiled.date_facts, budget=500, encode=compiled.encode)
+        budget=500, encode=compiled.encode)
     engine = DurableEngine(looping)
     try:
         engine._derive = _Minting(compiled.derive)

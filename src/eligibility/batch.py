@@ -5,20 +5,17 @@
     result = batch.run_batch(program, ["applicants/"])
     [(e.name, e.final, e.rank) for e in result.decision.ordered()]
 
-Inputs are YAML profile files, directories of them (`*.yaml`/`*.yml`, sorted by name),
-JSON Lines files (one profile mapping per line, evidence optional) and CSV files (a header
-row with `id`, `name`, optional `lead` and `consortium`, and one column per fact; an empty
-cell is unknown; list facts are `;`-separated). `-` reads stdin (JSON Lines unless
-`input_format` says otherwise). The format comes from the extension, or from `input_format`.
+Inputs are YAML profile files, directories of them, JSON Lines and CSV files, or `-` for
+stdin (inputs.py reads them, in units of work).
 
 Every input becomes exactly one entry, in input order: an evaluated applicant, or an
 `error` entry (unreadable or invalid file, bad JSON line, bad CSV row, duplicate id) with
 its file, line and message. Nothing is dropped: `results + errors == inputs`.
 
-Memory stays flat in the number of applicants: inputs are read lazily, each applicant's
-output piece (a record line or a CSV row) is handed to the `sink` as soon as it is ready,
+Memory stays flat in the number of applicants: inputs are read lazily, the output pieces
+(record lines, CSV rows) of each unit of work go to the `sink` as soon as the unit is done,
 and only the small ranking entries are kept, only for the applicants who can be ranked
-when `keep_all` is false. With `jobs > 1`, chunks of inputs go to worker processes (each
+when `keep_all` is false. With `jobs > 1`, units go to worker processes (workers.py: each
 compiles the rules once and keeps one durable engine); results come back in input order.
 """
 from __future__ import annotations

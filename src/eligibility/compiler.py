@@ -59,8 +59,6 @@ class CompiledRuleset:
     derive: dict[str, str]                      # rule name -> JSON of the fact its action asserts
     target: dict[str, str]                      # rule name -> name of that derived fact
     pairs: dict[int, tuple[str, str]]           # node id -> (true fact name, false fact name)
-    list_facts: tuple[str, ...]
-    date_facts: tuple[str, ...]
     budget: int = 0
     encode: Callable[[Mapping[str, Any]], tuple[str, ...]] = field(default=None, repr=False)  # type: ignore[assignment]
     # rule name -> the (node id, outcome) pairs its derived fact settles; every node unknown
@@ -118,14 +116,12 @@ class _Compiler:
             self.node(criterion.condition)
         self.add(SENTINEL_RULE, {"all": [{"m": {"t": SENTINEL}}]}, None)
         facts = self.program.facts
-        lists = tuple(n for n, s in facts.items() if s.type == "list")
-        dates = tuple(n for n, s in facts.items() if s.type == "date")
         if len(self.rules) > MAX_RULES:
             raise EngineError(f"{self.program.path}: the conditions compile to {len(self.rules)} engine rules "
                               f"(limit {MAX_RULES}); simplify or split the rules file")
         shard_fields = [sorted(f) for f in self.limits.fields]
-        return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs, list_facts=lists,
-                               date_facts=dates, budget=2 * len(self.rules) + 16,
+        return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs,
+                               budget=2 * len(self.rules) + 16,
                                encode=_encoder(shard_fields, {n: s.type for n, s in facts.items()}))
 
     def add(self, name: str, rule: dict, asserts: str | None) -> None:

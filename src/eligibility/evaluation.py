@@ -245,8 +245,12 @@ def deciding(program: Program, node: Node, outcomes: Mapping[int, bool | None]) 
 
 def describe_leaves(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> str:
     """A short clause naming the deciding facts with their evidence."""
-    parts = [describe_leaf(leaf, applicant.fact(leaf.fact, as_of)) for leaf in leaves]
-    return " and ".join(dict.fromkeys(parts)) or "its condition is not met"
+    return " and ".join(leaf_descriptions(leaves, applicant, as_of)) or "its condition is not met"
+
+
+def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> list[str]:
+    """Each deciding fact with its value and evidence, once."""
+    return list(dict.fromkeys(describe_leaf(leaf, applicant.fact(leaf.fact, as_of)) for leaf in leaves))
 
 
 def describe_leaf(leaf: Node, fv: FactValue | None) -> str:

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from .compiler import DERIVED, PROFILE
-from .evaluation import Evaluation, deciding, describe_leaf
+from .evaluation import Evaluation, deciding, leaf_descriptions
 from .expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from .model import FactValue, Source
 
@@ -76,8 +76,7 @@ def build_trace(ev: Evaluation) -> dict:
             "id": c.id, "title": c.title, "kind": c.kind, "outcome": r.outcome,
             "points": r.points if c.kind == "scored" else None, "awarded": r.awarded if c.kind == "scored" else None,
             "condition": c.condition_text, "rule_line": c.line,
-            "because": list(dict.fromkeys(describe_leaf(l, ev.applicant.fact(l.fact, ev.as_of))
-                                          for l in leaves if hasattr(l, "fact"))),
+            "because": leaf_descriptions(leaves, ev.applicant, ev.as_of),
             "missing": list(r.missing),
             "source": ({"ref": c.source.ref, "clause": c.source.clause, **({"document": source_dict(src)} if src else {})}
                        if c.source else None),
