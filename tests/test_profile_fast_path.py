@@ -73,3 +73,32 @@ def test_bare_applicant_behaves_like_a_full_one():
     assert copy.values() == {"model_generations": 3, "planned_modalities": ("image", "text"),
                              "open_weights_released": True}
     assert copy.history == fast.history
+
+
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
+                           lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+                           max_leaves=8)
+AROUND = st.sampled_from(["", " ", "\t", "\r", " \r", "x", "}", ",", "{}", "\u00a0", "\x0b"])
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(JSON_VALUES, AROUND, AROUND, st.booleans())
+def test_a_json_line_decodes_as_the_full_decoder_does(value, before, after, duplicate):
+    """inputs._decode_line hands a bare object straight to the scanner: the value, or the error
+    and its position, must be those of the full decoder, whatever surrounds the object."""
+    import json
+
+    from eligibility.inputs import _JSONL_DECODER, _DuplicateKey, _decode_line
+    text = json.dumps({"id": "a1", "facts": value}, ensure_ascii=False)
+    if duplicate:
+        text = text[:-1] + ', "id": "a2"}'
+    line = before + text + after
+
+    def outcome(decode):
+        try:
+            return "value", decode(line)
+        except _DuplicateKey as exc:
+            return "duplicate", exc.args
+        except ValueError as exc:
+            return "error", (type(exc), getattr(exc, "msg", str(exc)), getattr(exc, "colno", None))
+    assert outcome(_decode_line) == outcome(_JSONL_DECODER.decode)

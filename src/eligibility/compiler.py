@@ -294,6 +294,10 @@ def _compare(field_: str, op: str, value: Any) -> dict:
     return {_DURABLE_OP[op]: {field_: value}}
 
 
+_KNOWN_PIECES = 1024        # fact texts kept per fact
+_TEXT_KEPT = ("bool", "string", "enum", "list", "date")
+
+
 def _encoder(shards: list[list[str]], types: Mapping[str, str]) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
     """A function turning known fact values into the engine's profile facts, one JSON text per shard
     (shards whose facts are all unknown are left out, but there is always at least one).
@@ -313,22 +317,38 @@ def _encoder(shards: list[list[str]], types: Mapping[str, str]) -> Callable[[Map
     }
     plans = []
     for k, names in enumerate(shards):
-        fields = tuple((name, f",{string(field_name(name))}:", formats[types[name]],
-                        f",{string(length_field(name))}:" if types[name] == "list" else None) for name in names)
-        plans.append(('{"t":"%s%d"' % (PROFILE, k), fields))
+        fields = []
+        for name in names:
+            key, text = f",{string(field_name(name))}:", formats[types[name]]
+            count = f",{string(length_field(name))}:" if types[name] == "list" else None
+            # a value's text is kept for the types where equal values have equal texts (not so for
+            # numbers: 1, 1.0 and True are equal)
+            fields.append((name, key, text, count, {} if types[name] in _TEXT_KEPT else None))
+        plans.append(('{"t":"%s%d"' % (PROFILE, k), tuple(fields)))
+
+    def piece(value: Any, key: str, text: Callable[[Any], str], count: str | None) -> str:
+        return key + text(value) + (count + str(len(value)) if count is not None else "")
 
     def encode(values: Mapping[str, Any]) -> tuple[str, ...]:
         docs = []
         for head, fields in plans:
             parts = [head]
-            for name, key, text, count in fields:
+            for name, key, text, count, known in fields:
                 value = values.get(name)
                 if value is not None:
-                    parts.append(key)
-                    parts.append(text(value))
-                    if count is not None:
-                        parts.append(count)
-                        parts.append(str(len(value)))
+                    if known is None:
+                        parts.append(piece(value, key, text, count))
+                        continue
+                    try:
+                        done = known.get(value)
+                    except TypeError:             # unhashable (a list given where a tuple is usual)
+                        parts.append(piece(value, key, text, count))
+                        continue
+                    if done is None:
+                        if len(known) >= _KNOWN_PIECES:
+                            known.clear()
+                        done = known[value] = piece(value, key, text, count)
+                    parts.append(done)
             if len(parts) > 1:
                 parts.append("}")
                 docs.append("".join(parts))

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sys
 import threading
 from dataclasses import dataclass
+from itertools import repeat
 
 from .compiler import SENTINEL, CompiledRuleset
 from .errors import EngineError
@@ -61,7 +63,7 @@ def _keep_heap_top() -> bool:
         return False
 
 
-@dataclass
+@dataclass(**({"slots": True} if sys.version_info >= (3, 10) else {}))
 class Firings:
     """What the engine did for one applicant: fired rules in order and their match messages."""
 
@@ -134,7 +136,7 @@ class DurableEngine:
                     if started is None:
                         raise EngineError("the engine did not start the sentinel action")
                 msg = started[1]
-                while msg is not None:
+                for _ in repeat(None, budget):
                     name = msg[2:msg.index('"', 2)]
                     fired(name)
                     if keep is not None:
@@ -143,8 +145,10 @@ class DurableEngine:
                     if fact is not None:
                         assert_fact(h, fact)           # the state is locked: this only queues activations
                     msg = complete(h, state)
-                    if msg is not None and len(rules) >= budget:
-                        raise EngineError(f"firing budget of {budget} exceeded: the ruleset keeps firing")
+                    if msg is None:
+                        break
+                else:
+                    raise EngineError(f"firing budget of {budget} exceeded: the ruleset keeps firing")
             except self._failures as exc:
                 raise EngineError(f"engine failure: {exc}") from None
             finally:

@@ -163,21 +163,16 @@ def assessment(program: Program, outcomes: Mapping[int, bool | None]) -> Assessm
     return _verdict(program, outcomes, tuple(criteria), score, score_max)
 
 
-_RESULTS: dict[int, tuple[Program, list]] = {}
-
-
 def _results(program: Program) -> list[tuple[Criterion, dict]]:
     """Per criterion, its results when met, not met and unknown with nothing missing: the same for
     every applicant, so made once per program (results are immutable)."""
-    hit = _RESULTS.get(id(program))
-    if hit is None or hit[0] is not program:
-        if len(_RESULTS) > 64:
-            _RESULTS.clear()
-        plan = [(c, {v: CriterionResult(c.id, c.title, c.kind, _OUTCOME[v], c.points,
-                                        c.points if (c.kind == "scored" and v is True) else 0, ())
-                     for v in (True, False, None)}) for c in program.criteria]
-        hit = _RESULTS[id(program)] = (program, plan)
-    return hit[1]
+    return program.made_once(_criterion_results)
+
+
+def _criterion_results(program: Program) -> list[tuple[Criterion, dict]]:
+    return [(c, {v: CriterionResult(c.id, c.title, c.kind, _OUTCOME[v], c.points,
+                                    c.points if (c.kind == "scored" and v is True) else 0, ())
+                 for v in (True, False, None)}) for c in program.criteria]
 
 
 def exact_sum(points: Iterable[float]) -> float:

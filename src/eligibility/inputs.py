@@ -290,6 +290,21 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
 
 
 _JSONL_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+_SCAN = _JSONL_DECODER.scan_once
+
+
+def _decode_line(text: str) -> Any:
+    """A JSON line's value. A line that is one JSON object with nothing around it (the usual
+    case) goes straight to the decoder's scanner; anything else takes `decode`, which skips
+    white space and words the errors."""
+    if text[:1] == "{":
+        try:
+            data, end = _SCAN(text, 0)
+        except (StopIteration, ValueError):
+            data, end = None, -1       # decoded again below, for the error's position and wording
+        if end == len(text) or (end > 0 and not text[end:].strip(" \t\r\n")):
+            return data
+    return _JSONL_DECODER.decode(text)
 
 
 def parse_item(item: Item, program: Program) -> Applicant:
@@ -300,10 +315,9 @@ def parse_item(item: Item, program: Program) -> Applicant:
         applicant, problems = check_applicant(item.path, program, item.payload)
         problems.raise_if_any()
         return applicant  # type: ignore[return-value]
-    problems = Problems(item.path)
     if item.kind == "jsonl":
         try:
-            data = _JSONL_DECODER.decode(item.payload)
+            data = _decode_line(item.payload)
         except _DuplicateKey as exc:
             raise InputError.at(item.path, item.line, 1, f"duplicate key {exc.args[0]!r}") from None
         except ValueError as exc:
@@ -314,6 +328,7 @@ def parse_item(item: Item, program: Program) -> Applicant:
     else:
         data = csv_profile(item.payload)
         digest = hashlib.sha256(json.dumps(item.payload, sort_keys=True).encode("utf-8")).hexdigest()
+    problems = Problems(item.path)
     applicant = applicant_from_data(data, program, item.path, digest, problems, require_evidence=False, line=item.line)
     problems.raise_if_any()
     if item.line:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Union
+from typing import Any, Callable, Iterator, TypeVar, Union
 
 from .expr import Cmp, Has, Node, OneOf, Ref
 
@@ -84,6 +84,9 @@ class DecisionPolicy:
     tie_breaks: tuple[str, ...] = ("criteria_order", "name")
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class ProgramVersion:
     """A later version of a program, listed in the main rules file (`program.versions`)."""
@@ -119,6 +122,15 @@ class Program:
     family_facts: dict[str, FactSpec] = field(default_factory=dict)
     main_path: str = ""            # the rules file named by the user, when this is a version it chose
     main_sha256: str = ""
+    _made: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def made_once(self, build: Callable[["Program"], T]) -> T:
+        """`build(self)`, computed on the first call and kept: tables that the per-applicant paths
+        read. A program is not changed once it is in use; `dataclasses.replace` starts afresh."""
+        made = self._made.get(build)
+        if made is None:
+            made = self._made[build] = build(self)
+        return made
 
     def criterion(self, cid: str) -> Criterion:
         for c in self.criteria:

@@ -227,46 +227,77 @@ def _plain_applicant(data: dict, program: Program, path: str, digest: str, line:
     so both paths accept exactly the same profiles."""
     if not data.keys() <= _PROFILE_KEY_SET:
         return None
-    aid, name = data.get("id"), data.get("name", data.get("id"))
-    if not (type(aid) is str and type(name) is str and ID_RE.match(aid.strip())):
+    get = data.get
+    aid = get("id")
+    name, lead, notes, consortium = get("name", aid), get("lead"), get("notes"), get("consortium") or []
+    if type(aid) is not str or type(name) is not str or type(consortium) is not list:
         return None
-    if data.get("program", program.id) != program.id:
+    aid = aid.strip()
+    if not ID_RE.match(aid) or get("program", program.id) != program.id:
         return None
-    lead, notes = _or_empty(data.get("lead")), _or_empty(data.get("notes"))
-    consortium = data.get("consortium") or []
-    if type(lead) is not str or type(notes) is not str or type(consortium) is not list \
-            or not all(type(m) is str for m in consortium):
+    lead = "" if lead is None else lead
+    notes = "" if notes is None else notes
+    if type(lead) is not str or type(notes) is not str:
         return None
-    facts = data.get("facts")
+    for member in consortium:
+        if type(member) is not str:
+            return None
+    facts = get("facts")
     if type(facts) is not dict:
         return None
-    specs, bare = program.facts, {}
+    specs, common, bare = program.facts, program.made_once(_common_values), {}
     for fact, raw in facts.items():
-        spec = specs.get(fact)
-        if spec is None or type(raw) is dict or (type(raw) is list and spec.type != "list"):
-            return None
-        if raw is None or raw == UNKNOWN:
-            value = None
-        elif (raw is True or raw is False) and spec.type == "bool":
-            value = raw                           # the common cases, as convert_value would return them
-        elif type(raw) is str and spec.type == "enum" and raw in spec.values:
-            value = raw
-        elif type(raw) is int and spec.type == "int" and -2 ** 53 < raw < 2 ** 53:
-            value = raw
+        kind = type(raw)
+        # common values are looked up: text, booleans and lists of text (keys that never equal
+        # one another: a str or bool key never equals an int, nor a tuple of str a tuple of int)
+        if kind is str or kind is bool:
+            value = common.get(fact, _NO_TABLE).get(raw, _INVALID)
+        elif kind is list:
+            try:
+                value = common.get(fact, _NO_TABLE).get(tuple(raw), _INVALID)
+            except TypeError:                     # an item that cannot be a key: not a list of text
+                value = _INVALID
         else:
-            value = convert_value(raw, spec)
-            if value is _INVALID:
+            value = _INVALID
+        if value is _INVALID:
+            spec = specs.get(fact)
+            if spec is None or kind is dict or (kind is list and spec.type != "list"):
                 return None
+            if raw is None:
+                value = None
+            elif kind is int and spec.type == "int" and -2 ** 53 < raw < 2 ** 53:
+                value = raw
+            else:
+                value = convert_value(raw, spec)
+                if value is _INVALID:
+                    return None
+                table = common[fact]
+                if kind is list and len(table) < _COMMON_LISTS:
+                    table[tuple(raw)] = value
         bare[fact] = value
-    return BareApplicant(path=path, sha256=digest, id=aid.strip(), name=name.strip() or aid.strip(), lead=lead.strip(),
+    return BareApplicant(path=path, sha256=digest, id=aid, name=name.strip() or aid, lead=lead.strip(),
                          consortium=tuple(consortium), notes=notes.strip(), bare=bare, line=line or 1)
 
 
 _PROFILE_KEY_SET = frozenset(PROFILE_KEYS)
+_NO_TABLE: dict = {}
+_COMMON_LISTS = 256          # lists of text remembered per list fact
 
 
-def _or_empty(value: Any) -> Any:
-    return "" if value is None else value
+def _common_values(program: Program) -> dict[str, dict[Any, Any]]:
+    """Per fact, the bare values most profiles hold, with what `convert_value` makes of them:
+    `unknown`, true and false for a bool fact, the allowed values of an enum, and for a list
+    fact (as a tuple) each list of text seen, up to _COMMON_LISTS of them."""
+    tables: dict[str, dict[Any, Any]] = {}
+    for name, spec in program.facts.items():
+        table: dict[Any, Any] = {UNKNOWN: None}
+        if spec.type == "bool":
+            table.update({True: True, False: False})
+        elif spec.type == "enum":
+            table.update((v, v) for v in spec.values if v != UNKNOWN)
+        tables[name] = table
+    return tables
+
 
 
 def _from_text(raw: str, t: str) -> Any:
