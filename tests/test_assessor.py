@@ -78,3 +78,37 @@ def test_reasons_name_each_applicants_own_evidence():
                 seen += ev.verdict == "excluded" and "because" in ev.reason
     assert seen and evaluator.assessor.hits
     evaluator.close()
+
+
+@pytest.mark.parametrize("engine", ["durable", "python", "both"])
+def test_evaluating_a_group_equals_one_by_one(engine, monkeypatch):
+    """Evaluator.evaluate_all runs the engine for a whole group first: every result is still the
+    applicant's own, in order, and an engine failure on one applicant is that applicant's alone."""
+    program = api.load_rules(RULES)
+    grouped, single = api.Evaluator(program, engine), api.Evaluator(program, engine)
+    applicants = list(bare_applicants(program, 400, seed=11))
+    encode = grouped.compiled.encode
+    doomed = {encode(applicants[k].values()) for k in (5, 6, 123)} if engine == "durable" else set()
+    if doomed:
+        from eligibility.durable_engine import DurableEngine
+        from eligibility.errors import EngineError
+        real = DurableEngine.run
+
+        def flaky(self, docs, keep_messages=True):
+            if self is grouped._engine and docs in doomed:
+                raise EngineError("stopped for the test")
+            return real(self, docs, keep_messages)
+        monkeypatch.setattr(DurableEngine, "run", flaky)
+    results = []
+    for start in range(0, len(applicants), 32):
+        results += grouped.evaluate_all(applicants[start:start + 32], trace=False)
+    assert len(results) == len(applicants)
+    failed = [k for k, a in enumerate(applicants) if encode(a.values()) in doomed]
+    assert (len(failed) >= 3) == bool(doomed)
+    for k, (applicant, result) in enumerate(zip(applicants, results)):
+        if k in failed:
+            assert str(result) == "stopped for the test"
+            continue
+        alone = single.evaluate(applicant, trace=False)
+        assert result.applicant is applicant and result.outcomes == alone.outcomes
+        assert_same(result, alone)

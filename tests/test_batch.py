@@ -257,15 +257,15 @@ def test_interrupted_run_keeps_old_output(tmp_path, monkeypatch):
     out = tmp_path / "out.json"
     out.write_text("old\n")
     calls = {"n": 0}
-    real = batch.Worker.one
+    real = batch.parse_item
 
-    def flaky(self, item):
+    def flaky(item, program):
         calls["n"] += 1
         if calls["n"] == 4:
             raise KeyboardInterrupt
-        return real(self, item)
+        return real(item, program)
 
-    monkeypatch.setattr(batch.Worker, "one", flaky)
+    monkeypatch.setattr(batch, "parse_item", flaky)
     r = CliRunner().invoke(app, ["batch", "--rules", RULES, APPLICANTS, "--format", "json", "-o", str(out)])
     assert r.exit_code == 130
     assert out.read_text() == "old\n"

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optio
 
 from . import decision as dec
 from .api import Evaluator, apply_overrides
-from .errors import EngineError, EnginesDisagree, InputError, Problem
+from .errors import EngineError, InputError, Problem
 from .evaluation import Evaluation
 from .inputs import Item, Unit, iter_units, parse_item, unit_items
 from .model import Applicant, Program
@@ -46,6 +46,7 @@ class BatchEntry(dec.Entry):
 # processes): the BatchEntry's fields in order, made into an entry only where one is needed.
 Row = tuple
 _ERROR_FIELD = 13          # index of BatchEntry.error in a Row
+GROUP = 32                 # inputs evaluated together (Evaluator.evaluate_all)
 
 
 @dataclass
@@ -103,33 +104,48 @@ class Worker:
         self.slim = slim
 
     def process(self, unit: Unit) -> UnitResult:
-        """Every input of a unit of work; rows of applicants who cannot be selected are slimmed
-        (see `slim_row`) when `slim` says that the run only counts them."""
-        out = [self.one(item) for item in unit_items(unit)]
+        """Every input of a unit of work, GROUP at a time (see Evaluator.evaluate_all); rows of
+        applicants who cannot be selected are slimmed (see `slim_row`) when `slim` says that the
+        run only counts them."""
+        items = list(unit_items(unit))
+        out: list[Result] = []
+        for start in range(0, len(items), GROUP):
+            out += self.group(items[start:start + GROUP])
         if self.slim:
             out = [(slim_row(row), piece) if row[3] != dec.SELECTED else (row, piece) for row, piece in out]
         return UnitResult.of(out)
 
-    def one(self, item: Item) -> Result:
-        try:
-            applicant = parse_item(item, self.program)
-            if self.settings:
-                apply_overrides(applicant, self.program, self.settings)
-        except InputError as exc:
-            entry = error_entry(item, exc.problems)
-            return row_of_entry(entry), self.formatter(entry, None) if self.formatter else None
-        try:
-            ev = self.evaluator.evaluate(applicant, self.as_of, trace=self.trace)
-        except EnginesDisagree:
-            raise                         # the audit mode stops the whole run
-        except EngineError as exc:        # one applicant's engine failure: an error entry, the batch goes on
-            entry = error_entry(item, [Problem(applicant.path, item.line, 0, f"engine failure: {exc}")])
-            return row_of_entry(entry), self.formatter(entry, None) if self.formatter else None
+    def group(self, items: Sequence[Item]) -> list[Result]:
+        """The (row, output piece) of each item: read them all, evaluate the readable ones together."""
+        readable: list[tuple[Item, Applicant]] = []
+        failed: dict[int, Result] = {}
+        for item in items:
+            try:
+                applicant = parse_item(item, self.program)
+                if self.settings:
+                    apply_overrides(applicant, self.program, self.settings)
+                readable.append((item, applicant))
+            except InputError as exc:
+                failed[item.key] = self._error(error_entry(item, exc.problems))
+        evaluations = self.evaluator.evaluate_all([a for _, a in readable], self.as_of, trace=self.trace)
+        for (item, applicant), ev in zip(readable, evaluations):
+            if isinstance(ev, EngineError):   # one applicant's engine failure: an error entry, the batch goes on
+                failed[item.key] = self._error(error_entry(item, [Problem(applicant.path, item.line, 0, f"engine failure: {ev}")]))
+        if not failed:
+            return [self._result(item.key, ev) for (item, _), ev in zip(readable, evaluations)]  # type: ignore[arg-type]
+        done = {item.key: self._result(item.key, ev) for (item, _), ev in zip(readable, evaluations)
+                if not isinstance(ev, EngineError)}
+        return [failed[item.key] if item.key in failed else done[item.key] for item in items]
+
+    def _result(self, key: int, ev: Evaluation) -> Result:
         rec = PendingRecord(ev, self.trace, self.encoder) if self.records else None
-        row = row_of(item.key, ev)
+        row = row_of(key, ev)
         if self.formatter is None:
             return row, None
         return row, self.formatter(None if rec is not None else BatchEntry(*row), rec)
+
+    def _error(self, entry: BatchEntry) -> Result:
+        return row_of_entry(entry), self.formatter(entry, None) if self.formatter else None
 
     def close(self) -> None:
         self.evaluator.close()
