@@ -245,6 +245,30 @@ def test_duplicate_ids_are_errors(tmp_path):
     assert result.errors[0]["line"] == 2
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_duplicate_ids_in_one_unit_and_across_units(tmp_path, jobs):
+    """A later input with an earlier input's id is an error in the streamed output too, whether
+    the earlier one is in the same unit of work or in another one."""
+    from eligibility.inputs import BLOCK_BYTES
+    from eligibility.render.batch_jsonl import JsonlSink, jsonl_piece
+    lines = [json.dumps(synthetic(i)) for i in range(3000)]
+    lines[21] = json.dumps(synthetic(20))              # same unit as its first
+    lines[2990] = json.dumps(synthetic(7))             # several blocks later
+    assert sum(map(len, lines)) > 3 * BLOCK_BYTES
+    jl, out = tmp_path / "pop.jsonl", tmp_path / "out.jsonl"
+    jl.write_text("\n".join(lines) + "\n")
+    with open(out, "w", encoding="utf-8") as fh:
+        result = batch.run_batch(api.load_rules(RULES), [str(jl)], jobs=jobs, keep_all=False, sink=JsonlSink(fh),
+                                 formatter=jsonl_piece, records=True)
+    records = [json.loads(line) for line in out.read_text().splitlines()[:-1]]
+    assert len(records) == 3000
+    errors = {k: r["message"] for k, r in enumerate(records) if r["verdict"] == "error"}
+    assert errors == {21: "duplicate applicant id 'app-00020' (an earlier input has the same id)",
+                      2990: "duplicate applicant id 'app-00007' (an earlier input has the same id)"}
+    assert [e["line"] for e in result.errors] == [22, 2991]
+    assert result.summary["inputs"] == 3000 and result.summary["errors"] == 2
+
+
 def test_missing_path_is_usage_error(run_cli):
     r = run_cli("batch", "no/such/dir")
     assert r.returncode == 2 and "no/such/dir: no such file or directory" in r.stderr

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import itertools
 from array import array
+from collections import Counter
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
@@ -238,39 +240,39 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
                              formatter=formatter, trace=trace, records=records, command=command,
                              slim=not keep_all and not wants_entries)
     kept: list[dec.Entry] = []
-    tally = {v: 0 for v in dec.VERDICTS}
+    tally: Counter[str] = Counter()
     errors: list[dict] = []
     seen: set[str] = set()            # every id so far: a later input with the same id is an error
     shared: dict[Any, Any] = {}       # equal reasons and point tuples of ranked entries, stored once
     done = 0
     for unit in stream:
+        # a unit at a time, in comprehensions: at a few hundred thousand inputs, a Python loop
+        # per row here costs as much as a worker process's reading of the input
+        rows = unit.rows
+        ids = [row[1] for row in rows if row[3] != dec.ERROR]
+        fresh = set(ids)
         changed: dict[int, Any] = {}
-        for i, row in enumerate(unit.rows):
-            key, verdict = row[0], row[3]
-            entry = None
-            if verdict != dec.ERROR:
-                if row[1] not in seen:
-                    seen.add(row[1])
-                else:
-                    entry = _duplicate(BatchEntry(*row))
-                    row = row_of_entry(entry)
-                    verdict = dec.ERROR
-                    changed[i] = formatter(entry, None) if formatter else None
-            if row[_ERROR_FIELD] is not None:
-                errors.append({"input": key, **row[_ERROR_FIELD]})
-            tally[verdict] += 1
-            if wants_entries:
-                entry = entry or BatchEntry(*row)
-                sink.add(entry, changed[i] if i in changed else unit.pieces[i])  # type: ignore[union-attr]
-            if keep_all:
-                kept.append(entry or BatchEntry(*row))
-            elif verdict == dec.SELECTED:
-                # kept only to be ranked: what the ranking and the outputs' final pass read, with the
-                # reasons (few distinct ones among eligible applicants) shared rather than repeated
+        if len(fresh) == len(ids) and seen.isdisjoint(fresh):
+            seen |= fresh
+        else:
+            rows, changed = _mark_duplicates(rows, seen, formatter)
+        tally.update(map(itemgetter(3), rows))
+        errors += [{"input": row[0], **row[_ERROR_FIELD]} for row in rows if row[_ERROR_FIELD] is not None]
+        entries = [BatchEntry(*row) for row in rows] if wants_entries or keep_all else None
+        if wants_entries:
+            pieces = unit.piece_list()
+            for i, entry in enumerate(entries):  # type: ignore[arg-type]
+                sink.add(entry, changed[i] if i in changed else pieces[i])  # type: ignore[union-attr]
+        if keep_all:
+            kept += entries  # type: ignore[arg-type]
+        else:
+            # kept only to be ranked: what the ranking and the outputs' final pass read, with the
+            # reasons (few distinct ones among eligible applicants) shared rather than repeated
+            for row in [row for row in rows if row[3] == dec.SELECTED]:
                 reason, awarded = row[7], row[5]
                 if len(shared) < 10_000:
                     reason, awarded = shared.setdefault(reason, reason), shared.setdefault(awarded, awarded)
-                kept.append(BatchEntry(key, row[1], row[2], verdict, row[4], awarded, row[6], reason, row[8]))
+                kept.append(BatchEntry(row[0], row[1], row[2], row[3], row[4], awarded, row[6], reason, row[8]))
         if sink is not None and not wants_entries:
             if changed:
                 pieces = unit.piece_list()
@@ -279,7 +281,7 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
                 sink.add_pieces(pieces)
             else:
                 sink.add_pieces(unit.pieces)
-        done += len(unit.rows)
+        done += len(rows)
         if on_progress is not None:
             on_progress(done)
     decision = dec.decide(program, kept)
@@ -293,6 +295,22 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
     if sink is not None:
         sink.finish(result)
     return result
+
+
+def _mark_duplicates(rows: list[Row], seen: set[str], formatter: Formatter | None) -> tuple[list[Row], dict[int, Any]]:
+    """The rows with each input whose id an earlier input has made an error row, and the new
+    output piece of each of those, by position; the ids are added to `seen`."""
+    out, changed = list(rows), {}
+    for i, row in enumerate(rows):
+        if row[3] == dec.ERROR:
+            continue
+        if row[1] not in seen:
+            seen.add(row[1])
+            continue
+        entry = _duplicate(BatchEntry(*row))
+        out[i] = row_of_entry(entry)
+        changed[i] = formatter(entry, None) if formatter else None
+    return out, changed
 
 
 def _duplicate(entry: BatchEntry) -> BatchEntry:
