@@ -38,7 +38,8 @@ def test_lines_equal_generic_records(engine, command):
     for applicant in synthetic_applicants(program, 600):
         ev = evaluator.evaluate(applicant, trace=False)
         verdicts.add(ev.verdict)
-        assert encoder.line(ev) == compact_json(evaluation_record(ev, trace=False, command=command))
+        expected = compact_json(evaluation_record(ev, trace=False, command=command))
+        assert encoder.line(ev) == expected and encoder.line(ev, newline=True) == expected + "\n"
     assert verdicts == {"selected", "excluded", "undetermined"}
     evaluator.close()
 
@@ -54,7 +55,8 @@ def test_lines_with_trace_overrides_params_and_as_of():
             api.apply_overrides(applicant, program, {"open_weights_released": "true"})
         for trace in (False, True):
             ev = evaluator.evaluate(applicant, "2025-09-01", trace=trace)
-            assert encoder.line(ev, trace) == compact_json(evaluation_record(ev, trace=trace, command=encoder.command))
+            expected = compact_json(evaluation_record(ev, trace=trace, command=encoder.command))
+            assert encoder.line(ev, trace) == expected and encoder.line(ev, trace, newline=True) == expected + "\n"
     # a second program through the same encoder: its constant parts are re-encoded
     other = api.load_rules(RULES)
     ev = api.Evaluator(other, "python").evaluate(api.load_profile(paths[0], other), trace=False)

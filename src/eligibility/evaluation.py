@@ -67,8 +67,8 @@ class Assessment:
             return self._describe(applicant, as_of)
         # no evidence, dates or overrides: the reason depends on the values it names (and their
         # types: 1 and 1.0 are written differently), so applicants sharing them share the text
-        values = [plain.get(f) for f in self.reason_facts]
-        key = (*values, *map(type, values))
+        values = tuple(map(plain.get, self.reason_facts))
+        key = values + tuple(map(type, values))
         text = self._reasons.get(key)
         if text is None:
             if len(self._reasons) >= 256:

@@ -97,6 +97,8 @@ class RecordEncoder:
         self._params = ',"parameters":%s,"overrides":' % enc["parameters"]
         self._tail = ',"parameter_overrides":%s' % enc["parameter_overrides"] + (
             ',"command":%s' % enc["command"] if self.command is not None else "")
+        # from the overrides to the end, for an applicant with no overrides and no trace
+        self._ends = {False: "{}" + self._tail + "}", True: "{}" + self._tail + "}\n"}
         self._criteria = {}
         self._by_assessment = {}
         self._verdicts = {}
@@ -147,21 +149,22 @@ class RecordEncoder:
             self._by_assessment[a] = hit
         return hit
 
-    def line(self, ev: Evaluation, trace: bool = False) -> str:
-        """The record of `ev` as one line of compact JSON (no newline)."""
+    def line(self, ev: Evaluation, trace: bool = False, newline: bool = False) -> str:
+        """The record of `ev` as one line of compact JSON, ending with a newline if asked."""
         if ev.program is not self._program or self._key != (ev.engine, ev.as_of):
             self._prepare(ev)
         a, string = ev.applicant, _encode_str
         verdict, results = self._results(ev)
-        if a.overrides:
+        if a.overrides or trace:
             overrides = compact_json({name: jsonable(fv.value) for name, fv in a.overrides.items()})
+            end = self._tail + (',"trace":' + compact_json(build_trace(ev)) + "}" if trace else "}")
+            rest = overrides + end + ("\n" if newline else "")
         else:
-            overrides = "{}"
-        end = self._tail + (',"trace":' + compact_json(build_trace(ev)) + "}" if trace else "}")
+            rest = self._ends[newline]
         return "".join((self._head, '{"id":', string(a.id), ',"name":', string(a.name), ',"lead":', string(a.lead),
                         ',"consortium":', compact_json(list(a.consortium)) if a.consortium else "[]",
                         ',"path":', string(a.path), ',"sha256":', string(a.sha256), "}", verdict,
-                        string(ev.reason), results, overrides, end))
+                        string(ev.reason), results, rest))
 
 
 class PendingRecord:
@@ -175,6 +178,6 @@ class PendingRecord:
     def as_dict(self) -> dict[str, Any]:
         return evaluation_record(self.ev, trace=self.trace, command=self.encoder.command)
 
-    def as_json(self) -> str:
-        """Compact JSON text, one line."""
-        return self.encoder.line(self.ev, self.trace)
+    def as_json(self, newline: bool = False) -> str:
+        """Compact JSON text, one line (with its newline if asked)."""
+        return self.encoder.line(self.ev, self.trace, newline)

@@ -25,7 +25,7 @@ def error_dict(entry) -> dict:
 
 def jsonl_piece(entry, rec) -> str:
     """One output line (runs in the worker process); `rec` is a record.PendingRecord or None."""
-    return (rec.as_json() if rec is not None else _dumps(error_dict(entry))) + "\n"
+    return rec.as_json(newline=True) if rec is not None else _dumps(error_dict(entry)) + "\n"
 
 
 class JsonlSink(Sink):
