@@ -92,13 +92,15 @@ def test_evaluating_a_group_equals_one_by_one(engine, monkeypatch):
     if doomed:
         from eligibility.durable_engine import DurableEngine
         from eligibility.errors import EngineError
-        real = DurableEngine.run
+        real = DurableEngine.run_all
 
-        def flaky(self, docs, keep_messages=True):
-            if self is grouped._engine and docs in doomed:
-                raise EngineError("stopped for the test")
-            return real(self, docs, keep_messages)
-        monkeypatch.setattr(DurableEngine, "run", flaky)
+        def flaky(self, profiles, keep_messages=True):
+            profiles = list(profiles)
+            results = real(self, profiles, keep_messages)
+            if self is not grouped._engine:
+                return results
+            return [EngineError("stopped for the test") if docs in doomed else r for docs, r in zip(profiles, results)]
+        monkeypatch.setattr(DurableEngine, "run_all", flaky)
     results = []
     for start in range(0, len(applicants), 32):
         results += grouped.evaluate_all(applicants[start:start + 32], trace=False)

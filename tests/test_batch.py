@@ -281,7 +281,8 @@ def test_interrupted_run_keeps_old_output(tmp_path, monkeypatch):
     out = tmp_path / "out.json"
     out.write_text("old\n")
     calls = {"n": 0}
-    real = batch.parse_item
+    from eligibility import inputs
+    real = inputs.parse_item
 
     def flaky(item, program):
         calls["n"] += 1
@@ -289,7 +290,7 @@ def test_interrupted_run_keeps_old_output(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(item, program)
 
-    monkeypatch.setattr(batch, "parse_item", flaky)
+    monkeypatch.setattr(inputs, "parse_item", flaky)
     r = CliRunner().invoke(app, ["batch", "--rules", RULES, APPLICANTS, "--format", "json", "-o", str(out)])
     assert r.exit_code == 130
     assert out.read_text() == "old\n"

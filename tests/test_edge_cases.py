@@ -93,14 +93,14 @@ def test_an_engine_failure_on_one_applicant_does_not_stop_the_batch(monkeypatch,
     from eligibility.errors import EngineError
     pop = tmp_path / "pop.jsonl"
     pop.write_text("".join(json.dumps({"id": f"a{i}", "facts": {"model_generations": i}}) + "\n" for i in range(5)))
-    real = DurableEngine.run
+    real = DurableEngine.run_all
 
-    def flaky(self, docs, keep_messages=True):
-        if any('"f_model_generations":3' in d for d in docs):
-            raise EngineError("firing budget of 1 exceeded")
-        return real(self, docs, keep_messages)
+    def flaky(self, profiles, keep_messages=True):
+        profiles = list(profiles)
+        return [EngineError("firing budget of 1 exceeded") if any('"f_model_generations":3' in d for d in docs)
+                else result for docs, result in zip(profiles, real(self, profiles, keep_messages))]
 
-    monkeypatch.setattr(DurableEngine, "run", flaky)
+    monkeypatch.setattr(DurableEngine, "run_all", flaky)
     result = batch.run_batch(load_program(RULES), [str(pop)])
     assert result.summary["inputs"] == 5 and result.summary["errors"] == 1
     (err,) = result.errors

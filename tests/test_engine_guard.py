@@ -133,6 +133,27 @@ def test_firing_budget_then_next_applicant_is_correct(evaluator):
         assert evaluator.outcomes(values)[0] == evaluate_nodes(evaluator.program, values)
 
 
+def test_run_all_isolates_a_failure_to_its_own_profile(evaluator):
+    """run_all runs a group of profiles under one lock: a profile that stops at the budget gets its
+    EngineError, and the profiles before and after it get their own, correct firings."""
+    engine, compiled = evaluator._engine, evaluator.compiled
+    small, big = {}, GOOD
+    need = len(engine.run(compiled.encode(big)).rules)
+    assert len(engine.run(compiled.encode(small)).rules) < need - 1
+    budget = engine.compiled.budget
+    engine.compiled.budget = need - 1
+    try:
+        with deadline():
+            out = engine.run_all([compiled.encode(v) for v in (small, big, small, big)])
+    finally:
+        engine.compiled.budget = budget
+    assert [isinstance(r, EngineError) for r in out] == [False, True, False, True]
+    assert "firing budget" in str(out[1])
+    for values, result in zip((small, small), (out[0], out[2])):
+        assert compiled.outcomes(result.derived(compiled)) == evaluate_nodes(evaluator.program, values)
+    assert evaluator.outcomes(GOOD)[0] == evaluate_nodes(evaluator.program, GOOD)   # the engine goes on
+
+
 class _Minting(dict):
     """A derive table whose every firing asserts a brand-new fact: a runaway chain."""
 

@@ -151,13 +151,7 @@ class Evaluator:
                 outcomes = run(known)
                 out.append(assessor.assess(applicant, assessor.key(outcomes), lambda o=outcomes: o, self.engine_name, as_of))
             return out
-        encode, run_engine = self.compiled.encode, self._engine.run
-        runs: list[Any] = []
-        for known in values:
-            try:
-                runs.append(run_engine(encode(known), trace))
-            except EngineError as exc:
-                runs.append(exc)
+        runs = self._engine.run_all(list(map(self.compiled.encode, values)), trace)
         return [firings if isinstance(firings, EngineError) else self._assess(applicant, known, firings, as_of)
                 for applicant, known, firings in zip(applicants, values, runs)]
 

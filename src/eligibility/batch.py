@@ -31,7 +31,7 @@ from . import decision as dec
 from .api import Evaluator, apply_overrides
 from .errors import EngineError, InputError, Problem
 from .evaluation import Evaluation
-from .inputs import Item, Unit, iter_units, parse_item, unit_items
+from .inputs import Item, Unit, iter_units, parse_items, unit_items
 from .model import Applicant, Program
 from .record import PendingRecord, RecordEncoder, program_info
 
@@ -121,14 +121,16 @@ class Worker:
         """The (row, output piece) of each item: read them all, evaluate the readable ones together."""
         readable: list[tuple[Item, Applicant]] = []
         failed: dict[int, Result] = {}
-        for item in items:
-            try:
-                applicant = parse_item(item, self.program)
-                if self.settings:
+        for item, applicant in zip(items, parse_items(items, self.program)):
+            if not isinstance(applicant, InputError) and self.settings:
+                try:
                     apply_overrides(applicant, self.program, self.settings)
+                except InputError as exc:
+                    applicant = exc
+            if isinstance(applicant, InputError):
+                failed[item.key] = self._error(error_entry(item, applicant.problems))
+            else:
                 readable.append((item, applicant))
-            except InputError as exc:
-                failed[item.key] = self._error(error_entry(item, exc.problems))
         evaluations = self.evaluator.evaluate_all([a for _, a in readable], self.as_of, trace=self.trace)
         for (item, applicant), ev in zip(readable, evaluations):
             if isinstance(ev, EngineError):   # one applicant's engine failure: an error entry, the batch goes on

@@ -20,6 +20,7 @@ import itertools
 import sys
 import threading
 from dataclasses import dataclass
+from typing import Iterable
 from itertools import repeat
 
 from .compiler import SENTINEL, CompiledRuleset
@@ -110,50 +111,64 @@ class DurableEngine:
     def run(self, profile_docs: tuple[str, ...], keep_messages: bool = True) -> Firings:
         """Assert one applicant's profile (its shard facts, see compiler), run every activation,
         delete the state. All shards are asserted before the first action starts."""
+        (result,) = self.run_all([profile_docs], keep_messages)
+        if isinstance(result, EngineError):
+            raise result
+        return result
+
+    def run_all(self, profiles: Iterable[tuple[str, ...]], keep_messages: bool = True) -> list[Firings | EngineError]:
+        """`run` for each profile in turn, with the EngineError of a profile the engine fails on in
+        place of its firings (the next profiles still run)."""
         e, h, derive, budget = self._e, self._handle, self._derive, self.compiled.budget
-        assert_fact, complete = e.assert_fact, e.complete_and_start_action
-        rules: list[str] = []
-        fired = rules.append
-        messages: list[str] = []
-        keep = messages.append if keep_messages else None
+        assert_fact, complete, start = e.assert_fact, e.complete_and_start_action, e.start_action_for_state
+        out: list[Firings | EngineError] = []
         with _lock:
-            try:
-                for doc in profile_docs:
-                    code, state = assert_fact(h, doc)
+            for profile_docs in profiles:
+                rules: list[str] = []
+                fired = rules.append
+                messages: list[str] = []
+                keep = messages.append if keep_messages else None
+                try:
+                    for doc in profile_docs:
+                        code, state = assert_fact(h, doc)
+                        if code == _OBSERVED:
+                            break
+                except self._failures as exc:
+                    self._recover()
+                    out.append(EngineError(f"the engine rejected the profile: {exc}"))
+                    continue
+                try:
                     if code == _OBSERVED:
-                        break
-            except self._failures as exc:
-                self._recover()
-                raise EngineError(f"the engine rejected the profile: {exc}") from None
-            try:
-                if code == _OBSERVED:
-                    raise EngineError("the engine already holds this profile (stale state"
-                                      + (f": {self.stale})" if self.stale else ")"))
-                started = e.start_action_for_state(h, state)
-                if started is None:                    # nothing matched: run the sentinel so that
-                    assert_fact(h, _SENTINEL_FACT)     # the state has run an action before delete
-                    started = e.start_action_for_state(h, state)
-                    if started is None:
-                        raise EngineError("the engine did not start the sentinel action")
-                msg = started[1]
-                for _ in repeat(None, budget):
-                    name = msg[2:msg.index('"', 2)]
-                    fired(name)
-                    if keep is not None:
-                        keep(msg)
-                    fact = derive.get(name)
-                    if fact is not None:
-                        assert_fact(h, fact)           # the state is locked: this only queues activations
-                    msg = complete(h, state)
-                    if msg is None:
-                        break
-                else:
-                    raise EngineError(f"firing budget of {budget} exceeded: the ruleset keeps firing")
-            except self._failures as exc:
-                raise EngineError(f"engine failure: {exc}") from None
-            finally:
-                self._drop_state()
-        return Firings(rules, messages)
+                        raise EngineError("the engine already holds this profile (stale state"
+                                          + (f": {self.stale})" if self.stale else ")"))
+                    started = start(h, state)
+                    if started is None:                    # nothing matched: run the sentinel so that
+                        assert_fact(h, _SENTINEL_FACT)     # the state has run an action before delete
+                        started = start(h, state)
+                        if started is None:
+                            raise EngineError("the engine did not start the sentinel action")
+                    msg = started[1]
+                    for _ in repeat(None, budget):
+                        name = msg[2:msg.index('"', 2)]
+                        fired(name)
+                        if keep is not None:
+                            keep(msg)
+                        fact = derive.get(name)
+                        if fact is not None:
+                            assert_fact(h, fact)           # the state is locked: this only queues activations
+                        msg = complete(h, state)
+                        if msg is None:
+                            break
+                    else:
+                        raise EngineError(f"firing budget of {budget} exceeded: the ruleset keeps firing")
+                    out.append(Firings(rules, messages))
+                except self._failures as exc:
+                    out.append(EngineError(f"engine failure: {exc}"))
+                except EngineError as exc:
+                    out.append(exc)
+                finally:
+                    self._drop_state()
+        return out
 
     def _recover(self) -> None:
         """After a failed assert (e.g. error 303) the state exists but never ran an action, and

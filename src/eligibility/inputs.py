@@ -316,18 +316,62 @@ def parse_item(item: Item, program: Program) -> Applicant:
         problems.raise_if_any()
         return applicant  # type: ignore[return-value]
     if item.kind == "jsonl":
+        data = _json_value(item)
+        return _bulk_applicant(item, program, data, _line_digest(item.payload))
+    data = csv_profile(item.payload)
+    return _bulk_applicant(item, program, data, hashlib.sha256(json.dumps(item.payload, sort_keys=True).encode("utf-8")).hexdigest())
+
+
+def parse_items(items: Sequence[Item], program: Program) -> list[Union[Applicant, InputError]]:
+    """`parse_item` of each item, with its InputError in place of an applicant that cannot be
+    read. JSON lines are taken a step at a time (every line's JSON, then every hash, then every
+    profile): for a group of inputs that is faster than one input after the other."""
+    lines = [item for item in items if item.kind == "jsonl" and type(item.payload) is str]
+    if len(lines) < len(items):
+        return [_parsed(item, program) for item in items]
+    values: list[Any] = []
+    for item in lines:
         try:
-            data = _decode_line(item.payload)
-        except _DuplicateKey as exc:
-            raise InputError.at(item.path, item.line, 1, f"duplicate key {exc.args[0]!r}") from None
-        except ValueError as exc:
-            raise InputError.at(item.path, item.line, getattr(exc, "colno", 1), f"invalid JSON: {getattr(exc, 'msg', exc)}") from None
-        except RecursionError:
-            raise InputError.at(item.path, item.line, 1, "JSON nested too deeply") from None
-        digest = hashlib.sha256(item.payload.rstrip("\r\n").encode("utf-8")).hexdigest()
-    else:
-        data = csv_profile(item.payload)
-        digest = hashlib.sha256(json.dumps(item.payload, sort_keys=True).encode("utf-8")).hexdigest()
+            values.append(_json_value(item))
+        except InputError as exc:
+            values.append(exc)
+    digests = [_line_digest(item.payload) for item in lines]
+    out: list[Union[Applicant, InputError]] = []
+    for item, data, digest in zip(lines, values, digests):
+        if isinstance(data, InputError):
+            out.append(data)
+            continue
+        try:
+            out.append(_bulk_applicant(item, program, data, digest))
+        except InputError as exc:
+            out.append(exc)
+    return out
+
+
+def _parsed(item: Item, program: Program) -> Union[Applicant, InputError]:
+    try:
+        return parse_item(item, program)
+    except InputError as exc:
+        return exc
+
+
+def _json_value(item: Item) -> Any:
+    try:
+        return _decode_line(item.payload)
+    except _DuplicateKey as exc:
+        raise InputError.at(item.path, item.line, 1, f"duplicate key {exc.args[0]!r}") from None
+    except ValueError as exc:
+        raise InputError.at(item.path, item.line, getattr(exc, "colno", 1), f"invalid JSON: {getattr(exc, 'msg', exc)}") from None
+    except RecursionError:
+        raise InputError.at(item.path, item.line, 1, "JSON nested too deeply") from None
+
+
+def _line_digest(text: str) -> str:
+    return hashlib.sha256(text.rstrip("\r\n").encode("utf-8")).hexdigest()
+
+
+def _bulk_applicant(item: Item, program: Program, data: Any, digest: str) -> Applicant:
+    """The applicant of a JSON line's or CSV row's data, reported at the item's line."""
     problems = Problems(item.path)
     applicant = applicant_from_data(data, program, item.path, digest, problems, require_evidence=False, line=item.line)
     problems.raise_if_any()
