@@ -107,14 +107,12 @@ class Worker:
 
     def process(self, unit: Unit) -> UnitResult:
         """Every input of a unit of work, GROUP at a time (see Evaluator.evaluate_all); rows of
-        applicants who cannot be selected are slimmed (see `slim_row`) when `slim` says that the
-        run only counts them."""
+        applicants who cannot be selected are slim (see `slim_row`) when `slim` says that the run
+        only counts them."""
         items = list(unit_items(unit))
         out: list[Result] = []
         for start in range(0, len(items), GROUP):
             out += self.group(items[start:start + GROUP])
-        if self.slim:
-            out = [(slim_row(row), piece) if row[3] != dec.SELECTED else (row, piece) for row, piece in out]
         return UnitResult.of(out)
 
     def group(self, items: Sequence[Item]) -> list[Result]:
@@ -143,13 +141,18 @@ class Worker:
 
     def _result(self, key: int, ev: Evaluation) -> Result:
         rec = PendingRecord(ev, self.trace, self.encoder) if self.records else None
-        row = row_of(key, ev)
+        if self.slim and ev.verdict != dec.SELECTED:
+            a = ev.applicant
+            row = slim_row(key, a.id, ev.verdict, a.path)
+        else:
+            row = row_of(key, ev)
         if self.formatter is None:
             return row, None
         return row, self.formatter(None if rec is not None else BatchEntry(*row), rec)
 
     def _error(self, entry: BatchEntry) -> Result:
-        return row_of_entry(entry), self.formatter(entry, None) if self.formatter else None
+        row = slim_row(entry.key, entry.id, entry.verdict, entry.path, entry.error) if self.slim else row_of_entry(entry)
+        return row, self.formatter(entry, None) if self.formatter else None
 
     def close(self) -> None:
         self.evaluator.close()
@@ -164,9 +167,9 @@ def row_of(key: int, ev: Evaluation) -> Row:
             None, "", outcomes, a.path, None)
 
 
-def slim_row(row: Row) -> Row:
+def slim_row(key: int, id: str, verdict: str, path: str, error: Optional[dict] = None) -> Row:
     """A row with only what a run that does not rank it needs (key, id, verdict, path, error)."""
-    return (row[0], row[1], "", row[3], None, (), 0, "", (), None, "", (), row[12], row[13])
+    return (key, id, "", verdict, None, (), 0, "", (), None, "", (), path, error)
 
 
 def row_of_entry(entry: BatchEntry) -> Row:
