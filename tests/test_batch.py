@@ -309,9 +309,11 @@ def test_jobs_two_same_as_one(tmp_path):
     assert one.summary == two.summary and one.summary["inputs"] == 707
 
 
-def test_jobs_two_writes_the_same_jsonl_and_csv(tmp_path):
+def test_jobs_two_writes_the_same_jsonl_and_csv(tmp_path, monkeypatch):
     """Output pieces come back from the workers in input order, the same bytes as with one job
-    (including an error line, a duplicate id and the ranking of applicants kept only to be ranked)."""
+    (including an error line, a duplicate id and the ranking of applicants kept only to be ranked,
+    written 7 items at a time with one job and all at once with two)."""
+    from eligibility.render import batch_jsonl
     from eligibility.render.batch_csv import CsvSink
     from eligibility.render.batch_jsonl import JsonlSink, jsonl_piece
     program = api.load_rules(RULES, params={"quota": 40})
@@ -321,6 +323,7 @@ def test_jobs_two_writes_the_same_jsonl_and_csv(tmp_path):
     jl.write_text("\n".join(lines) + "\n")
     outs = []
     for jobs in (1, 2):
+        monkeypatch.setattr(batch_jsonl, "RANKING_CHUNK", 7 if jobs == 1 else 10 ** 6)
         text, table = io.StringIO(), io.StringIO()
         batch.run_batch(program, [str(jl)], jobs=jobs, keep_all=False, sink=JsonlSink(text), formatter=jsonl_piece,
                         records=True)

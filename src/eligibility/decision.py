@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from .evaluation import EXCLUDED, SELECTED, UNDETERMINED
 from .model import Program
@@ -72,25 +72,25 @@ def entry_from_record(key: int, rec: dict) -> Entry:
                  gates_failed=tuple(rec["gates_failed"]))
 
 
-def rank_key(entry: Entry, tie_breaks: Iterable[str]) -> tuple:
-    key: list = [-entry.score]
-    for tb in tie_breaks:
-        if tb == "criteria_order":
-            key.append(tuple(-a for a in entry.awarded))
-        elif tb == "gates_met":
-            key.append(-entry.gates_met)
-        elif tb == "name":
-            key.append(entry.name.casefold())
-        elif tb == "id":
-            key.append(entry.id)
-    key += [entry.id, entry.key]
-    return tuple(key)
+_TIE_BREAKS: dict[str, Callable[[Entry], Any]] = {
+    "criteria_order": lambda e: tuple(-a for a in e.awarded),
+    "gates_met": lambda e: -e.gates_met,
+    "name": lambda e: e.name.casefold(),
+    "id": lambda e: e.id,
+}
+
+
+def rank_key(tie_breaks: Iterable[str]) -> Callable[[Entry], tuple]:
+    """The sort key of the ranking: score (highest first), then the tie-breaks in order, then
+    id and input position, so that the order is total."""
+    parts = [_TIE_BREAKS[tb] for tb in tie_breaks if tb in _TIE_BREAKS]
+    return lambda e: (-e.score, *[part(e) for part in parts], e.id, e.key)
 
 
 def decide(program: Program, entries: list[Entry]) -> Decision:
     """Rank the eligible entries and apply the quota."""
     policy = program.decision
-    eligible = sorted((e for e in entries if e.verdict == SELECTED), key=lambda e: rank_key(e, policy.tie_breaks))
+    eligible = sorted((e for e in entries if e.verdict == SELECTED), key=rank_key(policy.tie_breaks))
     for i, e in enumerate(eligible, start=1):
         e.rank = i
         within = policy.quota is None or i <= policy.quota

@@ -17,6 +17,7 @@ from ..record import compact_json as _dumps
 
 ERROR_SCHEMA = "eligibility.error/1"
 SUMMARY_SCHEMA = "eligibility.batch-summary/1"
+RANKING_CHUNK = 4096        # ranking items written at a time
 
 
 def error_dict(entry) -> dict:
@@ -44,8 +45,10 @@ class JsonlSink(Sink):
         ranked = sorted((e for e in result.decision.entries if e.rank is not None), key=lambda e: e.rank)
         head = _dumps({"schema": SUMMARY_SCHEMA, **decision_dict(result), "ranking": []})
         # the ranking (one item per eligible applicant, possibly hundreds of thousands) is written
-        # item by item rather than built whole in memory: the same JSON text
+        # a few thousand items at a time rather than built whole in memory: the same JSON text
         self.fh.write(head[:-2])
-        for i, e in enumerate(ranked):
-            self.fh.write(("," if i else "") + _dumps({"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final}))
+        for start in range(0, len(ranked), RANKING_CHUNK):
+            self.fh.write(("," if start else "") + ",".join(
+                _dumps({"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final})
+                for e in ranked[start:start + RANKING_CHUNK]))
         self.fh.write("]}\n")
