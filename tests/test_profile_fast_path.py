@@ -3,7 +3,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility.errors import Problems
-from eligibility.profile import _plain_applicant, _positioned, _ProfileReader
+from eligibility.profile import plain_applicant, _positioned, _ProfileReader
 from eligibility.rulesfile import load_program
 
 from conftest import RULES
@@ -36,7 +36,7 @@ def summary(a):
 @settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(PROFILES)
 def test_fast_reader_agrees_with_full_reader(data):
-    fast = _plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
+    fast = plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
     full = full_reader(data)
     if fast is not None:       # the fast path may decline, but what it accepts the full reader accepts, the same way
         assert full is not None, data
@@ -47,7 +47,7 @@ def test_fast_reader_takes_the_usual_shape():
     data = {"id": "a1", "name": "A", "facts": {"model_generations": "3", "planned_modalities": "text;image",
                                                 "foreign_partner_dependency": "none", "open_weights_released": True,
                                                 "commercial_use_allowed": "unknown"}}
-    fast = _plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
+    fast = plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
     assert fast is not None and summary(fast) == summary(full_reader(data))
     assert fast.values() == {"model_generations": 3, "planned_modalities": ("image", "text"),
                              "foreign_partner_dependency": "none", "open_weights_released": True}
@@ -60,7 +60,7 @@ def test_bare_applicant_behaves_like_a_full_one():
     from eligibility.api import apply_overrides
     data = {"id": "a1", "name": "A", "facts": {"model_generations": 3, "planned_modalities": ["text", "image"],
                                                 "open_weights_released": True, "commercial_use_allowed": "unknown"}}
-    fast = _plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
+    fast = plain_applicant(data, PROGRAM, "in.jsonl", "d", 4)
     full = full_reader(data)
     for name in [*PROGRAM.facts, "no_such_fact"]:
         assert fast.fact(name) == full.fact(name) and fast.fact(name, "2020-01-01") == full.fact(name, "2020-01-01")

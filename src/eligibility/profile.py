@@ -45,7 +45,7 @@ def applicant_from_data(data: Any, program: Program, path: str, digest: str, pro
         problems.add(line or 1, 1, "this is a rules file (it has 'criteria'), not an applicant profile")
         return None
     if not require_evidence and not isinstance(data, YMap):
-        fast = _plain_applicant(data, program, path, digest, line)
+        fast = plain_applicant(data, program, path, digest, line)
         if fast is not None:
             return fast
     data = _positioned(data, line)
@@ -219,7 +219,7 @@ def convert_value(raw: Any, spec: FactSpec) -> Any:
     return _INVALID
 
 
-def _plain_applicant(data: dict, program: Program, path: str, digest: str, line: int) -> Applicant | None:
+def plain_applicant(data: dict, program: Program, path: str, digest: str, line: int) -> Applicant | None:
     """The applicant of a plain, well-formed profile with bare fact values (JSON Lines, CSV rows).
 
     Bulk inputs are mostly of this simple shape; it is read here without building positioned
