@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.text import Text
 
 from ..output import write_atomic
 from .app import app
@@ -34,6 +33,8 @@ def replay(
     if fmt == "json":
         write_atomic(None, json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
+        from rich.text import Text
+
         from .console import console_for
         with console_for(None) as console:
             for r in report.results:
