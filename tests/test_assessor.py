@@ -114,3 +114,32 @@ def test_evaluating_a_group_equals_one_by_one(engine, monkeypatch):
         alone = single.evaluate(applicant, trace=False)
         assert result.applicant is applicant and result.outcomes == alone.outcomes
         assert_same(result, alone)
+
+
+def test_a_shared_reason_keeps_1_and_1_0_of_a_float_fact_apart():
+    """Two bare applicants whose float fact is 1 and 1.0 share the assessment (equal values, same
+    outcomes) but each reason writes the value as given; an int fact's reasons need no types."""
+    from eligibility.rulesfile import load_program
+    text = """
+program: {id: t, title: t, sources: [{id: s, title: s}]}
+facts:
+  x: {type: float}
+  n: {type: int}
+criteria:
+  - {id: g, kind: gate, condition: 'x != 1 and n != 2', source: {ref: s, clause: c}}
+decision: {threshold: 0}
+"""
+    program = load_program("t.yaml", text=text)
+    evaluator = api.Evaluator(program)
+
+    def reason(facts, i):
+        applicant = applicant_from_data({"id": f"a{i}", "facts": facts}, program, "p.jsonl", "0" * 64,
+                                        Problems("p.jsonl"), require_evidence=False, line=i)
+        return evaluator.evaluate(applicant, trace=False)
+    one, one_point_zero, again = reason({"x": 1, "n": 1}, 1), reason({"x": 1.0, "n": 1}, 2), reason({"x": 1, "n": 1}, 3)
+    assert one.assessment is one_point_zero.assessment is again.assessment
+    assert "x is 1 " in one.reason + " " and "x is 1.0" in one_point_zero.reason and again.reason == one.reason
+    assert one.assessment.typed_values
+    int_only = reason({"x": 3, "n": 2}, 4)
+    assert not int_only.assessment.typed_values and "n is 2" in int_only.reason
+    evaluator.close()

@@ -77,8 +77,10 @@ class UnitResult(NamedTuple):
 
     @classmethod
     def of(cls, results: list[Result]) -> "UnitResult":
-        rows, pieces = [r for r, _ in results], [p for _, p in results]
-        if pieces and all(type(p) is str for p in pieces):
+        if not results:
+            return cls([], [])
+        rows, pieces = map(list, zip(*results))
+        if set(map(type, pieces)) == {str}:
             return cls(rows, "".join(pieces), array("q", itertools.accumulate(map(len, pieces))))
         return cls(rows, pieces)
 

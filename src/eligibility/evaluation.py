@@ -44,6 +44,9 @@ class Assessment:
     reason: str | None
     missing: tuple[str, ...]          # unknown facts that could change the verdict
     failed: tuple[tuple[str, tuple[Node, ...]], ...] = ()
+    # whether a fact the reason names can hold equal values written differently (1 and 1.0 of a
+    # float fact), so that the reasons below must be kept by the values' types too
+    typed_values: bool = True
     # the reasons already written for applicants described by their values alone, by those values
     _reasons: dict[tuple, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -65,10 +68,11 @@ class Assessment:
         plain = applicant.plain_values()
         if plain is None:
             return self._describe(applicant, as_of)
-        # no evidence, dates or overrides: the reason depends on the values it names (and their
-        # types: 1 and 1.0 are written differently), so applicants sharing them share the text
-        values = tuple(map(plain.get, self.reason_facts))
-        key = values + tuple(map(type, values))
+        # no evidence, dates or overrides: the reason depends on the values it names (and, where
+        # they can differ, their types), so applicants sharing them share the text
+        key = tuple(map(plain.get, self.reason_facts))
+        if self.typed_values:
+            key += tuple(map(type, key))
         text = self._reasons.get(key)
         if text is None:
             if len(self._reasons) >= 256:
@@ -240,7 +244,9 @@ def _verdict(program: Program, criteria: tuple[CriterionResult, ...], score: flo
     unknown_scored = [r for r in criteria if r.kind == "scored" and r.outcome == UNKNOWN]
     missing: tuple[str, ...] = ()
     if failed:
-        return Assessment(criteria, score, score_max, EXCLUDED, None, missing, failed)
+        named = {leaf.fact for _, leaves in failed for leaf in leaves}
+        typed = any(getattr(program.facts.get(f), "type", "float") == "float" for f in named)
+        return Assessment(criteria, score, score_max, EXCLUDED, None, missing, failed, typed)
     if score_max < threshold:
         verdict = EXCLUDED
         missed = [r.id for r in criteria if r.kind == "scored" and r.outcome == NOT_MET]
