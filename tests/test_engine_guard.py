@@ -148,6 +148,9 @@ def test_run_all_isolates_a_failure_to_its_own_profile(evaluator):
     finally:
         engine.compiled.budget = budget
     assert [isinstance(r, EngineError) for r in out] == [False, True, False, True]
+    # a profile with no facts at all is an error of its own, not a rerun of the previous state
+    empty = engine.run_all([compiled.encode(small), (), compiled.encode(small)])
+    assert str(empty[1]) == "the profile has no engine facts" and empty[0].rules == empty[2].rules
     assert "firing budget" in str(out[1])
     for values, result in zip((small, small), (out[0], out[2])):
         assert compiled.outcomes(result.derived(compiled)) == evaluate_nodes(evaluator.program, values)

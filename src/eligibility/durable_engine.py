@@ -20,8 +20,8 @@ import itertools
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Iterable
 from itertools import repeat
+from typing import Iterable
 
 from .compiler import SENTINEL, CompiledRuleset
 from .errors import EngineError
@@ -124,6 +124,9 @@ class DurableEngine:
         out: list[Firings | EngineError] = []
         with _lock:
             for profile_docs in profiles:
+                if not profile_docs:        # no fact to assert: no state of its own to run or delete
+                    out.append(EngineError("the profile has no engine facts"))
+                    continue
                 rules: list[str] = []
                 fired = rules.append
                 messages: list[str] = []
