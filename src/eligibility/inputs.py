@@ -25,7 +25,7 @@ from typing import Any, Callable, Generator, Iterator, Mapping, NamedTuple, Opti
 from .errors import InputError, Problem, Problems
 from .model import Applicant, Program
 from .paths import yaml_files
-from .profile import applicant_from_data, check_applicant, plain_applicant
+from .profile import applicant_from_data, check_applicant
 
 INPUT_FORMATS = ("yaml", "jsonl", "csv")
 CSV_META = ("id", "name", "lead", "consortium", "notes")
@@ -372,11 +372,9 @@ def _line_digest(text: str) -> str:
 
 def _bulk_applicant(item: Item, program: Program, data: Any, digest: str) -> Applicant:
     """The applicant of a JSON line's or CSV row's data, reported at the item's line."""
-    applicant = plain_applicant(data, program, item.path, digest, item.line) if type(data) is dict else None
-    if applicant is None:            # not the usual shape: the full reader says what is wrong, if anything
-        problems = Problems(item.path)
-        applicant = applicant_from_data(data, program, item.path, digest, problems, require_evidence=False, line=item.line)
-        problems.raise_if_any()
+    problems = Problems(item.path)
+    applicant = applicant_from_data(data, program, item.path, digest, problems, require_evidence=False, line=item.line)
+    problems.raise_if_any()
     if item.line:
         applicant.path = f"{item.path}:{item.line}"   # type: ignore[union-attr]
     return applicant  # type: ignore[return-value]
