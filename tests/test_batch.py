@@ -180,6 +180,44 @@ def test_tie_break_gates_met_and_quota():
         [("c", 1, "selected"), ("b", 2, "selected"), ("a", 3, "eligible-not-selected")]
 
 
+def test_ranking_matches_one_key_per_entry():
+    """The ranking's stable passes (one sort per key, least significant first) give the order of
+    one sort on the whole key: score, then each tie-break, then id and input position."""
+    import random
+    rng = random.Random(7)
+    reference = {"criteria_order": lambda e: tuple(-a for a in e.awarded), "gates_met": lambda e: -e.gates_met,
+                 "name": lambda e: e.name.casefold(), "id": lambda e: e.id}
+    policies = [[], ["criteria_order"], ["name"], ["gates_met", "name"], ["criteria_order", "name"],
+                ["id", "gates_met"], ["name", "criteria_order", "gates_met"]]
+    for trial in range(200):
+        es = [dec.Entry(key=k, id=rng.choice("abcd") + str(rng.randrange(3)), name=rng.choice(["Ann", "ann", "Bo", "bo", "Cy"]),
+                        verdict="selected", score=rng.choice([50, 55.5, 60]), gates_met=rng.randrange(3),
+                        awarded=tuple(rng.choice([0, 10, 25]) for _ in range(3)))
+              for k in rng.sample(range(100), rng.randrange(1, 30))]
+        tie_breaks = policies[trial % len(policies)]
+        parts = [reference[tb] for tb in tie_breaks]
+        expected = sorted(es, key=lambda e: (-e.score, *[p(e) for p in parts], e.id, e.key))
+        assert [e.key for e in dec.ranked(es, tie_breaks)] == [e.key for e in expected], tie_breaks
+
+
+def test_jsonl_summary_is_the_json_of_its_dict():
+    """The summary line's ranking items are written from a template: the same text as the JSON of
+    the whole summary, also for ids and verdicts that JSON must escape."""
+    from eligibility.record import compact_json
+    from eligibility.render.batch_jsonl import SUMMARY_SCHEMA, JsonlSink
+    program = api.load_rules(RULES)
+    ids = ['plain', 'quote"d', "back\\slash", "caf\u00e9", "line\u2028sep", "tab\tx", "\u0001ctl"]
+    ranking = [dec.Entry(key=10 * i, id=x, name=x, verdict="selected", rank=i + 1, final=["selected", "eligible-not-selected"][i % 2])
+               for i, x in enumerate(ids)]
+    decision = dec.Decision(entries=ranking, quota=1, threshold=50, tie_breaks=("name",), ranking=ranking)
+    result = batch.BatchResult(program=program, decision=decision, summary={"inputs": 7})
+    out = io.StringIO()
+    JsonlSink(out).finish(result)
+    expected = compact_json({"schema": SUMMARY_SCHEMA, **batch.decision_dict(result), "ranking": [
+        {"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final} for e in ranking]}) + "\n"
+    assert out.getvalue() == expected and json.loads(out.getvalue())["ranking"][1]["id"] == 'quote"d'
+
+
 # --- other inputs --------------------------------------------------------------------------
 
 def test_jsonl_and_csv_inputs(tmp_path, run_cli):

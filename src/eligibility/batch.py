@@ -76,11 +76,12 @@ class UnitResult(NamedTuple):
     ends: Any = None            # array of end offsets when `pieces` is one str
 
     @classmethod
-    def of(cls, results: list[Result]) -> "UnitResult":
+    def of(cls, results: list[Result], join: bool = True) -> "UnitResult":
+        """`join`: make text pieces one str, to send to another process."""
         if not results:
             return cls([], [])
         rows, pieces = map(list, zip(*results))
-        if set(map(type, pieces)) == {str}:
+        if join and set(map(type, pieces)) == {str}:
             return cls(rows, "".join(pieces), array("q", itertools.accumulate(map(len, pieces))))
         return cls(rows, pieces)
 
@@ -107,15 +108,15 @@ class Worker:
         self.encoder = RecordEncoder(command)
         self.slim = slim
 
-    def process(self, unit: Unit) -> UnitResult:
+    def process(self, unit: Unit, join: bool = True) -> UnitResult:
         """Every input of a unit of work, GROUP at a time (see Evaluator.evaluate_all); rows of
         applicants who cannot be selected are slim (see `slim_row`) when `slim` says that the run
-        only counts them."""
+        only counts them. `join`: see UnitResult.of."""
         items = list(unit_items(unit))
         out: list[Result] = []
         for start in range(0, len(items), GROUP):
             out += self.group(items[start:start + GROUP])
-        return UnitResult.of(out)
+        return UnitResult.of(out, join)
 
     def group(self, items: Sequence[Item]) -> list[Result]:
         """The (row, output piece) of each item: read them all, evaluate the readable ones together."""
@@ -198,7 +199,7 @@ def evaluate_stream(program: Program, units: Iterable[Unit], jobs: int = 1, **kw
     worker = Worker(program, **kwargs)
     try:
         for unit in units:
-            yield worker.process(unit)
+            yield worker.process(unit, join=False)      # in this process: nothing to send
     finally:
         worker.close()
 

@@ -16,7 +16,9 @@ and get no rank.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Callable, Iterable
 
 from .evaluation import EXCLUDED, SELECTED, UNDETERMINED
@@ -54,6 +56,7 @@ class Decision:
     threshold: float
     tie_breaks: tuple[str, ...]
     counts: dict[str, int] = field(default_factory=dict)
+    ranking: list[Entry] = field(default_factory=list)     # the ranked entries, in rank order
 
     def ordered(self) -> list[Entry]:
         """Ranked applicants first, then undetermined, excluded and errors (each by score, then name)."""
@@ -72,25 +75,30 @@ def entry_from_record(key: int, rec: dict) -> Entry:
                  gates_failed=tuple(rec["gates_failed"]))
 
 
-_TIE_BREAKS: dict[str, Callable[[Entry], Any]] = {
-    "criteria_order": lambda e: tuple(-a for a in e.awarded),
-    "gates_met": lambda e: -e.gates_met,
-    "name": lambda e: e.name.casefold(),
-    "id": lambda e: e.id,
+# Each tie-break as (sort key, highest first?): the ranking is sorted once per key, least
+# significant first (Python's sort is stable, also in reverse), so most keys are read in C.
+_TIE_BREAKS: dict[str, tuple[Callable[[Entry], Any], bool]] = {
+    "criteria_order": (attrgetter("awarded"), True),
+    "gates_met": (attrgetter("gates_met"), True),
+    "name": (lambda e: e.name.casefold(), False),
+    "id": (attrgetter("id"), False),
 }
 
 
-def rank_key(tie_breaks: Iterable[str]) -> Callable[[Entry], tuple]:
-    """The sort key of the ranking: score (highest first), then the tie-breaks in order, then
-    id and input position, so that the order is total."""
-    parts = [_TIE_BREAKS[tb] for tb in tie_breaks if tb in _TIE_BREAKS]
-    return lambda e: (-e.score, *[part(e) for part in parts], e.id, e.key)
+def ranked(entries: Iterable[Entry], tie_breaks: Iterable[str]) -> list[Entry]:
+    """Entries in ranking order: score (highest first), then the tie-breaks in order, then id and
+    input position, so that the order is total."""
+    out = sorted(entries, key=attrgetter("key"))
+    passes = [_TIE_BREAKS[tb] for tb in tie_breaks if tb in _TIE_BREAKS]
+    for key, highest_first in [_TIE_BREAKS["id"], *reversed(passes), (attrgetter("score"), True)]:
+        out.sort(key=key, reverse=highest_first)
+    return out
 
 
 def decide(program: Program, entries: list[Entry]) -> Decision:
     """Rank the eligible entries and apply the quota."""
     policy = program.decision
-    eligible = sorted((e for e in entries if e.verdict == SELECTED), key=rank_key(policy.tie_breaks))
+    eligible = ranked((e for e in entries if e.verdict == SELECTED), policy.tie_breaks)
     for i, e in enumerate(eligible, start=1):
         e.rank = i
         within = policy.quota is None or i <= policy.quota
@@ -101,7 +109,8 @@ def decide(program: Program, entries: list[Entry]) -> Decision:
     for e in entries:
         if e.verdict != SELECTED:
             e.final = e.verdict
-    counts = {v: sum(e.final == v for e in entries) for v in VERDICTS}
+    finals = Counter(map(attrgetter("final"), entries))
+    counts = {v: finals[v] for v in VERDICTS}
     counts["total"] = len(entries)
     return Decision(entries=entries, quota=policy.quota, threshold=policy.threshold,
-                    tie_breaks=policy.tie_breaks, counts=counts)
+                    tie_breaks=policy.tie_breaks, counts=counts, ranking=eligible)

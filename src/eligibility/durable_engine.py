@@ -121,6 +121,7 @@ class DurableEngine:
         place of its firings (the next profiles still run)."""
         e, h, derive, budget = self._e, self._handle, self._derive, self.compiled.budget
         assert_fact, complete, start = e.assert_fact, e.complete_and_start_action, e.start_action_for_state
+        failures, drop, observed = self._failures, self._drop_state, _OBSERVED
         out: list[Firings | EngineError] = []
         with _lock:
             for profile_docs in profiles:
@@ -134,14 +135,14 @@ class DurableEngine:
                 try:
                     for doc in profile_docs:
                         code, state = assert_fact(h, doc)
-                        if code == _OBSERVED:
+                        if code == observed:
                             break
-                except self._failures as exc:
+                except failures as exc:
                     self._recover()
                     out.append(EngineError(f"the engine rejected the profile: {exc}"))
                     continue
                 try:
-                    if code == _OBSERVED:
+                    if code == observed:
                         raise EngineError("the engine already holds this profile (stale state"
                                           + (f": {self.stale})" if self.stale else ")"))
                     started = start(h, state)
@@ -165,12 +166,12 @@ class DurableEngine:
                     else:
                         raise EngineError(f"firing budget of {budget} exceeded: the ruleset keeps firing")
                     out.append(Firings(rules, messages))
-                except self._failures as exc:
+                except failures as exc:
                     out.append(EngineError(f"engine failure: {exc}"))
                 except EngineError as exc:
                     out.append(exc)
                 finally:
-                    self._drop_state()
+                    drop()
         return out
 
     def _recover(self) -> None:

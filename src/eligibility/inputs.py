@@ -155,6 +155,11 @@ def unit_items(unit: Unit) -> Iterator[Item]:
 
 
 def _count_inputs(data: bytes) -> int:
+    """The inputs in whole lines of JSON Lines: the lines that are not blank. Usually every line
+    starts with "{", which two counts in C show without splitting the lines."""
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if data.count(b"\n{") + data.startswith(b"{") == lines:
+        return lines
     return sum(1 for line in data.split(b"\n") if line.strip())
 
 

@@ -13,7 +13,7 @@ from .trace import jsonable, build_trace
 
 SCHEMA = "eligibility.evaluation/1"
 compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_encode_str = json.encoder.encode_basestring    # what compact_json does with a str (ensure_ascii=False)
+json_string = json.encoder.encode_basestring    # what compact_json does with a str (ensure_ascii=False)
 
 
 @functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
@@ -118,7 +118,7 @@ class RecordEncoder:
         """The record from the program to the reason's key, for a verdict (one string per verdict)."""
         text = self._verdicts.get(verdict)
         if text is None:
-            text = self._verdicts[verdict] = self._middle + _encode_str(verdict) + ',"reason":'
+            text = self._verdicts[verdict] = self._middle + json_string(verdict) + ',"reason":'
         return text
 
     def _results(self, ev: Evaluation) -> tuple[str, str]:
@@ -153,7 +153,7 @@ class RecordEncoder:
         """The record of `ev` as one line of compact JSON, ending with a newline if asked."""
         if ev.program is not self._program or self._key != (ev.engine, ev.as_of):
             self._prepare(ev)
-        a, string = ev.applicant, _encode_str
+        a, string = ev.applicant, json_string
         verdict, results = self._results(ev)
         if a.overrides or trace:
             overrides = compact_json({name: jsonable(fv.value) for name, fv in a.overrides.items()})

@@ -13,11 +13,13 @@ from __future__ import annotations
 from typing import IO, Any
 
 from ..batch import Sink, decision_dict
-from ..record import compact_json as _dumps
+from ..record import compact_json as _dumps, json_string as _string
 
 ERROR_SCHEMA = "eligibility.error/1"
 SUMMARY_SCHEMA = "eligibility.batch-summary/1"
 RANKING_CHUNK = 4096        # ranking items written at a time
+# a ranking item: the text _dumps makes of {"input", "id", "rank", "final_verdict"} (tested)
+_RANKING_ITEM = '{"input":%d,"id":%s,"rank":%d,"final_verdict":%s}'
 
 
 def error_dict(entry) -> dict:
@@ -42,13 +44,13 @@ class JsonlSink(Sink):
         self.fh.write(pieces if isinstance(pieces, str) else "".join(pieces))
 
     def finish(self, result) -> None:
-        ranked = sorted((e for e in result.decision.entries if e.rank is not None), key=lambda e: e.rank)
+        ranked = result.decision.ranking
         head = _dumps({"schema": SUMMARY_SCHEMA, **decision_dict(result), "ranking": []})
         # the ranking (one item per eligible applicant, possibly hundreds of thousands) is written
         # a few thousand items at a time rather than built whole in memory: the same JSON text
         self.fh.write(head[:-2])
         for start in range(0, len(ranked), RANKING_CHUNK):
             self.fh.write(("," if start else "") + ",".join(
-                _dumps({"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final})
+                _RANKING_ITEM % (e.key, _string(e.id), e.rank, _string(e.final))
                 for e in ranked[start:start + RANKING_CHUNK]))
         self.fh.write("]}\n")
