@@ -63,3 +63,30 @@ def test_text_values_are_escaped_as_json_does():
     for text in ['quote"d', "back\\slash", "한국어", "tab\there", "\u2028", "nul\x00"]:
         doc = compiled.encode({strings[0]: text})[0]
         assert json.loads(doc)[field_name(strings[0])] == text
+
+
+@pytest.mark.parametrize("source", [RULES, os.path.join(DATA, "all_ops.yaml"), WIDE], ids=["sovereign-ai", "all-ops", "sharded"])
+def test_unknown_values_are_left_out_as_if_absent(source):
+    """Evaluator.evaluate_all encodes a bulk applicant's values as read, with None for each
+    unknown fact: the engine must get the same facts as from its known values alone."""
+    program = load_program("big.yaml", text=source) if source is WIDE else load_program(source)
+    compiled = compile_program(program)
+    rng = random.Random(5)
+    for i in range(500):
+        if source is WIDE:
+            known = {f"f{k}": rng.choice([-2, 0, 1, 7]) for k in range(150) if rng.random() < 0.5}
+        else:
+            known = random_profile(rng, program, missing=(i % 5) * 0.2)
+        as_read = {name: known.get(name) for name in program.facts}
+        assert None in as_read.values() or len(known) == len(program.facts)
+        assert compiled.encode(as_read) == compiled.encode(known)
+
+
+def test_bulk_applicants_values_as_read_are_their_known_values_and_unknowns():
+    from eligibility import inputs
+    program = load_program(RULES)
+    line = json.dumps({"id": "a1", "name": "A", "facts": {"in_house_architecture": True, "model_generations": 2,
+                                                          "pretrained_from_scratch": "unknown"}})
+    (applicant,) = inputs.parse_items([inputs.Item(0, "jsonl", "pop.jsonl", 1, line)], program)
+    assert applicant.plain_values() == {"in_house_architecture": True, "model_generations": 2, "pretrained_from_scratch": None}
+    assert applicant.values() == {"in_house_architecture": True, "model_generations": 2}

@@ -200,15 +200,3 @@ def test_a_slow_unit_holds_the_others_back_within_the_window(tmp_path, monkeypat
     first_end = units[0][2]
     assert len(units) > 10
     assert sum(start < first_end for _, start, _ in units) == 2     # unit 0, and unit 1 on the other worker
-
-
-def test_input_count_of_whole_lines_matches_the_lines_that_are_not_blank():
-    """A block's inputs are counted from two byte counts when every line starts with "{"; the
-    count must be that of a line-by-line reading for any mix of lines."""
-    import itertools
-    shapes = [b'{"a":1}', b'{"b":{}}', b"", b" ", b"\t", b"\r", b" {}", b"{", b"x{"]
-    for n in range(4):
-        for lines in itertools.product(shapes, repeat=n):
-            for end in (b"", b"\n"):
-                data = b"\n".join(lines) + end
-                assert inputs._count_inputs(data) == sum(1 for x in data.split(b"\n") if x.strip()), data

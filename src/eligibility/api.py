@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
 from .closures import CompiledNodes
@@ -143,27 +144,33 @@ class Evaluator:
         applicant the engine fails on (the others are still evaluated). The durable engine runs
         for all of them back to back, then the rest of the work is done: for a few dozen
         applicants at a time that is faster than one by one (docs/performance.md)."""
-        values = [a.values(as_of) for a in applicants]
         if self._engine is None:
             assessor, run = self.assessor, self._python.evaluate  # type: ignore[union-attr]
             out: list[Evaluation | EngineError] = []
-            for applicant, known in zip(applicants, values):
+            for applicant in applicants:
+                known = applicant.values(as_of)
                 outcomes = run(known)
                 out.append(assessor.assess(applicant, assessor.key(outcomes), lambda o=outcomes: o, self.engine_name, as_of))
             return out
+        if self.engine_name == "both":
+            values = [a.values(as_of) for a in applicants]
+        else:       # the encoder skips unknown (None) values: an applicant's bare values will do
+            values = [a.plain_values() or a.values(as_of) for a in applicants]
         runs = self._engine.run_all(list(map(self.compiled.encode, values)), trace)
-        return [firings if isinstance(firings, EngineError) else self._assess(applicant, known, firings, as_of)
-                for applicant, known, firings in zip(applicants, values, runs)]
-
-    def _assess(self, applicant: Applicant, values: Mapping[str, Any], firings: Any, as_of: str | None) -> Evaluation:
         # the fired rules determine the node outcomes, so they are the memo key (one string: rule
         # names hold no newline)
-        rules = firings.rules
-        ev = self.assessor.assess(applicant, "\n".join(rules), lambda: self.compiled.outcomes_of_rules(rules),
-                                  self.engine_name, as_of, firings)
-        if self.engine_name == "both":
-            self._compare(values, ev.outcomes)
-        return ev
+        assess, outcomes_of, engine = self.assessor.assess, self.compiled.outcomes_of_rules, self.engine_name
+        out: list[Evaluation | EngineError] = []
+        for applicant, known, firings in zip(applicants, values, runs):
+            if isinstance(firings, EngineError):
+                out.append(firings)
+                continue
+            rules = firings.rules
+            ev = assess(applicant, "\n".join(rules), partial(outcomes_of, rules), engine, as_of, firings)
+            if engine == "both":
+                self._compare(known, ev.outcomes)
+            out.append(ev)
+        return out
 
     def close(self) -> None:
         if self._engine is not None:

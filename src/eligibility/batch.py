@@ -276,11 +276,9 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
         else:
             # kept only to be ranked: what the ranking and the outputs' final pass read, with the
             # reasons (few distinct ones among eligible applicants) shared rather than repeated
-            for row in [row for row in rows if row[3] == dec.SELECTED]:
-                reason, awarded = row[7], row[5]
-                if len(shared) < 10_000:
-                    reason, awarded = shared.setdefault(reason, reason), shared.setdefault(awarded, awarded)
-                kept.append(BatchEntry(row[0], row[1], row[2], row[3], row[4], awarded, row[6], reason, row[8]))
+            share = shared.setdefault if len(shared) < 10_000 else _first
+            kept += [BatchEntry(row[0], row[1], row[2], row[3], row[4], share(row[5], row[5]), row[6],
+                                share(row[7], row[7]), row[8]) for row in rows if row[3] == dec.SELECTED]
         if sink is not None and not wants_entries:
             if changed:
                 pieces = unit.piece_list()
@@ -303,6 +301,10 @@ def run_batch(program: Program, inputs: Sequence[str], engine: str = "durable", 
     if sink is not None:
         sink.finish(result)
     return result
+
+
+def _first(value: Any, _: Any) -> Any:
+    return value
 
 
 def _mark_duplicates(rows: list[Row], seen: set[str], formatter: Formatter | None) -> tuple[list[Row], dict[int, Any]]:

@@ -87,5 +87,5 @@ class Problems:
         return [p for p in self.items if p.severity == "error"]
 
     def raise_if_any(self) -> None:
-        if self.errors:
+        if self.items and self.errors:
             raise InputError(sorted(self.errors, key=lambda p: (p.path, p.line, p.col)))

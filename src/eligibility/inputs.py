@@ -154,13 +154,10 @@ def unit_items(unit: Unit) -> Iterator[Item]:
     return unit.items() if isinstance(unit, Block) else iter(unit)
 
 
-def _count_inputs(data: bytes) -> int:
-    """The inputs in whole lines of JSON Lines: the lines that are not blank. Usually every line
-    starts with "{", which two counts in C show without splitting the lines."""
-    lines = data.count(b"\n") + (not data.endswith(b"\n"))
-    if data.count(b"\n{") + data.startswith(b"{") == lines:
-        return lines
-    return sum(1 for line in data.split(b"\n") if line.strip())
+def _count_lines(data: bytes) -> tuple[int, int]:
+    """(newlines, inputs) of whole lines of JSON Lines: an input is a line that is not blank."""
+    lines = data.split(b"\n")
+    return len(lines) - 1, sum(1 for line in lines if line.strip())
 
 
 def _line_text(path: str, n: int, data: bytes) -> Any:
@@ -204,12 +201,13 @@ def _split_blocks(path: str, read: Callable[[int], bytes], key: int, seekable: b
             continue
         chunk, carry = data[:cut], data[cut:]
         yield _block(path, line, key, chunk, offset if seekable else -1)
-        line += chunk.count(b"\n")
-        key += _count_inputs(chunk)
+        newlines, inputs = _count_lines(chunk)
+        line += newlines
+        key += inputs
         offset += cut
     if carry:
         yield _block(path, line, key, carry, offset if seekable else -1)
-        key += _count_inputs(carry)
+        key += _count_lines(carry)[1]
     return key
 
 
@@ -378,8 +376,7 @@ def _line_digest(text: str) -> str:
 def _bulk_applicant(item: Item, program: Program, data: Any, digest: str) -> Applicant:
     """The applicant of a JSON line's or CSV row's data, reported at the item's line."""
     problems = Problems(item.path)
-    applicant = applicant_from_data(data, program, item.path, digest, problems, require_evidence=False, line=item.line)
+    shown = f"{item.path}:{item.line}" if item.line else item.path
+    applicant = applicant_from_data(data, program, shown, digest, problems, require_evidence=False, line=item.line)
     problems.raise_if_any()
-    if item.line:
-        applicant.path = f"{item.path}:{item.line}"   # type: ignore[union-attr]
     return applicant  # type: ignore[return-value]
