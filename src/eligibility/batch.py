@@ -120,27 +120,30 @@ class Worker:
 
     def group(self, items: Sequence[Item]) -> list[Result]:
         """The (row, output piece) of each item: read them all, evaluate the readable ones together."""
-        readable: list[tuple[Item, Applicant]] = []
-        failed: dict[int, Result] = {}
-        for item, applicant in zip(items, parse_items(items, self.program)):
-            if not isinstance(applicant, InputError) and self.settings:
-                try:
-                    apply_overrides(applicant, self.program, self.settings)
-                except InputError as exc:
-                    applicant = exc
+        parsed = parse_items(items, self.program)
+        if self.settings:
+            parsed = [self._overridden(a) for a in parsed]
+        evaluations = iter(self.evaluator.evaluate_all([a for a in parsed if not isinstance(a, InputError)],
+                                                       self.as_of, trace=self.trace))
+        out: list[Result] = []
+        for item, applicant in zip(items, parsed):
             if isinstance(applicant, InputError):
-                failed[item.key] = self._error(error_entry(item, applicant.problems))
-            else:
-                readable.append((item, applicant))
-        evaluations = self.evaluator.evaluate_all([a for _, a in readable], self.as_of, trace=self.trace)
-        for (item, applicant), ev in zip(readable, evaluations):
+                out.append(self._error(error_entry(item, applicant.problems)))
+                continue
+            ev = next(evaluations)
             if isinstance(ev, EngineError):   # one applicant's engine failure: an error entry, the batch goes on
-                failed[item.key] = self._error(error_entry(item, [Problem(applicant.path, item.line, 0, f"engine failure: {ev}")]))
-        if not failed:
-            return [self._result(item.key, ev) for (item, _), ev in zip(readable, evaluations)]  # type: ignore[arg-type]
-        done = {item.key: self._result(item.key, ev) for (item, _), ev in zip(readable, evaluations)
-                if not isinstance(ev, EngineError)}
-        return [failed[item.key] if item.key in failed else done[item.key] for item in items]
+                out.append(self._error(error_entry(item, [Problem(applicant.path, item.line, 0, f"engine failure: {ev}")])))
+            else:
+                out.append(self._result(item.key, ev))
+        return out
+
+    def _overridden(self, applicant: Applicant | InputError) -> Applicant | InputError:
+        if isinstance(applicant, InputError):
+            return applicant
+        try:
+            return apply_overrides(applicant, self.program, self.settings)
+        except InputError as exc:
+            return exc
 
     def _result(self, key: int, ev: Evaluation) -> Result:
         rec = PendingRecord(ev, self.trace, self.encoder) if self.records else None
