@@ -200,3 +200,33 @@ def test_a_slow_unit_holds_the_others_back_within_the_window(tmp_path, monkeypat
     first_end = units[0][2]
     assert len(units) > 10
     assert sum(start < first_end for _, start, _ in units) == 2     # unit 0, and unit 1 on the other worker
+
+
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_jsonl_output_is_the_same_bytes_with_one_and_two_jobs(tmp_path, run_cli, to_stdout):
+    """With two jobs the records arrive from the workers as one text per unit of work: the output
+    must be byte for byte that of one job, also with names outside ASCII, a bad line and a
+    duplicate id (whose record is replaced by an error line)."""
+    from test_batch import synthetic
+    lines = []
+    for i in range(400):
+        p = synthetic(i)
+        p["name"] = f"Équipe {i} — 팀"
+        lines.append(json.dumps(p, ensure_ascii=False))
+    lines[5], lines[300] = "{not json", lines[17]
+    pop = tmp_path / "pop.jsonl"
+    pop.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.jsonl"
+        r = run_cli("batch", str(pop), "--rules", RULES, "--format", "jsonl", "-o", "-" if to_stdout else str(out),
+                    "--jobs", jobs)
+        assert r.returncode == 2, r.stderr
+        outs.append(r.stdout.encode("utf-8") if to_stdout else out.read_bytes())
+    import re
+    # each record names the command that made it (--jobs, the output path): the rest must be equal
+    same = [re.sub(rb',"command":\[[^\]]*\]', b"", out) for out in outs]
+    assert same[0] == same[1] and same[0] != outs[0]
+    records = [json.loads(x) for x in outs[0].decode("utf-8").splitlines()]
+    assert len(records) == 401 and records[5]["verdict"] == "error" and records[300]["verdict"] == "error"
+    assert "duplicate applicant id" in records[300]["message"] and records[40]["applicant"]["name"] == "Équipe 40 — 팀"
