@@ -115,7 +115,8 @@ def plain_verdict(f: dict) -> str:
 def eligibility_verdicts(pop: str) -> list[str]:
     """Every applicant's verdict from eligibility (python engine), in input order."""
     sys.path.insert(0, os.path.join(ROOT, "src"))
-    from eligibility import api, batch
+    from eligibility import api
+    from eligibility.program import batch
     program = api.load_rules(RULES)
     res = batch.run_batch(program, [pop], engine="python", keep_all=True)
     return [e.verdict for e in sorted(res.decision.entries, key=lambda e: e.key)]
@@ -148,7 +149,8 @@ def measure_python_step(pop: str, kind: str) -> dict:
     """The evaluation step on pre-parsed profiles: --engine python's node outcomes only, or the full
     evaluation with --engine python or durable (durable-evaluate)."""
     sys.path.insert(0, os.path.join(ROOT, "src"))
-    from eligibility import api, inputs
+    from eligibility import api
+    from eligibility.program import inputs
     program = api.load_rules(RULES)
     applicants = [inputs.parse_item(item, program) for item in inputs.iter_items([pop])]
     evaluator = api.Evaluator(program, "durable" if kind == "durable-evaluate" else "python")
@@ -170,8 +172,8 @@ def measure_ceiling(pop: str) -> dict:
     sys.path.insert(0, os.path.join(ROOT, "src"))
     import durable_rules_engine as e
     from eligibility import api
-    from eligibility.compiler import compile_program
-    from eligibility.profile import convert_value
+    from eligibility.engine.compiler import compile_program
+    from eligibility.language.profile import convert_value
     program = api.load_rules(RULES)
     compiled = compile_program(program)
     encoded = []

@@ -1,8 +1,8 @@
 """Never-true / never-false analysis of conditions (src/eligibility/analysis.py)."""
 import pytest
 
-from eligibility.errors import InputError
-from eligibility.rulesfile import check_program
+from eligibility.core.errors import InputError
+from eligibility.language.rules import check_program
 
 HEAD = """program: {id: t, title: T}
 facts:

@@ -8,9 +8,9 @@ import pytest
 
 from conftest import APPLICANTS, DATA, RULES
 from eligibility import api
-from eligibility.errors import Problems
-from eligibility.evaluation import Assessor
-from eligibility.profile import applicant_from_data
+from eligibility.core.errors import Problems
+from eligibility.evaluate.assess import Assessor
+from eligibility.language.profile import applicant_from_data
 from test_engine_differential import random_profile
 
 FIELDS = ("criteria", "score", "score_max", "verdict", "reason", "missing", "gates_failed")
@@ -90,8 +90,8 @@ def test_evaluating_a_group_equals_one_by_one(engine, monkeypatch):
     encode = grouped.compiled.encode
     doomed = {encode(applicants[k].values()) for k in (5, 6, 123)} if engine == "durable" else set()
     if doomed:
-        from eligibility.durable_engine import DurableEngine
-        from eligibility.errors import EngineError
+        from eligibility.engine.durable import DurableEngine
+        from eligibility.core.errors import EngineError
         real = DurableEngine.run_all
 
         def flaky(self, profiles, keep_messages=True):
@@ -119,7 +119,7 @@ def test_evaluating_a_group_equals_one_by_one(engine, monkeypatch):
 def test_a_shared_reason_keeps_1_and_1_0_of_a_float_fact_apart():
     """Two bare applicants whose float fact is 1 and 1.0 share the assessment (equal values, same
     outcomes) but each reason writes the value as given; an int fact's reasons need no types."""
-    from eligibility.rulesfile import load_program
+    from eligibility.language.rules import load_program
     text = """
 program: {id: t, title: t, sources: [{id: s, title: s}]}
 facts:

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import APPLICANTS, RULES
-from eligibility import api, batch, decision as dec
+from eligibility import api
+from eligibility.program import batch, decision as dec
 
 SELECTED = {"naver-cloud", "upstage", "sk-telecom", "nc-ai", "lg-ai-research"}
 EXCLUDED = {"kt", "kakao"}
@@ -203,7 +204,7 @@ def test_ranking_matches_one_key_per_entry():
 def test_jsonl_summary_is_the_json_of_its_dict():
     """The summary line's ranking items are written from a template: the same text as the JSON of
     the whole summary, also for ids and verdicts that JSON must escape."""
-    from eligibility.record import compact_json
+    from eligibility.records.record import compact_json
     from eligibility.render.batch_jsonl import SUMMARY_SCHEMA, JsonlSink
     program = api.load_rules(RULES)
     ids = ['plain', 'quote"d', "back\\slash", "caf\u00e9", "line\u2028sep", "tab\tx", "\u0001ctl"]
@@ -246,8 +247,8 @@ def test_jsonl_and_csv_inputs(tmp_path, run_cli):
             continue
         p = profiles[int(e.id.split("-")[1])]
         data = {k: v for k, v in p["facts"].items() if v != "unknown"}
-        from eligibility.profile import applicant_from_data
-        from eligibility.errors import Problems
+        from eligibility.language.profile import applicant_from_data
+        from eligibility.core.errors import Problems
         a = applicant_from_data({"id": p["id"], "facts": data}, program, "x", "", Problems("x"), False)
         assert ev.evaluate(a, trace=False).verdict == e.verdict, e.id
     assert len({e.verdict for e in result.decision.entries}) >= 3
@@ -287,7 +288,7 @@ def test_duplicate_ids_are_errors(tmp_path):
 def test_duplicate_ids_in_one_unit_and_across_units(tmp_path, jobs):
     """A later input with an earlier input's id is an error in the streamed output too, whether
     the earlier one is in the same unit of work or in another one."""
-    from eligibility.inputs import BLOCK_BYTES
+    from eligibility.program.inputs import BLOCK_BYTES
     from eligibility.render.batch_jsonl import JsonlSink, jsonl_piece
     lines = [json.dumps(synthetic(i)) for i in range(3000)]
     lines[21] = json.dumps(synthetic(20))              # same unit as its first
@@ -319,7 +320,7 @@ def test_interrupted_run_keeps_old_output(tmp_path, monkeypatch):
     out = tmp_path / "out.json"
     out.write_text("old\n")
     calls = {"n": 0}
-    from eligibility import inputs
+    from eligibility.program import inputs
     real = inputs.parse_item
 
     def flaky(item, program):

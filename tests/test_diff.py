@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from eligibility import api
-from eligibility.rulediff import compare, evaluate_profiles, load_rules_ref, profile_paths
+from eligibility.analysis.rulediff import compare, evaluate_profiles, load_rules_ref, profile_paths
 
 from conftest import APPLICANTS, RULES, with_versions
 

@@ -4,9 +4,9 @@ import json
 import pytest
 
 from eligibility.api import Evaluator
-from eligibility.errors import InputError
-from eligibility.model import Applicant, FactValue
-from eligibility.rulesfile import load_program
+from eligibility.core.errors import InputError
+from eligibility.language.model import Applicant, FactValue
+from eligibility.language.rules import load_program
 
 from conftest import RULES
 
@@ -88,9 +88,9 @@ def test_jsonl_bad_lines_are_errors_of_their_own_and_the_rest_is_read(run_cli, t
 
 
 def test_an_engine_failure_on_one_applicant_does_not_stop_the_batch(monkeypatch, tmp_path):
-    from eligibility import batch
-    from eligibility.durable_engine import DurableEngine
-    from eligibility.errors import EngineError
+    from eligibility.program import batch
+    from eligibility.engine.durable import DurableEngine
+    from eligibility.core.errors import EngineError
     pop = tmp_path / "pop.jsonl"
     pop.write_text("".join(json.dumps({"id": f"a{i}", "facts": {"model_generations": i}}) + "\n" for i in range(5)))
     real = DurableEngine.run_all

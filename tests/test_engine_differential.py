@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility.api import Evaluator
-from eligibility.closures import CompiledNodes
-from eligibility.reference import evaluate_nodes
-from eligibility.rulesfile import load_program
+from eligibility.engine.python import CompiledNodes
+from eligibility.language.semantics import evaluate_nodes
+from eligibility.language.rules import load_program
 
 from conftest import DATA, RULES
 

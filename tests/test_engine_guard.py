@@ -11,12 +11,12 @@ import textwrap
 
 import pytest
 
-from eligibility import compiler
+from eligibility.engine import compiler
 from eligibility.api import Evaluator
-from eligibility.durable_engine import DurableEngine
-from eligibility.errors import EngineError, InputError
-from eligibility.reference import evaluate_nodes
-from eligibility.rulesfile import load_program
+from eligibility.engine.durable import DurableEngine
+from eligibility.core.errors import EngineError, InputError
+from eligibility.language.semantics import evaluate_nodes
+from eligibility.language.rules import load_program
 
 from conftest import DATA, ROOT
 
@@ -194,11 +194,11 @@ def test_engine_error_303_recovers_for_the_next_applicant():
         import random, sys
         sys.path.insert(0, {os.path.join(ROOT, 'tests')!r})
         from test_engine_guard import rules_text
-        from eligibility import compiler
+        from eligibility.engine import compiler
         from eligibility.api import Evaluator
-        from eligibility.errors import EngineError
-        from eligibility.reference import evaluate_nodes
-        from eligibility.rulesfile import load_program
+        from eligibility.core.errors import EngineError
+        from eligibility.language.semantics import evaluate_nodes
+        from eligibility.language.rules import load_program
         compiler.MAX_MATCHING_TESTS = 10_000
         program = load_program("big.yaml", text=rules_text(70, [f"f{{i}} > 0" for i in range(70)]))
         ev = Evaluator(program)

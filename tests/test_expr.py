@@ -1,10 +1,10 @@
 """The condition language: parsing, type checking, and errors with file:line:col."""
 import pytest
 
-from eligibility.errors import InputError
-from eligibility.expr import And, ExprError, Has, Not, OneOf, Or, Ref, Scope, parse_condition
-from eligibility.model import FactSpec, Parameter
-from eligibility.rulesfile import check_program, load_program
+from eligibility.core.errors import InputError
+from eligibility.language.expr import And, ExprError, Has, Not, OneOf, Or, Ref, Scope, parse_condition
+from eligibility.language.model import FactSpec, Parameter
+from eligibility.language.rules import check_program, load_program
 
 from conftest import RULES, with_versions
 

@@ -5,9 +5,9 @@ import os
 import pytest
 
 from eligibility.api import Evaluator
-from eligibility.errors import InputError
-from eligibility.reference import evaluate_nodes
-from eligibility.rulesfile import load_program
+from eligibility.core.errors import InputError
+from eligibility.language.semantics import evaluate_nodes
+from eligibility.language.rules import load_program
 
 from conftest import DATA
 

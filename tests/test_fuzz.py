@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from eligibility.api import Evaluator
-from eligibility.errors import InputError
-from eligibility.profile import load_applicant
-from eligibility.closures import CompiledNodes
-from eligibility.reference import evaluate_nodes
-from eligibility.rulesfile import load_program
-from eligibility.yamlsafe import read_text
+from eligibility.core.errors import InputError
+from eligibility.language.profile import load_applicant
+from eligibility.engine.python import CompiledNodes
+from eligibility.language.semantics import evaluate_nodes
+from eligibility.language.rules import load_program
+from eligibility.language.yamlsafe import read_text
 
 from conftest import APPLICANTS, DATA, RULES
 from test_engine_differential import random_profile

@@ -6,10 +6,10 @@ import re
 import pytest
 import yaml
 
-from eligibility import yamlsafe
-from eligibility.errors import InputError
-from eligibility.rulesfile import load_program
-from eligibility.yamlsafe import load_yaml
+from eligibility.language import yamlsafe
+from eligibility.core.errors import InputError
+from eligibility.language.rules import load_program
+from eligibility.language.yamlsafe import load_yaml
 
 from conftest import RULES
 from hostile_corpus import GOOD_PROFILE, benign, corpus, write
@@ -157,7 +157,7 @@ def test_control_characters_in_messages_are_escaped(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text('id: a\nname: b\nfacts:\n  "x\\n\\e[31mred": {value: 1}\n')
     program = load_program(RULES)
-    from eligibility.profile import load_applicant
+    from eligibility.language.profile import load_applicant
     with pytest.raises(InputError) as info:
         load_applicant(str(path), program)
     text = str(info.value)

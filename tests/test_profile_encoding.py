@@ -7,8 +7,8 @@ import random
 import pytest
 
 from conftest import DATA, RULES
-from eligibility.compiler import compile_program, engine_value, field_name, length_field
-from eligibility.rulesfile import load_program
+from eligibility.engine.compiler import compile_program, engine_value, field_name, length_field
+from eligibility.language.rules import load_program
 from test_engine_differential import random_profile
 from test_engine_guard import rules_text
 
@@ -83,7 +83,7 @@ def test_unknown_values_are_left_out_as_if_absent(source):
 
 
 def test_bulk_applicants_values_as_read_are_their_known_values_and_unknowns():
-    from eligibility import inputs
+    from eligibility.program import inputs
     program = load_program(RULES)
     line = json.dumps({"id": "a1", "name": "A", "facts": {"in_house_architecture": True, "model_generations": 2,
                                                           "pretrained_from_scratch": "unknown"}})

@@ -2,9 +2,9 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eligibility.errors import Problems
-from eligibility.profile import plain_applicant, _positioned, _ProfileReader
-from eligibility.rulesfile import load_program
+from eligibility.core.errors import Problems
+from eligibility.language.profile import plain_applicant, _positioned, _ProfileReader
+from eligibility.language.rules import load_program
 
 from conftest import RULES
 
@@ -88,7 +88,7 @@ def test_a_json_line_decodes_as_the_full_decoder_does(value, before, after, dupl
     and its position, must be those of the full decoder, whatever surrounds the object."""
     import json
 
-    from eligibility.inputs import _JSONL_DECODER, _DuplicateKey, _decode_line
+    from eligibility.program.inputs import _JSONL_DECODER, _DuplicateKey, _decode_line
     text = json.dumps({"id": "a1", "facts": value}, ensure_ascii=False)
     if duplicate:
         text = text[:-1] + ', "id": "a2"}'

@@ -8,9 +8,9 @@ import pytest
 
 from conftest import APPLICANTS, RULES
 from eligibility import api
-from eligibility.profile import applicant_from_data
-from eligibility.errors import Problems
-from eligibility.record import RecordEncoder, compact_json, evaluation_record
+from eligibility.language.profile import applicant_from_data
+from eligibility.core.errors import Problems
+from eligibility.records.record import RecordEncoder, compact_json, evaluation_record
 from test_engine_differential import random_profile
 
 

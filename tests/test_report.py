@@ -66,7 +66,7 @@ def decision_rows(html: str) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def shipped_report(tmp_path_factory):
-    from eligibility.batch import collect_records
+    from eligibility.program.batch import collect_records
     from eligibility.cli.report import program_summary, reproduce_command
     from eligibility.render.html import render_report
     from eligibility import api
@@ -141,7 +141,7 @@ def test_chart_has_a_bar_per_applicant_threshold_and_quota_cut(run_cli, tmp_path
 
 def test_input_text_is_escaped(tmp_path):
     from eligibility import api
-    from eligibility.batch import collect_records
+    from eligibility.program.batch import collect_records
     from eligibility.cli.report import program_summary
     from eligibility.render.html import render_report
     program = api.load_rules(RULES)

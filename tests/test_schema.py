@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from eligibility.yamlsafe import load_yaml
+from eligibility.language.yamlsafe import load_yaml
 from schema_check import KEYWORDS, errors, plain, used_keywords
 
 from conftest import APPLICANTS, ROOT, RULES

@@ -9,8 +9,8 @@ import random
 import pytest
 
 from eligibility import api
-from eligibility.counterfactual import candidates, find_flips
-from eligibility.model import FactSpec
+from eligibility.analysis.counterfactual import candidates, find_flips
+from eligibility.language.model import FactSpec
 
 from conftest import APPLICANTS, DATA, RULES
 

@@ -10,8 +10,9 @@ import signal
 import pytest
 
 from conftest import APPLICANTS, RULES
-from eligibility import api, batch, inputs
-from eligibility.errors import EngineError, EnginesDisagree, InputError
+from eligibility import api
+from eligibility.program import batch, inputs
+from eligibility.core.errors import EngineError, EnginesDisagree, InputError
 from test_batch import FACTS, synthetic
 
 
@@ -174,7 +175,7 @@ def test_a_slow_unit_holds_the_others_back_within_the_window(tmp_path, monkeypat
     """With the narrowest window (2 units for 2 workers), a slow first unit makes the other worker
     wait instead of racing ahead; the results are still complete and in order."""
     import time
-    from eligibility import workers
+    from eligibility.program import workers
     program = api.load_rules(RULES)
     jl, _ = write_inputs(tmp_path, n=1500)
     log = tmp_path / "units.log"

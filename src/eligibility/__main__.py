@@ -1,3 +1,3 @@
-from .cli import main
+from eligibility.cli import main
 
 main()

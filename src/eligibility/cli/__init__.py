@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import EligibilityError, EngineError
-from .app import app, state
+from eligibility.core.errors import EligibilityError, EngineError
+from eligibility.cli.app import app, state
 
 # Importing the command modules registers their commands on `app`.
-from . import check  # noqa: E402,F401
-from . import batch  # noqa: E402,F401
-from . import diff  # noqa: E402,F401
-from . import validate  # noqa: E402,F401
-from . import schema  # noqa: E402,F401
-from . import ruletest  # noqa: E402,F401
-from . import report  # noqa: E402,F401
-from . import replay  # noqa: E402,F401
+from eligibility.cli import check  # noqa: E402,F401
+from eligibility.cli import batch  # noqa: E402,F401
+from eligibility.cli import diff  # noqa: E402,F401
+from eligibility.cli import validate  # noqa: E402,F401
+from eligibility.cli import schema  # noqa: E402,F401
+from eligibility.cli import ruletest  # noqa: E402,F401
+from eligibility.cli import report  # noqa: E402,F401
+from eligibility.cli import replay  # noqa: E402,F401
 
 
 def main() -> None:

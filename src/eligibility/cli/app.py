@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import InputError, Problem
+from eligibility.core.errors import InputError, Problem
 
 
 @dataclass
@@ -85,7 +85,7 @@ def output_format(fmt: Optional[str], output: Optional[str], formats: tuple[str,
 
 def verdict_set(value: Optional[str], flag: str = "--fail-on") -> set[str]:
     """A comma-separated list of verdicts, each checked (a typo must not silently disable a CI gate)."""
-    from ..decision import VERDICTS
+    from eligibility.program.decision import VERDICTS
     chosen = {v.strip() for v in (value or "").split(",") if v.strip()}
     unknown = sorted(chosen - set(VERDICTS))
     if unknown:

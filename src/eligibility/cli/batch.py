@@ -8,9 +8,9 @@ from typing import List, Optional
 
 import typer
 
-from .. import api
-from ..output import atomic_writer
-from .app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
+from eligibility import api
+from eligibility.render.output import atomic_writer
+from eligibility.cli.app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
                        check_date, check_engine, output_format, pairs, verdict_set)
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
@@ -49,38 +49,38 @@ def batch(
     were invalid (each is listed, the others are evaluated), or bad usage or rules; 3 engine failure (or engines disagree with
     --engine both); 130 interrupted (no output file is left behind).
     """
-    from .. import batch as bt
+    from eligibility.program import batch as bt
     fmt = output_format(fmt, output, FORMATS)
     failing = verdict_set(fail_on)
     as_of = check_date(as_of)
-    program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"), as_of)
+    program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"), as_of, params_label="--param")
     inputs = list(paths or ["applicants"])
     with_trace = (fmt == "json") if trace is None else trace
     progress = _Progress()
-    kwargs = dict(engine=check_engine(engine), jobs=jobs, settings=pairs(set_, "--set"), input_fmt=input_format,
+    kwargs = dict(engine=check_engine(engine), jobs=jobs, settings=pairs(set_, "--set"), settings_label="--set", input_fmt=input_format,
                   on_progress=progress.update, as_of=as_of, command=["eligibility", *sys.argv[1:]])
     try:
         with atomic_writer(output) if fmt != "table" else _nothing() as fh:
             if fmt == "jsonl":
-                from ..render.batch_jsonl import JsonlSink, jsonl_piece
+                from eligibility.render.batch_jsonl import JsonlSink, jsonl_piece
                 result = bt.run_batch(program, inputs, keep_all=False, sink=JsonlSink(fh), formatter=jsonl_piece,
                                       records=True, trace=with_trace, **kwargs)
             elif fmt == "csv":
-                from ..render.batch_csv import CsvSink
+                from eligibility.render.batch_csv import CsvSink
                 result = bt.run_batch(program, inputs, keep_all=False, sink=CsvSink(fh, program), **kwargs)
             elif fmt == "json":
-                from ..render.batch_json import JsonSink, json_piece
+                from eligibility.render.batch_json import JsonSink, json_piece
                 result = bt.run_batch(program, inputs, sink=JsonSink(fh), formatter=json_piece, records=True,
                                       trace=with_trace, **kwargs)
             else:
                 result = bt.run_batch(program, inputs, **kwargs)
                 progress.stop()
                 if fmt == "markdown":
-                    from ..render.batch_markdown import render_ranking
+                    from eligibility.render.batch_markdown import render_ranking
                     fh.write(render_ranking(result))
         if fmt == "table":
-            from ..render.batch_text import render_ranking as render_table
-            from .console import console_for
+            from eligibility.render.batch_text import render_ranking as render_table
+            from eligibility.cli.console import console_for
             with console_for(output) as console:
                 render_table(result, console)
     except KeyboardInterrupt:

@@ -7,10 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from .. import api
-from ..output import write_atomic
-from ..record import evaluation_record
-from .app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
+from eligibility import api
+from eligibility.render.output import write_atomic
+from eligibility.records.record import evaluation_record
+from eligibility.cli.app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
                        check_date, check_engine, output_format, pairs, verdict_set)
 
 FORMATS = ("text", "json", "markdown")
@@ -44,24 +44,24 @@ def check(
     fmt = output_format(fmt, output, FORMATS)
     failing = verdict_set(fail_on)
     ev = api.check(profile, rules, engine=check_engine(engine), params=pairs(param, "--param"),
-                   settings=pairs(set_, "--set"), as_of=check_date(as_of))
+                   settings=pairs(set_, "--set"), as_of=check_date(as_of), labels=("--param", "--set"))
     rec = evaluation_record(ev, trace=True, command=["eligibility", *sys.argv[1:]])
     if flip:
-        from ..counterfactual import find_flips
+        from eligibility.analysis.counterfactual import find_flips
         rec["flips"] = find_flips(ev.program, ev.applicant, ev.as_of, max_changes=max_changes).as_dict()
     if fmt == "json":
         write_atomic(output, json.dumps(rec, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "markdown":
-        from ..render.flips import render_flips_markdown
-        from ..render.markdown import render_check
+        from eligibility.render.flips import render_flips_markdown
+        from eligibility.render.markdown import render_check
         write_atomic(output, render_check(rec) + (render_flips_markdown(rec["flips"]) if flip else ""))
     else:
-        from ..render.text import render_check
-        from .console import console_for
+        from eligibility.render.text import render_check
+        from eligibility.cli.console import console_for
         with console_for(output) as console:
             render_check(rec, console)
             if flip:
-                from ..render.flips import render_flips
+                from eligibility.render.flips import render_flips
                 render_flips(rec["flips"], console)
     if rec["verdict"] in failing:
         raise typer.Exit(1)

@@ -8,7 +8,7 @@ from typing import Iterator, Optional
 
 from rich.console import Console
 
-from ..output import atomic_writer
+from eligibility.render.output import atomic_writer
 
 
 @contextlib.contextmanager

@@ -6,8 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from ..output import write_atomic
-from .app import EngineOption, OutputOption, RulesOption, app, check_date, check_engine, output_format
+from eligibility.render.output import write_atomic
+from eligibility.cli.app import EngineOption, OutputOption, RulesOption, app, check_date, check_engine, output_format
 
 FORMATS = ("text", "json", "markdown")
 
@@ -45,8 +45,8 @@ def diff(
     profiles are listed as errors); 3 engine failure.
     """
     fmt = output_format(fmt, output, FORMATS)
-    from ..rulediff import compare, load_rules_ref, profile_paths
-    from .. import api
+    from eligibility.analysis.rulediff import compare, load_rules_ref, profile_paths
+    from eligibility import api
     old_date = check_date(as_of)
     new_date = check_date(vs_as_of) if vs_as_of else old_date
     old_spec = old or rules or api.find_rules()
@@ -56,11 +56,11 @@ def diff(
     if fmt == "json":
         write_atomic(output, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "markdown":
-        from ..render.rulediff import render_diff_markdown
+        from eligibility.render.rulediff import render_diff_markdown
         write_atomic(output, render_diff_markdown(report))
     else:
-        from ..render.rulediff import render_diff
-        from .console import console_for
+        from eligibility.render.rulediff import render_diff
+        from eligibility.cli.console import console_for
         with console_for(output) as console:
             render_diff(report, console)
     if any(a[side]["error"] for a in report["applicants"] for side in ("old", "new")):

@@ -5,8 +5,8 @@ import json
 
 import typer
 
-from ..output import write_atomic
-from .app import app
+from eligibility.render.output import write_atomic
+from eligibility.cli.app import app
 
 FORMATS = ("text", "json")
 
@@ -28,14 +28,14 @@ def replay(
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    from ..replay import replay_file
+    from eligibility.analysis.replay import replay_file
     report = replay_file(record)
     if fmt == "json":
         write_atomic(None, json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         from rich.text import Text
 
-        from .console import console_for
+        from eligibility.cli.console import console_for
         with console_for(None) as console:
             for r in report.results:
                 if r.identical:

@@ -9,13 +9,13 @@ from typing import List, Optional
 
 import typer
 
-from .. import api
-from ..errors import InputError
-from ..model import Program
-from ..output import atomic_writer
-from ..record import program_info
-from ..trace import source_dict
-from .app import AsOfOption, EngineOption, ParamOption, RulesOption, app, check_date, check_engine, pairs
+from eligibility import api
+from eligibility.core.errors import InputError
+from eligibility.language.model import Program
+from eligibility.render.output import atomic_writer
+from eligibility.records.record import program_info
+from eligibility.evaluate.trace import source_dict
+from eligibility.cli.app import AsOfOption, EngineOption, ParamOption, RulesOption, app, check_date, check_engine, pairs
 
 DEFAULT_APPLICANTS = "applicants"
 
@@ -34,14 +34,14 @@ def report(
     The file makes no network requests (inline CSS and SVG, no scripts) and prints in black and white.
     Exit status: 0 written; 2 bad input; 3 engine failure.
     """
-    from ..render.html import render_report
+    from eligibility.render.html import render_report
 
     rules_path = rules or api.find_rules()
     params = pairs(param, "--param")
     as_of = check_date(as_of)
-    program = api.load_rules(rules_path, params, as_of)
+    program = api.load_rules(rules_path, params, as_of, params_label="--param")
     paths = list(paths or [DEFAULT_APPLICANTS])
-    from ..batch import collect_records, errors_as_problems   # here: keeps the other commands' start-up short
+    from eligibility.program.batch import collect_records, errors_as_problems   # here: keeps the other commands' start-up short
     result, records = collect_records(program, paths, check_engine(engine), as_of)
     if result.errors:
         raise InputError(errors_as_problems(result))

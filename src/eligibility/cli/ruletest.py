@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from .app import EngineOption, app, check_engine
+from eligibility.cli.app import EngineOption, app, check_engine
 
 if TYPE_CHECKING:
-    from ..ruletests import Coverage
+    from eligibility.analysis.ruletests import Coverage
 
 # The rule tests and rich's tables are imported by the command itself: every other command
 # (`check`, `batch`) starts without them.
@@ -32,8 +32,8 @@ def test_command(
 
     Exit status: 0 all passed (and coverage reached); 1 a case failed or coverage is too low; 2 bad input.
     """
-    from ..ruletests import Coverage, Runner, discover, load_cases
-    from .console import console_for
+    from eligibility.analysis.ruletests import Coverage, Runner, discover, load_cases
+    from eligibility.cli.console import console_for
     if fmt not in ("text", "json"):
         raise typer.BadParameter("choose text or json", param_hint="--format")
     files = discover(paths or [])
@@ -62,7 +62,7 @@ def test_command(
 
 
 def _json(results, cov: Coverage) -> dict:
-    from ..ruletests import outcome_word
+    from eligibility.analysis.ruletests import outcome_word
     return {
         "passed": sum(r.passed for r in results), "failed": sum(not r.passed for r in results),
         "cases": [{"file": r.case.file, "line": r.case.line, "name": r.case.name, "passed": r.passed,
@@ -81,10 +81,10 @@ def _text(console, results, cov: Coverage, list_untested: bool, min_coverage: Op
     from rich.table import Table
     from rich.text import Text
 
-    from ..formatting import number
-    from ..record import evaluation_record
-    from ..render.text import trace_tree
-    from ..ruletests import outcome_word
+    from eligibility.core.formatting import number
+    from eligibility.records.record import evaluation_record
+    from eligibility.render.text import trace_tree
+    from eligibility.analysis.ruletests import outcome_word
     for r in results:
         where = f"{r.case.file}:{r.case.line}"
         if r.passed:

@@ -6,10 +6,10 @@ from typing import Optional
 
 import typer
 
-from .. import api
-from ..output import write_atomic
-from ..schema import applicant_schema, rules_schema
-from .app import OutputOption, app
+from eligibility import api
+from eligibility.render.output import write_atomic
+from eligibility.language.schema import applicant_schema, rules_schema
+from eligibility.cli.app import OutputOption, app
 
 
 def schema_text(kind: str, rules: Optional[str] = None) -> str:

@@ -7,10 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from .. import api
-from ..errors import InputError
-from ..validate import validate as run_validate
-from .app import app
+from eligibility import api
+from eligibility.core.errors import InputError
+from eligibility.analysis.validate import validate as run_validate
+from eligibility.cli.app import app
 
 
 @app.command()

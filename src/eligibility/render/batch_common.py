@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
-from ..formatting import OUTCOME_LABEL, number
+from eligibility.core.formatting import OUTCOME_LABEL, number
 
 def criterion_cell(kind: str, outcome: str, awarded: Any) -> str:
     """`met 30` for a scored criterion, `met` for a gate; `unknown` / `not met` otherwise."""

@@ -10,9 +10,9 @@ import csv
 import tempfile
 from typing import IO, Any
 
-from ..batch import Sink
-from .batch_common import criterion_cells
-from ..formatting import number
+from eligibility.program.batch import Sink
+from eligibility.render.batch_common import criterion_cells
+from eligibility.core.formatting import number
 
 FIXED = ("input", "id", "name", "final_verdict", "rank", "score")
 TAIL = ("failed_gates", "reason", "error", "path")

@@ -11,8 +11,8 @@ import json
 import tempfile
 from typing import IO, Any
 
-from ..batch import Sink, decision_dict
-from .batch_jsonl import error_dict
+from eligibility.program.batch import Sink, decision_dict
+from eligibility.render.batch_jsonl import error_dict
 
 SCHEMA = "eligibility.batch/1"
 

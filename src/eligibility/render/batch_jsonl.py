@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ..batch import Sink, decision_dict
-from ..record import compact_json as _dumps, json_string as _string
+from eligibility.program.batch import Sink, decision_dict
+from eligibility.records.record import compact_json as _dumps, json_string as _string
 
 ERROR_SCHEMA = "eligibility.error/1"
 SUMMARY_SCHEMA = "eligibility.batch-summary/1"

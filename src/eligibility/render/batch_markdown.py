@@ -1,9 +1,9 @@
 """The batch decision as a Markdown ranked table (for reports, tickets and pull requests)."""
 from __future__ import annotations
 
-from .batch_common import criterion_cells, rank_text, score_text
-from .markdown import _cell
-from ..formatting import number
+from eligibility.render.batch_common import criterion_cells, rank_text, score_text
+from eligibility.render.markdown import _cell
+from eligibility.core.formatting import number
 
 
 def render_ranking(result) -> str:

@@ -7,9 +7,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .batch_common import rank_text, score_text
-from .text import OUTCOME_STYLE, VERDICT_STYLE
-from ..formatting import OUTCOME_SYMBOL, clip, number
+from eligibility.render.batch_common import rank_text, score_text
+from eligibility.render.text import OUTCOME_STYLE, VERDICT_STYLE
+from eligibility.core.formatting import OUTCOME_SYMBOL, clip, number
 
 _MARK = {k: (OUTCOME_SYMBOL[k], OUTCOME_STYLE[k]) for k in ("met", "not_met", "unknown")}
 

@@ -7,9 +7,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .text import VERDICT_STYLE
-from ..counterfactual import shown as value
-from ..formatting import number
+from eligibility.render.text import VERDICT_STYLE
+from eligibility.analysis.counterfactual import shown as value
+from eligibility.core.formatting import number
 
 
 def change_text(c: dict) -> str:

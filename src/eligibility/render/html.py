@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .. import __version__
-from ..decision import Decision, Entry
-from ..record import engine_version
-from ..formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, number, value
+from eligibility import __version__
+from eligibility.program.decision import Decision, Entry
+from eligibility.records.record import engine_version
+from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, number, value
 
 # Okabe-Ito colours (safe for the common colour-vision deficiencies), each with its own symbol.
 VERDICTS = {

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
-from ..formatting import OUTCOME_LABEL, number, value
+from eligibility.core.formatting import OUTCOME_LABEL, number, value
 
 _EMOJI = {"met": "✅", "not_met": "❌", "unknown": "❔"}      # GitHub renders these in colour
 _MARK = {k: f"{e} {OUTCOME_LABEL[k]}" for k, e in _EMOJI.items()}

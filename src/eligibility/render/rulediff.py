@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .text import VERDICT_STYLE
-from ..formatting import clip, number
+from eligibility.render.text import VERDICT_STYLE
+from eligibility.core.formatting import clip, number
 
 _STATUS = {"flipped": "verdict changed", "changed": "score or rank changed", "unchanged": "unchanged"}
 

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
-from ..formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, clip, number, value
+from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, clip, number, value
 
 VERDICT_STYLE = {"selected": "bold green", "eligible-not-selected": "bold cyan", "excluded": "bold red",
                  "undetermined": "bold yellow", "error": "bold magenta"}

@@ -1,0 +1,357 @@
+"""Program -> durable-rules JSON ruleset that computes every node's three-valued outcome.
+
+Durable-rules only matches positive conditions, so each node is compiled into two
+derived facts, `<id>+` (the node is true) and `<id>-` (it is false); an unknown node
+derives neither. Leaves test the applicant fact directly (a missing fact matches
+neither side); `and`/`or` nodes join their children's derived facts (forward
+chaining); `not` and concept references only rename a child's pair, so they cost no
+rule. The rule set is bounded by construction and checked against the engine's
+measured limits before it is handed to the engine.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from eligibility.core.errors import EngineError
+from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
+from eligibility.language.model import Program
+
+PROFILE, DERIVED, SENTINEL = "p", "d", "s"
+SENTINEL_RULE = "~s"
+JOIN_WIDTH = 8                # children per join rule; wider and/or nodes are chained
+MAX_RULES = 4000              # measured: create_ruleset stays fast well past this size
+MAX_PROFILE_FIELDS = 250      # the engine refuses facts with more than 252 fields (error 302)
+# Measured engine limits (durable_rules_engine 2.0.28, see SECURITY.md), with a margin:
+MAX_MATCHING_TESTS = 60       # alpha nodes matching one fact at once: more than 64 gives error 303
+MAX_CHILD_TESTS = 500         # distinct tests under one parent node: 512 hangs the engine
+MAX_RULES_PER_TEST = 250      # rules fed by one test or one derived fact: more than 255 gives error 108
+DERIVED_PER_TAG = 200         # derived fact names per discriminator (each adds a child under it)
+
+_NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+
+
+def field_name(fact: str) -> str:
+    return "f_" + fact
+
+
+def length_field(fact: str) -> str:
+    return "n_" + fact
+
+
+def engine_value(value: Any) -> Any:
+    """A fact value as the engine stores it: dates become day numbers, lists stay lists."""
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+@dataclass
+class CompiledRuleset:
+    """The durable JSON ruleset plus what the adapter needs to run it quickly."""
+
+    rules: dict[str, dict]                      # rule name -> durable rule definition
+    derive: dict[str, str]                      # rule name -> JSON of the fact its action asserts
+    target: dict[str, str]                      # rule name -> name of that derived fact
+    pairs: dict[int, tuple[str, str]]           # node id -> (true fact name, false fact name)
+    budget: int = 0
+    encode: Callable[[Mapping[str, Any]], tuple[str, ...]] = field(default=None, repr=False)  # type: ignore[assignment]
+    # rule name -> the (node id, outcome) pairs its derived fact settles; every node unknown
+    settles: dict[str, tuple[tuple[int, bool], ...]] = field(init=False, repr=False)
+    unknown: dict[int, None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_fact: dict[str, list[tuple[int, bool]]] = {}
+        for nid, (t, f) in self.pairs.items():
+            by_fact.setdefault(t, []).append((nid, True))
+            by_fact.setdefault(f, []).append((nid, False))
+        self.settles = {r: tuple(by_fact[name]) for r, name in self.target.items() if name in by_fact}
+        self.unknown = dict.fromkeys(self.pairs)
+
+    def ruleset_json(self) -> str:
+        return json.dumps(self.rules, ensure_ascii=False, separators=(",", ":"))
+
+    def outcomes(self, derived: set[str]) -> dict[int, bool | None]:
+        """Node outcomes from the set of derived fact names."""
+        return {nid: True if t in derived else False if f in derived else None
+                for nid, (t, f) in self.pairs.items()}
+
+    def outcomes_of_rules(self, fired: list[str]) -> dict[int, bool | None]:
+        """Node outcomes from the names of the fired rules; the same as
+        `outcomes({target[r] for r in fired if r in target})`, without building that set."""
+        sets, out = self.settles, self.unknown.copy()
+        for rule in fired:
+            for nid, value in sets.get(rule, ()):
+                if value or out[nid] is None:     # a node's true fact wins, as in outcomes()
+                    out[nid] = value
+        return out
+
+
+def compile_program(program: Program) -> CompiledRuleset:
+    compiler = _Compiler(program)
+    return compiler.run()
+
+
+class _Compiler:
+    def __init__(self, program: Program):
+        self.program = program
+        self.rules: dict[str, dict] = {}
+        self.derive: dict[str, str] = {}
+        self.target: dict[str, str] = {}
+        self.pairs: dict[int, tuple[str, str]] = {}
+        self.concept_pairs: dict[str, tuple[str, str]] = {}
+
+    def run(self) -> CompiledRuleset:
+        self.limits = _Shards(self.program)
+        for name in self.program.concepts:
+            self.limits.owner = ("concept", name, self.program.concepts[name].line)
+            self.concept(name)
+        for criterion in self.program.criteria:
+            self.limits.owner = ("criterion", criterion.id, criterion.line)
+            self.node(criterion.condition)
+        self.add(SENTINEL_RULE, {"all": [{"m": {"t": SENTINEL}}]}, None)
+        facts = self.program.facts
+        if len(self.rules) > MAX_RULES:
+            raise EngineError(f"{self.program.path}: the conditions compile to {len(self.rules)} engine rules "
+                              f"(limit {MAX_RULES}); simplify or split the rules file")
+        shard_fields = [sorted(f) for f in self.limits.fields]
+        return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs,
+                               budget=2 * len(self.rules) + 16,
+                               encode=_encoder(shard_fields, {n: s.type for n, s in facts.items()}))
+
+    def add(self, name: str, rule: dict, asserts: str | None) -> None:
+        assert name not in self.rules, name
+        self.rules[name] = rule
+        self.limits.rule_added(rule)
+        if asserts is not None:
+            self.derive[name] = json.dumps({"t": self.limits.derived_tag(asserts), "n": asserts}, separators=(",", ":"))
+            self.target[name] = asserts
+
+    def derived(self, name: str) -> dict:
+        return {"$and": [{"t": self.limits.derived_tag(name)}, {"n": name}]}
+
+    def concept(self, name: str) -> tuple[str, str]:
+        if name not in self.concept_pairs:
+            self.concept_pairs[name] = self.node(self.program.concepts[name].condition)
+        return self.concept_pairs[name]
+
+    def node(self, n: Node) -> tuple[str, str]:
+        if n.id in self.pairs:
+            return self.pairs[n.id]
+        yes, no = f"{n.id}+", f"{n.id}-"
+        if isinstance(n, Not):
+            t, f = self.node(n.item)
+            pair = (f, t)
+        elif isinstance(n, Ref):
+            t, f = self.concept(n.concept)
+            pair = (f, t) if n.negated else (t, f)
+        elif isinstance(n, (And, Or)):
+            kids = [self.node(i) for i in n.items]
+            trues = list(dict.fromkeys(k[0] for k in kids))
+            falses = list(dict.fromkeys(k[1] for k in kids))
+            every, anyone = (trues, falses) if isinstance(n, And) else (falses, trues)
+            all_target, any_target = (yes, no) if isinstance(n, And) else (no, yes)
+            self.join(every, all_target, all_target)
+            for i, child in enumerate(anyone):
+                self.add(f"{any_target}#{i}", {"all": [{"a": self.derived(child)}]}, any_target)
+            pair = (yes, no)
+        else:
+            true_tests, false_tests = self.leaf_tests(n, True), self.leaf_tests(n, False)
+            tag = self.limits.place_leaf(n.fact, true_tests, false_tests)
+            for i, test in enumerate(true_tests):
+                self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
+            for i, test in enumerate(false_tests):
+                self.add(f"{no}#{i}", _on_profile(tag, test), no)
+            pair = (yes, no)
+        self.pairs[n.id] = pair
+        return pair
+
+    def join(self, names: list[str], target: str, rule_name: str) -> None:
+        """One rule that fires when every derived fact in `names` is present; chained when wide."""
+        while len(names) > JOIN_WIDTH:
+            chunks = [names[i:i + JOIN_WIDTH] for i in range(0, len(names), JOIN_WIDTH)]
+            names = []
+            for chunk in chunks:
+                part = f"{rule_name}&{len(self.rules)}"
+                self.add(part, {"all": [{f"a{j}": self.derived(c)} for j, c in enumerate(chunk)]}, part)
+                names.append(part)
+        self.add(rule_name, {"all": [{f"a{j}": self.derived(c)} for j, c in enumerate(names)]}, target)
+
+    def leaf_tests(self, n: Node, outcome: bool) -> list[dict]:
+        """Profile tests (one per engine rule; any of them proves `outcome`) for a leaf node."""
+        if isinstance(n, Cmp):
+            op = n.op if outcome else _NEGATE[n.op]
+            return [_compare(field_name(n.fact), op, engine_value(n.value))]
+        if isinstance(n, OneOf):
+            f, values = field_name(n.fact), [engine_value(v) for v in n.values]
+            if outcome != n.negated:
+                return [{f: v} for v in values]
+            return [{"$and": [{"$neq": {f: v}} for v in values]}]
+        if isinstance(n, Has):
+            f = field_name(n.fact)
+            if outcome != n.negated:
+                return [{"$iany": {f: {"$i": n.item}}}]
+            return [{length_field(n.fact): 0}, {"$iall": {f: {"$neq": {"$i": n.item}}}}]
+        raise TypeError(f"not a leaf: {type(n).__name__}")
+
+
+def _on_profile(tag: str, test: dict) -> dict:
+    return {"all": [{"m": {"$and": [{"t": tag}, test]}}]}
+
+
+class _Shards:
+    """Keeps every engine fact within the engine's fixed-size tables by sharding.
+
+    The engine matches at most 64 tests against one asserted fact (error 303), hangs with 512
+    distinct tests under one node, and takes at most 252 fields per fact (error 302). So the
+    applicant's profile is asserted as several facts, one per shard of leaf tests (`t`: p0, p1,
+    ...), each carrying only the fields its tests read, and derived facts are spread over
+    discriminators d0, d1, ... A test or derived fact that feeds more than 250 rules (error 108
+    past 255) cannot be sharded: that is refused, naming the concept or criterion."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.owner: tuple[str, str, int] = ("rules file", "", 0)
+        self.fields: list[set[str]] = [set()]      # applicant facts each profile shard carries
+        self.matching = [0]                        # per shard: tests that can match at once
+        self.children: list[set[str]] = [set()]    # per shard: distinct first tests under its discriminator
+        self.placed: dict[str, str] = {}           # leaf signature -> its shard's tag
+        self.dtags: dict[str, str] = {}            # derived fact name -> its discriminator
+        self.feeds: dict[str, int] = {}            # test or derived name -> rules it feeds
+
+    def refuse(self, message: str) -> None:
+        from eligibility.core.errors import InputError, Problem
+        kind, name, line = self.owner
+        raise InputError(Problem(self.program.path, line, 1 if line else 0,
+                                 f"{kind} '{name}': {message}; simplify it or split the rules file"))
+
+    def place_leaf(self, fact: str, true_tests: list[dict], false_tests: list[dict]) -> str:
+        """The profile shard (its `t` tag) for a leaf's tests, opening a new shard when one is full."""
+        sig = json.dumps([true_tests, false_tests], sort_keys=True, default=str)
+        if sig in self.placed:
+            return self.placed[sig]
+        # a leaf matches one of its tests at once, plus one for an `$and` chain head
+        matching = 1 + any("$and" in t for t in true_tests + false_tests)
+        children = len(true_tests) + len(false_tests)
+        k = len(self.fields) - 1
+        if (self.matching[k] + matching > MAX_MATCHING_TESTS or len(self.children[k]) + children > MAX_CHILD_TESTS
+                or self.field_count(self.fields[k] | {fact}) > MAX_PROFILE_FIELDS):
+            if not self.fields[k]:
+                self.refuse(f"one test needs {children} engine conditions (limit {MAX_CHILD_TESTS})")
+            self.fields.append(set())
+            self.matching.append(0)
+            self.children.append(set())
+            k += 1
+        self.fields[k].add(fact)
+        self.matching[k] += matching
+        tag = f"{PROFILE}{k}"
+        self.placed[sig] = tag
+        return tag
+
+    def field_count(self, facts: set[str]) -> int:
+        """Engine fields of a shard fact: its tag, one per fact, one more per list (its length)."""
+        specs = self.program.facts
+        return 1 + sum(2 if specs[f].type == "list" else 1 for f in facts)
+
+    def derived_tag(self, name: str) -> str:
+        """The discriminator of a derived fact: a new one every DERIVED_PER_TAG names."""
+        tag = self.dtags.get(name)
+        if tag is None:
+            tag = self.dtags[name] = f"{DERIVED}{len(self.dtags) // DERIVED_PER_TAG}"
+        return tag
+
+    def rule_added(self, rule: dict) -> None:
+        for cond in rule["all"]:
+            (test,) = cond.values()
+            parts = test.get("$and", [test])
+            tag = parts[0].get("t", "") if isinstance(parts[0], dict) else ""
+            if tag.startswith(PROFILE) and len(parts) > 1:
+                k = int(tag[len(PROFILE):])
+                first = parts[1].get("$and", [parts[1]])[0]
+                key = json.dumps(first, sort_keys=True, default=str)
+                if "$iany" in first or "$iall" in first:   # the engine never shares these nodes
+                    key += f"#{len(self.children[k])}"
+                self.children[k].add(key)
+                self.count(f"{tag}:{key}")
+            elif tag.startswith(DERIVED) and len(parts) > 1:
+                self.count("d:" + parts[1]["n"])
+
+    def count(self, key: str) -> None:
+        self.feeds[key] = self.feeds.get(key, 0) + 1
+        if self.feeds[key] > MAX_RULES_PER_TEST:
+            self.refuse(f"one test or concept is used by more than {MAX_RULES_PER_TEST} engine rules "
+                        "(the engine's limit is 255)")
+
+
+def _compare(field_: str, op: str, value: Any) -> dict:
+    if op == "==":
+        return {field_: value}
+    return {_DURABLE_OP[op]: {field_: value}}
+
+
+_KNOWN_PIECES = 1024        # fact texts kept per fact
+_TEXT_KEPT = ("bool", "string", "enum", "list", "date")
+
+
+def _encoder(shards: list[list[str]], types: Mapping[str, str]) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+    """A function turning known fact values into the engine's profile facts, one JSON text per shard
+    (shards whose facts are all unknown are left out, but there is always at least one).
+
+    The text is what `json.dumps(fields, separators=(",", ":"), ensure_ascii=False)` gives for
+    the shard's fields (`t`, then `f_<fact>`, plus `n_<fact>` for lists, in the shard's order),
+    put together from one small formatter per fact type instead of going through a dict."""
+    string = json.encoder.encode_basestring
+    formats: dict[str, Callable[[Any], str]] = {
+        "bool": lambda v: "true" if v else "false",
+        "int": repr,
+        "float": repr,                      # an int or a finite float, as json writes them
+        "string": string,
+        "enum": string,
+        "date": lambda v: str(v.toordinal()),
+        "list": lambda v: "[" + ",".join(map(string, v)) + "]",
+    }
+    plans = []
+    for k, names in enumerate(shards):
+        fields = []
+        for name in names:
+            key, text = f",{string(field_name(name))}:", formats[types[name]]
+            count = f",{string(length_field(name))}:" if types[name] == "list" else None
+            # a value's text is kept for the types where equal values have equal texts (not so for
+            # numbers: 1, 1.0 and True are equal)
+            fields.append((name, key, text, count, {} if types[name] in _TEXT_KEPT else None))
+        plans.append(('{"t":"%s%d"' % (PROFILE, k), tuple(fields)))
+
+    def piece(value: Any, key: str, text: Callable[[Any], str], count: str | None) -> str:
+        return key + text(value) + (count + str(len(value)) if count is not None else "")
+
+    def encode(values: Mapping[str, Any]) -> tuple[str, ...]:
+        docs = []
+        for head, fields in plans:
+            parts = [head]
+            for name, key, text, count, known in fields:
+                value = values.get(name)
+                if value is not None:
+                    if known is None:
+                        parts.append(piece(value, key, text, count))
+                        continue
+                    try:
+                        done = known.get(value)
+                    except TypeError:             # unhashable (a list given where a tuple is usual)
+                        parts.append(piece(value, key, text, count))
+                        continue
+                    if done is None:
+                        if len(known) >= _KNOWN_PIECES:
+                            known.clear()
+                        done = known[value] = piece(value, key, text, count)
+                    parts.append(done)
+            if len(parts) > 1:
+                parts.append("}")
+                docs.append("".join(parts))
+        return tuple(docs) or (plans[0][0] + "}",)
+
+    return encode

@@ -1,0 +1,110 @@
+"""The `--engine python` evaluator: the parsed conditions turned into Python closures once per program.
+
+It computes exactly what reference.evaluate_nodes computes (every node's three-valued outcome,
+concepts evaluated once per applicant), without walking the tree and testing node types for every
+applicant: each node becomes a small function of (facts, outcomes, concept values) built from the
+parsed nodes. No source text is generated or evaluated. The differential tests hold it to the
+reference and to the durable engine on every node.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
+from eligibility.language.model import Program
+from eligibility.language.semantics import _OPS
+
+Outcomes = dict[int, "bool | None"]
+NodeFn = Callable[[Mapping[str, Any], Outcomes, list], "bool | None"]
+_PENDING = object()            # a concept not evaluated yet for this applicant
+
+
+class CompiledNodes:
+    """`evaluate(facts)`: the outcome of every node of every concept and criterion, by node id."""
+
+    def __init__(self, program: Program):
+        self._index = {name: i for i, name in enumerate(program.concepts)}
+        self._concepts: list[NodeFn] = []
+        for name in program.concepts:
+            self._concepts.append(self._node(program.concepts[name].condition))
+        self._criteria = [self._node(c.condition) for c in program.criteria]
+
+    def evaluate(self, facts: Mapping[str, Any]) -> Outcomes:
+        out: Outcomes = {}
+        values = [_PENDING] * len(self._concepts)
+        for i, fn in enumerate(self._concepts):
+            if values[i] is _PENDING:
+                values[i] = fn(facts, out, values)
+        for fn in self._criteria:
+            fn(facts, out, values)
+        return out
+
+    def _concept(self, index: int) -> Callable[[Mapping[str, Any], Outcomes, list], "bool | None"]:
+        concepts = self._concepts
+
+        def value(facts, out, values):
+            v = values[index]
+            if v is _PENDING:
+                v = values[index] = concepts[index](facts, out, values)
+            return v
+        return value
+
+    def _node(self, n: Node) -> NodeFn:
+        nid = n.id
+        if isinstance(n, Cmp):
+            fact, op, expected = n.fact, _OPS[n.op], n.value
+
+            def cmp(facts, out, values):
+                v = facts.get(fact)
+                r = out[nid] = None if v is None else op(v, expected)
+                return r
+            return cmp
+        if isinstance(n, (OneOf, Has)):
+            fact, negated = n.fact, n.negated
+            if isinstance(n, OneOf):
+                options = n.values
+
+                def one_of(facts, out, values):
+                    v = facts.get(fact)
+                    r = out[nid] = None if v is None else (v in options) != negated
+                    return r
+                return one_of
+            item = n.item
+
+            def has(facts, out, values):
+                v = facts.get(fact)
+                r = out[nid] = None if v is None else (item in v) != negated
+                return r
+            return has
+        if isinstance(n, Ref):
+            concept, negated = self._concept(self._index[n.concept]), n.negated
+
+            def ref(facts, out, values):
+                c = concept(facts, out, values)
+                r = out[nid] = None if c is None else c != negated
+                return r
+            return ref
+        if isinstance(n, Not):
+            child = self._node(n.item)  # type: ignore[arg-type]
+
+            def not_(facts, out, values):
+                c = child(facts, out, values)
+                r = out[nid] = None if c is None else not c
+                return r
+            return not_
+        if isinstance(n, (And, Or)):
+            kids = tuple(self._node(i) for i in n.items)
+            # every child is evaluated (no short cut): each node's outcome is recorded for the trace
+            if isinstance(n, And):
+                def and_(facts, out, values):
+                    parts = [k(facts, out, values) for k in kids]
+                    r = out[nid] = False if False in parts else None if None in parts else True
+                    return r
+                return and_
+
+            def or_(facts, out, values):
+                parts = [k(facts, out, values) for k in kids]
+                r = out[nid] = True if True in parts else None if None in parts else False
+                return r
+            return or_
+        raise TypeError(f"unknown node {type(n).__name__}")

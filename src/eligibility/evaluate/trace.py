@@ -1,0 +1,120 @@
+"""The explanation trace of an evaluation, as plain data (the JSON output and every renderer use it)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eligibility.engine.compiler import DERIVED, PROFILE
+from eligibility.evaluate.assess import Evaluation, deciding, leaf_descriptions
+from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
+from eligibility.language.model import FactValue, Source
+
+_TRUTH = {True: "true", False: "false", None: "unknown"}
+
+
+def source_dict(s: Source) -> dict:
+    return {k: v for k, v in (("id", s.id), ("title", s.title), ("publisher", s.publisher), ("date", s.date),
+                              ("url", s.url), ("locator", s.locator)) if v}
+
+
+def fact_dict(fv: FactValue | None) -> dict:
+    if fv is None:
+        return {"value": None, "known": False, "evidence": []}
+    return {"value": jsonable(fv.value), "known": fv.known, "date": fv.date or None,
+            "evidence": [{"kind": e.kind, "note": e.note, "source": source_dict(e.source)} for e in fv.evidence]}
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def node_tree(ev: Evaluation, node: Node) -> dict:
+    """The condition tree with each node's outcome; leaves show actual and expected values."""
+    out: dict[str, Any] = {"node": node.id, "text": node.text, "outcome": _TRUTH[ev.outcomes.get(node.id)]}
+    if isinstance(node, (And, Or)):
+        out["kind"] = "and" if isinstance(node, And) else "or"
+        out["children"] = [node_tree(ev, k) for k in node.items]
+    elif isinstance(node, Not):
+        out["kind"] = "not"
+        out["children"] = [node_tree(ev, node.item)]
+    elif isinstance(node, Ref):
+        concept = ev.program.concepts[node.concept]
+        out.update(kind="concept", concept=node.concept, negated=node.negated, title=concept.title,
+                   children=[node_tree(ev, concept.condition)])
+    else:
+        fv = ev.applicant.fact(node.fact, ev.as_of)
+        out.update(kind="test", fact=node.fact, actual=jsonable(fv.value) if fv and fv.known else None,
+                   known=bool(fv and fv.known), expected=_expected(node))
+        if isinstance(node, Cmp) and node.param:
+            out["parameter"] = node.param
+    return out
+
+
+def _expected(node: Node) -> str:
+    if isinstance(node, Cmp):
+        value = show_value(node.value)
+        return f"{node.op} {value}" + (f" ({node.param})" if node.param else "")
+    if isinstance(node, OneOf):
+        return f"{'not in' if node.negated else 'in'} {show_value(node.values)}"
+    if isinstance(node, Has):
+        return f"{'does not contain' if node.negated else 'contains'} {show_value(node.item)}"
+    return ""
+
+
+def build_trace(ev: Evaluation) -> dict:
+    """Everything needed to audit the verdict: criteria, trees, facts with evidence, firings."""
+    program = ev.program
+    criteria = []
+    for c, r in zip(program.criteria, ev.criteria):
+        leaves = deciding(program, c.condition, ev.outcomes)
+        src = program.sources.get(c.source.ref) if c.source else None
+        criteria.append({
+            "id": c.id, "title": c.title, "kind": c.kind, "outcome": r.outcome,
+            "points": r.points if c.kind == "scored" else None, "awarded": r.awarded if c.kind == "scored" else None,
+            "condition": c.condition_text, "rule_line": c.line,
+            "because": leaf_descriptions(leaves, ev.applicant, ev.as_of),
+            "missing": list(r.missing),
+            "source": ({"ref": c.source.ref, "clause": c.source.clause, **({"document": source_dict(src)} if src else {})}
+                       if c.source else None),
+            "tree": node_tree(ev, c.condition),
+        })
+    facts = {name: fact_dict(ev.applicant.fact(name, ev.as_of)) for name in program.facts}
+    for name in facts:
+        facts[name]["overridden"] = name in ev.applicant.overrides
+    return {"criteria": criteria, "facts": facts, "firings": firing_list(ev)}
+
+
+def firing_list(ev: Evaluation) -> list[dict]:
+    """The engine's firings in order, each with the facts it matched (decoded only here)."""
+    if ev.firings is None:
+        return []
+    nodes = {n.id: n for c in [*ev.program.concepts.values(), *ev.program.criteria] for n in c.condition.walk()}
+    out = []
+    for rule, msg in zip(ev.firings.rules, ev.firings.messages):
+        matched = {}
+        node = nodes.get(_node_id(rule))
+        tested = {"f_" + node.fact, "n_" + node.fact} if hasattr(node, "fact") else set()
+        try:
+            body = json.loads(msg)
+            for alias, fact in next(iter(body.values())).items():
+                tag = str(fact.get("t", ""))
+                if tag.startswith(DERIVED):
+                    matched[alias] = {"derived": fact.get("n")}
+                elif tag.startswith(PROFILE):    # a profile shard: show the field(s) this rule tested
+                    matched[alias] = {"profile": {k[2:]: v for k, v in fact.items() if k in tested}}
+                else:
+                    matched[alias] = {"sentinel": True}
+        except (ValueError, AttributeError, StopIteration):
+            matched = {"raw": msg}
+        out.append({"rule": rule, "matched": matched})
+    return out
+
+
+def _node_id(rule: str) -> int:
+    digits = rule[:len(rule) - len(rule.lstrip("0123456789"))]
+    return int(digits) if digits else -1
+

@@ -1,0 +1,533 @@
+"""Rules file (YAML) -> validated, type-checked Program, with every problem located."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from typing import Any, Mapping
+
+from eligibility.core.errors import Problems
+from eligibility.language.static import constant_conditions
+from eligibility.language.expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
+from eligibility.language.fields import ID_RE, Reader
+from eligibility.language.model import (FACT_TYPES, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
+                    ProgramVersion, Source, SourceClause)
+from eligibility.language.sources import RulesSource, source_for
+from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml
+
+TOP_KEYS = ("program", "facts", "parameters", "concepts", "criteria", "decision")
+PARAM_TYPES = ("int", "float", "bool", "string", "date")
+TIE_BREAKS = ("criteria_order", "gates_met", "name", "id")
+OVERRIDE_LABEL = "parameter override"   # how problems name a parameter given for one run
+MAX_FACTS = 200        # the engine stores at most 253 fields per fact, list facts take two
+
+
+def load_program(path: str, params: Mapping[str, Any] | None = None, text: str | None = None,
+                 source: RulesSource | None = None, params_label: str = OVERRIDE_LABEL) -> Program:
+    """Load and check a rules file. `params` overrides parameter values for one run.
+
+    Raises InputError listing every problem found (errors only; `check_program` also returns
+    the warnings)."""
+    program, problems = check_program(path, params, text, source=source, params_label=params_label)
+    problems.raise_if_any()
+    assert program is not None
+    return program
+
+
+def check_program(path: str, params: Mapping[str, Any] | None = None, text: str | None = None,
+                  _version_of: str = "", source: RulesSource | None = None,
+                  params_label: str = OVERRIDE_LABEL) -> tuple[Program | None, Problems]:
+    """Load a rules file, returning (program or None, all problems including warnings).
+
+    The later versions a main rules file lists (`program.versions`) are checked too, and
+    their fact schemas make up `family_facts`; `_version_of` names the main file while one
+    of its versions is being checked."""
+    problems = Problems(path)
+    source = source or source_for(path)
+    if text is None:
+        text = source.text(path)
+    data = load_yaml(path, text)
+    if not isinstance(data, YMap):
+        problems.add(1, 1, "a rules file must be a YAML mapping with 'program', 'facts' and 'criteria'")
+        return None, problems
+    if "criteria" not in data and not isinstance(data.get("program"), dict) and ("id" in data or "name" in data):
+        problems.add(1, 1, "this looks like an applicant profile (it has 'id' or 'name' and no 'criteria'), "
+                     "not a rules file")
+        return None, problems
+    program = _Loader(path, text, problems, params or {}, source, _version_of, params_label).load(data)
+    return (None if problems.errors else program), problems
+
+
+class _Loader(Reader):
+    def __init__(self, path: str, text: str, problems: Problems, overrides: Mapping[str, Any],
+                 source: RulesSource, version_of: str = "", params_label: str = OVERRIDE_LABEL):
+        super().__init__(problems)
+        self.path, self.raw, self.overrides, self.version_of = path, text, overrides, version_of
+        self.source = source
+        self.override_label = params_label
+        self.lines = text.splitlines()
+        self.next_id = 0
+
+    def load(self, data: YMap) -> Program:
+        self.known_keys(data, TOP_KEYS, "rules file")
+        meta = self.mapping(data, "program", data.start, "rules file") or YMap()
+        if not hasattr(meta, "start"):
+            meta.start, meta.key_pos, meta.value_pos = data.start, {}, {}
+        sources = self.sources(meta)
+        facts = self.facts(data)
+        parameters = self.parameters(data)
+        self.unique_names(facts, parameters, data)
+        concept_items = self.seq(data, "concepts", "rules file") or YList()
+        concept_ids = [c.get("id") for c in concept_items if isinstance(c, YMap)]
+        scope = Scope(facts, {c: True for c in concept_ids if isinstance(c, str)}, parameters)
+        concepts = self.concepts(concept_items, scope)
+        criteria = self.criteria(data, scope, sources, parameters)
+        decision = self.decision(data, parameters)
+        cycles = len(self.problems.items)
+        self.check_cycles(concepts, concept_items)
+        if len(self.problems.items) == cycles:
+            self.constant_conditions(facts, concepts, criteria)
+        self.unused_facts(facts, concepts, criteria, data)
+        self.unused_names(parameters, concepts, criteria, decision, data, concept_items)
+        program = Program(
+            path=self.path, sha256=hashlib.sha256(self.raw.encode("utf-8")).hexdigest(),
+            id=self.text_id(meta), title=self.text(meta, "title", "program"),
+            authority=self.text(meta, "authority", "program", required=False),
+            dates=self.dates(meta), budget=dict(meta.get("budget") or {}) if isinstance(meta.get("budget"), dict) else {},
+            sources=sources, facts=facts, parameters=parameters, concepts=concepts,
+            criteria=criteria, decision=decision,
+            version=self.text(meta, "version", "program", required=False),
+            effective=self.date(meta, "effective", "program"))
+        program.family_facts = dict(facts)
+        program.versions = self.versions(meta, program)
+        return program
+
+    def versions(self, meta: YMap, program: Program) -> tuple[ProgramVersion, ...]:
+        """`program.versions`: later rule versions, each a complete rules file with an effective date."""
+        items = self.seq(meta, "versions", "program") or YList()
+        if not items:
+            return ()
+        if self.version_of:
+            self.error(meta.kpos("versions"), f"program versions are listed in the main rules file "
+                                              f"({self.version_of}) only")
+            return ()
+        if not program.effective:
+            self.error(meta.kpos("versions"), "program: give 'effective' (the date this file takes effect) "
+                                              "when listing later versions")
+        out: list[ProgramVersion] = []
+        previous = program.effective
+        for i, item in enumerate(items):
+            if not isinstance(item, YMap):
+                self.error(items.pos(i), "program versions: each version is a mapping with 'effective' and 'file'")
+                continue
+            self.known_keys(item, ("effective", "file"), "program version")
+            effective = self.date(item, "effective", "program version", required=True)
+            file = self.text(item, "file", "program version")
+            if not effective or not file:
+                continue
+            if previous and effective <= previous:
+                self.error(item.pos("effective"), f"program version {file}: effective date {effective} "
+                                                  f"must come after {previous}")
+            previous = effective
+            path = self.source.resolve(self.path, file)
+            if not self.source.exists(path):
+                self.error(item.pos("file"), f"program version: file not found: {path}")
+                continue
+            version, problems = check_program(path, _version_of=self.path, source=self.source)
+            self.problems.extend(problems.items)
+            if version is None:
+                continue
+            if version.id != program.id:
+                self.error(item.pos("file"), f"program version {file} is for program '{version.id}', "
+                                             f"not '{program.id}'")
+            if version.effective and version.effective != effective:
+                self.error(item.pos("effective"), f"program version {file}: effective {effective} here, "
+                                                  f"but {version.effective} in the file")
+            for name, spec in version.facts.items():
+                known = program.family_facts.setdefault(name, spec)
+                if (known.type, known.values) != (spec.type, spec.values):
+                    self.error(item.pos("file"), f"fact '{name}' is a {spec.type} in {file} but a "
+                                                 f"{known.type} elsewhere in the program (same name, same type)")
+            out.append(ProgramVersion(effective, file, path, item.start.line))
+        return tuple(out)
+
+    # -- program metadata ------------------------------------------------------------
+    def text_id(self, meta: YMap) -> str:
+        value = self.text(meta, "id", "program")
+        if value and not ID_RE.match(value):
+            self.error(meta.pos("id"), f"program: invalid id {value!r}")
+        return value
+
+    def dates(self, meta: YMap) -> dict[str, str]:
+        dates = self.mapping(meta, "dates", meta.start, "program", required=False)
+        return {str(k): self.date(dates, k, "program dates") for k in dates} if dates else {}
+
+    def sources(self, meta: YMap) -> dict[str, Source]:
+        out: dict[str, Source] = {}
+        items = self.seq(meta, "sources", "program") or YList()
+        for i, item in enumerate(items):
+            if not isinstance(item, YMap):
+                self.error(items.pos(i), "program sources: each source must be a mapping")
+                continue
+            self.known_keys(item, ("id", "title", "publisher", "date", "url", "locator"), "source")
+            sid = self.text(item, "id", "source")
+            if sid in out:
+                self.error(item.pos("id"), f"duplicate source id '{sid}'")
+            out[sid] = Source(id=sid, title=self.text(item, "title", "source"),
+                              publisher=self.text(item, "publisher", "source", required=False),
+                              date=self.date(item, "date", "source"),
+                              url=self.text(item, "url", "source", required=False),
+                              locator=self.text(item, "locator", "source", required=False))
+        return out
+
+    # -- fact schema and parameters ------------------------------------------------
+    def facts(self, data: YMap) -> dict[str, FactSpec]:
+        out: dict[str, FactSpec] = {}
+        facts = self.mapping(data, "facts", data.start, "rules file")
+        if facts is None:
+            return out
+        if len(facts) > MAX_FACTS:
+            self.error(facts.start, f"{len(facts)} facts declared; the engine supports at most {MAX_FACTS}")
+        for name, spec in facts.items():
+            kpos = facts.kpos(name)
+            if not self.name(name, kpos, "fact"):
+                continue
+            if not isinstance(spec, YMap):
+                self.error(facts.pos(name), f"fact '{name}': expected a mapping with 'type'")
+                continue
+            self.known_keys(spec, ("type", "description", "unit", "values", "items"), f"fact '{name}'")
+            ftype = self.text(spec, "type", f"fact '{name}'")
+            if ftype and ftype not in FACT_TYPES:
+                self.error(spec.pos("type"), f"fact '{name}': unknown type '{ftype}'" + suggest(ftype, FACT_TYPES)
+                           + f"; types: {', '.join(FACT_TYPES)}")
+                continue
+            values = self.allowed_values(spec, name, ftype)
+            out[name] = FactSpec(name=name, type=ftype, description=self.text(spec, "description", "fact", False),
+                                 unit=self.text(spec, "unit", "fact", False), values=values, line=kpos.line)
+        return out
+
+    def allowed_values(self, spec: YMap, name: str, ftype: str) -> tuple[str, ...]:
+        key = "values" if ftype == "enum" else "items" if ftype == "list" else None
+        for other in ("values", "items"):
+            if other in spec and other != key:
+                self.error(spec.kpos(other), f"fact '{name}': '{other}' does not apply to type {ftype}")
+        if key is None:
+            return ()
+        items = spec.get(key)
+        if items is None:
+            if ftype == "enum":
+                self.error(spec.start, f"fact '{name}': an enum needs 'values'")
+            return ()
+        if not isinstance(items, YList) or not items or not all(isinstance(v, str) and v for v in items):
+            self.error(spec.pos(key), f"fact '{name}': '{key}' must be a non-empty list of strings")
+            return ()
+        if "unknown" in items:
+            self.error(spec.pos(key), f"fact '{name}': 'unknown' is reserved for unknown values")
+        if len(set(items)) != len(items):
+            self.error(spec.pos(key), f"fact '{name}': '{key}' lists a value twice")
+        return tuple(items)
+
+    def parameters(self, data: YMap) -> dict[str, Parameter]:
+        out: dict[str, Parameter] = {}
+        params = self.mapping(data, "parameters", data.start, "rules file", required=False)
+        for name, spec in (params or {}).items():
+            kpos = params.kpos(name)
+            if not self.name(name, kpos, "parameter"):
+                continue
+            if not isinstance(spec, YMap):
+                spec_map = YMap({"value": spec})
+                spec_map.start, spec_map.key_pos, spec_map.value_pos = params.pos(name), {}, {"value": params.pos(name)}
+                spec = spec_map
+            self.known_keys(spec, ("type", "value", "description", "unit"), f"parameter '{name}'")
+            if "value" not in spec:
+                self.error(spec.start, f"parameter '{name}': missing 'value'")
+                continue
+            value = spec["value"]
+            ptype = self.text(spec, "type", f"parameter '{name}'", required=False) or _type_of(value)
+            if ptype not in PARAM_TYPES:
+                self.error(spec.pos("type"), f"parameter '{name}': unknown type '{ptype}'" + suggest(ptype, PARAM_TYPES))
+                continue
+            rules_value, overridden = value, name in self.overrides
+            if overridden:
+                value = self.coerce_override(name, ptype, self.overrides[name])
+                if value is None:          # reported; keep the file's value so nothing else cascades
+                    value, overridden = rules_value, False
+            if not overridden and not _fits(value, ptype):
+                self.error(spec.pos("value"), f"parameter '{name}': value {value!r} is not of type {ptype}")
+                continue
+            out[name] = Parameter(name=name, type=ptype, value=value,
+                                  description=self.text(spec, "description", "parameter", False),
+                                  unit=self.text(spec, "unit", "parameter", False), line=kpos.line,
+                                  overridden=overridden, rules_value=rules_value if overridden else None)
+        for name in self.overrides:
+            if name not in out and not (params and name in params):
+                self.problems.add(0, 0, f"{self.override_label} {name}: no such parameter"
+                                  + suggest(name, list(params or ())))
+        return out
+
+    def coerce_override(self, name: str, ptype: str, raw: Any) -> Any:
+        value = _coerce(raw, ptype)
+        if value is None:
+            self.problems.add(0, 0, f"{self.override_label} {name}={raw}: not a valid {ptype}")
+        return value
+
+    def unique_names(self, facts: dict, parameters: dict, data: YMap) -> None:
+        for name in set(facts) & set(parameters):
+            self.error(data["parameters"].kpos(name), f"'{name}' is both a fact and a parameter")
+
+    # -- conditions ---------------------------------------------------------------------
+    def condition(self, item: YMap, scope: Scope, what: str) -> tuple[str, Node | None]:
+        text = item.get("condition")
+        if not isinstance(text, (str, bool)) or (isinstance(text, str) and not text.strip()):
+            pos = item.pos("condition") if "condition" in item else item.start
+            self.error(pos, f"{what}: missing or empty 'condition'")
+            return "", None
+        if isinstance(text, bool):
+            self.error(item.pos("condition"), f"{what}: a condition must be an expression, not a constant")
+            return "", None
+        try:
+            node = parse_condition(text, scope)
+        except ExprError as exc:
+            line, col = self.locate(item.pos("condition"), text, exc.offset)
+            self.problems.add(line, col, f"{what}: {exc.message}")
+            return text, None
+        for n in node.walk():
+            n.id = self.next_id
+            n.line, n.col = self.locate(item.pos("condition"), text, n.offset)
+            self.next_id += 1
+        return text, node
+
+    def locate(self, pos: Pos, text: str, offset: int) -> tuple[int, int]:
+        """File line and column of character `offset` of the condition that starts at `pos`."""
+        if pos.style in (None, "'", '"'):
+            raw = self.lines[pos.line - 1] if 0 < pos.line <= len(self.lines) else ""
+            start = pos.col - 1 + (1 if pos.style else 0)
+            if raw[start:start + len(text)] == text or pos.style is None:
+                return pos.line, start + offset + 1
+        # Block scalars: find the text's first line below the key, then count characters.
+        consumed, line = 0, pos.line + (1 if pos.style in ("|", ">") else 0)
+        for n in range(line, len(self.lines) + 1):
+            raw = self.lines[n - 1]
+            body = raw.strip()
+            if not body:
+                continue
+            indent = len(raw) - len(raw.lstrip())
+            if consumed + len(body) >= offset:
+                return n, indent + (offset - consumed) + 1
+            consumed += len(body) + 1
+        return pos.line, pos.col
+
+    def concepts(self, items: YList, scope: Scope) -> dict[str, Concept]:
+        out: dict[str, Concept] = {}
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if not isinstance(item, YMap):
+                self.error(items.pos(i), "concepts: each concept must be a mapping with 'id' and 'condition'")
+                continue
+            self.known_keys(item, ("id", "title", "description", "condition"), "concept")
+            cid = item.get("id")
+            if not self.name(cid, item.pos("id") if "id" in item else item.start, "concept id"):
+                continue
+            if cid in seen:
+                self.error(item.pos("id"), f"duplicate concept id '{cid}' (first at line {seen[cid]})")
+                self.condition(item, scope, f"concept '{cid}' (duplicate)")
+                continue
+            seen[cid] = item.pos("id").line
+            if cid in scope.facts or cid in scope.parameters:
+                kind = "fact" if cid in scope.facts else "parameter"
+                self.error(item.pos("id"), f"concept '{cid}': the name is already used by a {kind}")
+                continue
+            text, node = self.condition(item, scope, f"concept '{cid}'")
+            if node is not None:
+                out[cid] = Concept(id=cid, title=self.text(item, "title", "concept", False) or cid,
+                                   condition_text=text, condition=node, line=item.start.line)
+        return out
+
+    def criteria(self, data: YMap, scope: Scope, sources: dict, parameters: dict) -> list[Criterion]:
+        out: list[Criterion] = []
+        seen: dict[str, int] = {}
+        items = self.seq(data, "criteria", "rules file", required=True) or YList()
+        if "criteria" in data and not items:
+            self.error(data.pos("criteria"), "rules file: 'criteria' is empty")
+        for i, item in enumerate(items):
+            if not isinstance(item, YMap):
+                self.error(items.pos(i), "criteria: each criterion must be a mapping")
+                continue
+            self.known_keys(item, ("id", "title", "kind", "description", "points", "condition", "source"), "criterion")
+            cid = item.get("id")
+            if not self.name(cid, item.pos("id") if "id" in item else item.start, "criterion id", ID_RE):
+                continue
+            if cid in seen:
+                self.error(item.pos("id"), f"duplicate criterion id '{cid}' (first at line {seen[cid]})")
+                self.condition(item, scope, f"criterion '{cid}' (duplicate)")   # still report its own problems
+                continue
+            seen[cid] = item.pos("id").line
+            what = f"criterion '{cid}'"
+            kind = self.text(item, "kind", what)
+            if kind not in ("gate", "scored"):
+                if kind:
+                    self.error(item.pos("kind"), f"{what}: kind must be 'gate' or 'scored'" + suggest(kind, ("gate", "scored")))
+                continue
+            points, points_param = self.points(item, kind, parameters, what)
+            text, node = self.condition(item, scope, what)
+            source = self.source_clause(item, sources, what)
+            if node is not None:
+                out.append(Criterion(id=cid, title=self.text(item, "title", what, False) or cid, kind=kind,
+                                     condition_text=text, condition=node,
+                                     description=self.text(item, "description", what, False),
+                                     points=points, points_param=points_param, source=source,
+                                     line=item.start.line))
+        return out
+
+    def points(self, item: YMap, kind: str, parameters: dict, what: str) -> tuple[float, str]:
+        if kind == "gate":
+            if "points" in item:
+                self.error(item.kpos("points"), f"{what}: a gate has no points")
+            return 0, ""
+        value, param = self.number_or_param(item, "points", parameters, what)
+        if value is None:
+            return 0, ""
+        if value < 0:
+            self.error(item.pos("points"), f"{what}: points must not be negative")
+        return value, param
+
+    def number_or_param(self, item: YMap, key: str, parameters: dict, what: str) -> tuple[Any, str]:
+        if key not in item or item[key] is None:
+            self.error(item.start, f"{what}: missing '{key}'")
+            return None, ""
+        raw = item[key]
+        if isinstance(raw, str):
+            param = parameters.get(raw)
+            if param is None:
+                self.error(item.pos(key), f"{what}: '{key}' names unknown parameter '{raw}'" + suggest(raw, parameters))
+                return None, ""
+            if param.type not in ("int", "float"):
+                self.error(item.pos(key), f"{what}: parameter '{raw}' is {param.type}, not a number")
+                return None, ""
+            return param.value, raw
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+            self.error(item.pos(key), f"{what}: '{key}' must be a finite number or a parameter name")
+            return None, ""
+        return raw, ""
+
+    def source_clause(self, item: YMap, sources: dict, what: str) -> SourceClause | None:
+        src = self.mapping(item, "source", item.start, what, required=False)
+        if src is None:
+            self.warn(item.start, f"{what}: no 'source' clause: cite the text this rule encodes")
+            return None
+        self.known_keys(src, ("ref", "clause"), f"{what} source")
+        ref = self.text(src, "ref", f"{what} source")
+        if ref and ref not in sources:
+            self.error(src.pos("ref"), f"{what}: source '{ref}' is not in program.sources" + suggest(ref, sources))
+        return SourceClause(ref=ref, clause=self.text(src, "clause", f"{what} source"))
+
+    def decision(self, data: YMap, parameters: dict) -> DecisionPolicy:
+        dec = self.mapping(data, "decision", data.start, "rules file", required=False)
+        if dec is None:
+            return DecisionPolicy()
+        self.known_keys(dec, ("threshold", "quota", "tie_breaks"), "decision")
+        threshold, threshold_param = (0, "")
+        if "threshold" in dec:
+            threshold, threshold_param = self.number_or_param(dec, "threshold", parameters, "decision")
+        quota, quota_param = (None, "")
+        if dec.get("quota") is not None:
+            quota, quota_param = self.number_or_param(dec, "quota", parameters, "decision")
+            if quota is not None and (quota != int(quota) or quota < 0):
+                self.error(dec.pos("quota"), f"decision: quota must be a whole number >= 0, got {quota}")
+                quota = None
+        ties = self.seq(dec, "tie_breaks", "decision") or ["criteria_order", "name"]
+        for i, t in enumerate(ties):
+            if t not in TIE_BREAKS:
+                self.error(ties.pos(i) if isinstance(ties, YList) else dec.start,
+                           f"decision: unknown tie-break {t!r}" + suggest(str(t), TIE_BREAKS)
+                           + f"; choose from {', '.join(TIE_BREAKS)}")
+        return DecisionPolicy(threshold=threshold or 0, threshold_param=threshold_param,
+                              quota=int(quota) if quota is not None else None, quota_param=quota_param,
+                              tie_breaks=tuple(str(t) for t in ties))
+
+    # -- whole-file checks --------------------------------------------------------------------
+    def check_cycles(self, concepts: dict[str, Concept], items: YList) -> None:
+        deps = {cid: {n.concept for n in c.condition.walk() if isinstance(n, Ref)} for cid, c in concepts.items()}
+        state: dict[str, int] = {}
+
+        def visit(cid: str, chain: list[str]) -> None:
+            if state.get(cid) == 2:
+                return
+            if state.get(cid) == 1:
+                loop = chain[chain.index(cid):] + [cid]
+                line = concepts[cid].line
+                self.problems.add(line, 1, f"concept '{cid}': circular definition {' -> '.join(loop)}")
+                return
+            state[cid] = 1
+            for dep in deps.get(cid, ()):
+                visit(dep, chain + [cid])
+            state[cid] = 2
+
+        for cid in concepts:
+            visit(cid, [])
+
+    def constant_conditions(self, facts: dict, concepts: dict, criteria: list) -> None:
+        for finding in constant_conditions(facts, concepts, criteria):
+            self.problems.add(finding.node.line, finding.node.col, finding.message)
+
+    def unused_names(self, parameters: dict, concepts: dict, criteria: list, decision: DecisionPolicy,
+                     data: YMap, concept_items: YList) -> None:
+        """Warn about parameters and concepts that nothing reads."""
+        nodes = [n for c in [*concepts.values(), *criteria] for n in c.condition.walk()]
+        used = {n.param for n in nodes if isinstance(n, Cmp)} | {c.points_param for c in criteria}
+        used |= {decision.threshold_param, decision.quota_param}
+        for name in parameters:
+            if name not in used:
+                self.warn(data["parameters"].kpos(name), f"parameter '{name}' is defined but nothing uses it")
+        refs = {n.concept for n in nodes if isinstance(n, Ref)}
+        for item in concept_items:
+            cid = item.get("id") if isinstance(item, YMap) else None
+            if isinstance(cid, str) and cid in concepts and cid not in refs:
+                self.warn(item.pos("id"), f"concept '{cid}' is defined but no condition uses it")
+
+    def unused_facts(self, facts: dict, concepts: dict, criteria: list, data: YMap) -> None:
+        used = set()
+        for node in [c.condition for c in concepts.values()] + [c.condition for c in criteria]:
+            used |= {getattr(n, "fact", None) for n in node.walk()}
+        for name in facts:
+            if name not in used:
+                self.warn(data["facts"].kpos(name), f"fact '{name}' is declared but no condition reads it")
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, dt.date):
+        return "date"
+    return "string"
+
+
+def _fits(value: Any, ptype: str) -> bool:
+    if ptype in ("int", "float") and isinstance(value, float) and not math.isfinite(value):
+        return False                     # nan or infinity would make every comparison meaningless
+    if ptype == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return _type_of(value) == ptype
+
+
+def _coerce(raw: Any, ptype: str) -> Any:
+    """A --param value given as text, converted to the parameter's type (None if it does not fit)."""
+    if not isinstance(raw, str):
+        return raw if _fits(raw, ptype) else None
+    try:
+        if ptype == "int":
+            return int(raw)
+        if ptype == "float":
+            value = float(raw)
+            return value if math.isfinite(value) else None
+        if ptype == "bool":
+            return {"true": True, "false": False}[raw.lower()]
+        if ptype == "date":
+            return dt.date.fromisoformat(raw)
+        return raw
+    except (ValueError, KeyError):
+        return None

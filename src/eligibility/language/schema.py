@@ -1,0 +1,125 @@
+"""JSON Schemas (draft 2020-12) of rules files and applicant profiles, for editors and CI.
+
+They describe the structure only; `eligibility validate` does the semantic checks (names,
+types of conditions, evidence). `applicant_schema(program)` narrows the profile schema to
+one program's facts and their value types, so that an editor can complete fact names.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from eligibility.language.fields import ID_RE, NAME_RE
+from eligibility.language.model import EVIDENCE_KINDS, FACT_TYPES, Program
+from eligibility.language.profile import ENTRY_KEYS, PROFILE_KEYS, UNKNOWN
+from eligibility.language.rules import PARAM_TYPES, TIE_BREAKS, TOP_KEYS
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+TEXT = {"type": "string"}
+NAME = {"type": "string", "pattern": NAME_RE.pattern}
+ID = {"type": "string", "pattern": ID_RE.pattern}
+SCALAR = {"type": ["string", "number", "boolean"]}
+
+
+def _object(properties: dict, required: tuple = (), description: str = "") -> dict:
+    out: dict[str, Any] = {"type": "object"}
+    if description:
+        out["description"] = description
+    out["properties"] = properties
+    if required:
+        out["required"] = list(required)
+    out["additionalProperties"] = False
+    return out
+
+
+def rules_schema() -> dict:
+    """The schema of a rules file (`rules/*.yaml`)."""
+    number_or_param = {"anyOf": [{"type": "number", "minimum": 0}, NAME]}
+    defs = {
+        "source": _object({"id": ID, "title": TEXT, "publisher": TEXT, "date": DATE, "url": TEXT, "locator": TEXT},
+                          ("id", "title"), "A document that rules cite by id."),
+        "fact": _object({"type": {"enum": list(FACT_TYPES)}, "description": TEXT, "unit": TEXT,
+                         "values": {"type": "array", "items": TEXT, "minItems": 1},
+                         "items": {"type": "array", "items": TEXT, "minItems": 1}},
+                        ("type",), "A fact of the schema; enum facts list their 'values', list facts may list 'items'."),
+        "parameter": {"anyOf": [
+            _object({"type": {"enum": list(PARAM_TYPES)}, "value": SCALAR, "description": TEXT, "unit": TEXT},
+                    ("value",)),
+            SCALAR]},
+        "concept": _object({"id": NAME, "title": TEXT, "description": TEXT, "condition": TEXT},
+                           ("id", "condition"), "A named condition that other conditions may use."),
+        "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": ["gate", "scored"]}, "description": TEXT,
+                              "points": number_or_param, "condition": TEXT,
+                              "source": _object({"ref": ID, "clause": TEXT}, ("ref", "clause"))},
+                             ("id", "kind", "condition"),
+                             "A gate (must be met) or a scored criterion (earns its points when met)."),
+    }
+    props = {
+        "program": _object({"id": ID, "title": TEXT, "authority": TEXT, "version": TEXT, "effective": DATE,
+                            "versions": {"type": "array", "items": _object({"effective": DATE, "file": TEXT},
+                                                                           ("effective", "file"),
+                                                                           "A later rules file of the program "
+                                                                           "and the date it takes effect.")},
+                            "dates": {"type": "object", "additionalProperties": DATE},
+                            "budget": {"type": "object"},
+                            "sources": {"type": "array", "items": {"$ref": "#/$defs/source"}}},
+                           ("id", "title")),
+        "facts": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/fact"}},
+        "parameters": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/parameter"}},
+        "concepts": {"type": "array", "items": {"$ref": "#/$defs/concept"}},
+        "criteria": {"type": "array", "items": {"$ref": "#/$defs/criterion"}, "minItems": 1},
+        "decision": _object({"threshold": number_or_param,
+                             "quota": {"anyOf": [{"type": "integer", "minimum": 0}, NAME, {"type": "null"}]},
+                             "tie_breaks": {"type": "array", "items": {"enum": list(TIE_BREAKS)}}}),
+    }
+    assert set(props) == set(TOP_KEYS)
+    return {"$schema": DRAFT, "title": "eligibility rules file",
+            **_object(props, ("program", "facts", "criteria"),
+                      "A funding program's facts, parameters, concepts, criteria and decision policy."),
+            "$defs": defs}
+
+
+def applicant_schema(program: Program | None = None) -> dict:
+    """The schema of an applicant profile; with `program`, its facts are listed with their value types."""
+    evidence = _object({"source": _object({"title": TEXT, "publisher": TEXT, "date": DATE, "url": TEXT,
+                                           "locator": TEXT}, ("title",)),
+                        "kind": {"enum": list(EVIDENCE_KINDS)}, "note": TEXT}, ("source", "kind"))
+    defs: dict[str, Any] = {"evidence": evidence}
+    facts: dict[str, Any] = {"type": "object", "propertyNames": NAME}
+    if program is None:
+        defs["entry"] = _entry({})
+        facts["additionalProperties"] = _one_or_many("#/$defs/entry")
+    else:
+        facts["properties"] = {}
+        for name, spec in (program.family_facts or program.facts).items():   # every version's facts
+            defs[f"fact_{name}"] = _entry(_value_schema(spec), spec.description)
+            facts["properties"][name] = _one_or_many(f"#/$defs/fact_{name}")
+        facts["additionalProperties"] = False
+    props = {"id": ID, "name": TEXT, "lead": TEXT, "consortium": {"type": "array", "items": TEXT},
+             "notes": TEXT, "program": ID if program is None else {"const": program.id}, "facts": facts}
+    assert set(props) == set(PROFILE_KEYS)
+    title = "eligibility applicant profile" + (f" for {program.id}" if program else "")
+    return {"$schema": DRAFT, "title": title,
+            **_object(props, ("id", "facts"), "An applicant's facts, each with the evidence behind it."),
+            "$defs": defs}
+
+
+def _entry(value: dict, description: str = "") -> dict:
+    props = {"value": value, "evidence": {"anyOf": [{"$ref": "#/$defs/evidence"},
+                                                    {"type": "array", "items": {"$ref": "#/$defs/evidence"}}]},
+             "date": DATE}
+    assert set(props) == set(ENTRY_KEYS)
+    return _object(props, ("value",), description)
+
+
+def _one_or_many(ref: str) -> dict:
+    return {"anyOf": [{"$ref": ref}, {"type": "array", "items": {"$ref": ref}, "minItems": 1}]}
+
+
+def _value_schema(spec) -> dict:
+    unknown = [{"const": UNKNOWN}, {"type": "null"}]
+    typed = {"bool": {"type": "boolean"}, "int": {"type": "integer"}, "float": {"type": "number"},
+             "string": TEXT, "date": DATE,
+             "enum": {"enum": list(spec.values)},
+             "list": {"type": "array", "items": {"enum": list(spec.values)} if spec.values else TEXT}}[spec.type]
+    return {"anyOf": [typed, *unknown]}
