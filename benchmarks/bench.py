@@ -118,7 +118,7 @@ def eligibility_verdicts(pop: str) -> list[str]:
     from eligibility import api
     from eligibility.program import batch
     program = api.load_rules(RULES)
-    res = batch.run_batch(program, [pop], engine="python", keep_all=True)
+    res = batch.run_batch(program, [pop], batch.BatchOptions(engine="python"))
     return [e.verdict for e in sorted(res.decision.entries, key=lambda e: e.key)]
 
 
@@ -155,7 +155,8 @@ def measure_python_step(pop: str, kind: str) -> dict:
     applicants = [inputs.parse_item(item, program) for item in inputs.iter_items([pop])]
     evaluator = api.Evaluator(program, "durable" if kind == "durable-evaluate" else "python")
     if kind == "py-nodes":
-        nodes = evaluator._python.evaluate
+        from eligibility.engine.python import CompiledNodes
+        nodes = CompiledNodes(program).evaluate
         values = [a.values() for a in applicants]
         t = time.perf_counter()
         for v in values:

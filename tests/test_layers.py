@@ -6,7 +6,7 @@ import sys
 import grimp
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 
 STAGES = ("cli", "api", "render", "analysis", "program", "records", "evaluate", "engine", "language", "core")
 

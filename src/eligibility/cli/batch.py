@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from eligibility import api
+from eligibility.records.record import RecordOptions
 from eligibility.render.output import atomic_writer
 from eligibility.cli.app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
                        check_date, check_engine, output_format, pairs, verdict_set)
@@ -57,27 +58,26 @@ def batch(
     inputs = list(paths or ["applicants"])
     with_trace = (fmt == "json") if trace is None else trace
     progress = _Progress()
-    kwargs = dict(engine=check_engine(engine), jobs=jobs, settings=pairs(set_, "--set"), settings_label="--set", input_fmt=input_format,
-                  on_progress=progress.update, as_of=as_of, command=["eligibility", *sys.argv[1:]])
+    options = bt.BatchOptions(engine=check_engine(engine), jobs=jobs, as_of=as_of, settings=pairs(set_, "--set"),
+                              settings_label="--set", input_format=input_format, keep_all=fmt not in ("jsonl", "csv"),
+                              records=RecordOptions(trace=with_trace, command=("eligibility", *sys.argv[1:])))
     try:
         with atomic_writer(output) if fmt != "table" else _nothing() as fh:
+            sink = None
             if fmt == "jsonl":
-                from eligibility.render.batch_jsonl import JsonlSink, jsonl_piece
-                result = bt.run_batch(program, inputs, keep_all=False, sink=JsonlSink(fh), formatter=jsonl_piece,
-                                      records=True, trace=with_trace, **kwargs)
+                from eligibility.render.batch_jsonl import JsonlSink
+                sink = JsonlSink(fh)
             elif fmt == "csv":
                 from eligibility.render.batch_csv import CsvSink
-                result = bt.run_batch(program, inputs, keep_all=False, sink=CsvSink(fh, program), **kwargs)
+                sink = CsvSink(fh, program)
             elif fmt == "json":
-                from eligibility.render.batch_json import JsonSink, json_piece
-                result = bt.run_batch(program, inputs, sink=JsonSink(fh), formatter=json_piece, records=True,
-                                      trace=with_trace, **kwargs)
-            else:
-                result = bt.run_batch(program, inputs, **kwargs)
-                progress.stop()
-                if fmt == "markdown":
-                    from eligibility.render.batch_markdown import render_ranking
-                    fh.write(render_ranking(result))
+                from eligibility.render.batch_json import JsonSink
+                sink = JsonSink(fh)
+            result = bt.run_batch(program, inputs, options, sink, on_progress=progress.update)
+            progress.stop()
+            if fmt == "markdown":
+                from eligibility.render.batch_markdown import render_ranking
+                fh.write(render_ranking(result))
         if fmt == "table":
             from eligibility.render.batch_text import render_ranking as render_table
             from eligibility.cli.console import console_for

@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from eligibility.core.errors import EngineError
+from eligibility.core.errors import EngineError, InputError, Problem
+from eligibility.engine.result import Firing
 from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Program
 
@@ -59,6 +60,7 @@ class CompiledRuleset:
     derive: dict[str, str]                      # rule name -> JSON of the fact its action asserts
     target: dict[str, str]                      # rule name -> name of that derived fact
     pairs: dict[int, tuple[str, str]]           # node id -> (true fact name, false fact name)
+    leaf_facts: dict[int, str] = field(default_factory=dict)   # leaf node id -> the fact it tests
     budget: int = 0
     encode: Callable[[Mapping[str, Any]], tuple[str, ...]] = field(default=None, repr=False)  # type: ignore[assignment]
     # rule name -> the (node id, outcome) pairs its derived fact settles; every node unknown
@@ -76,20 +78,36 @@ class CompiledRuleset:
     def ruleset_json(self) -> str:
         return json.dumps(self.rules, ensure_ascii=False, separators=(",", ":"))
 
-    def outcomes(self, derived: set[str]) -> dict[int, bool | None]:
-        """Node outcomes from the set of derived fact names."""
-        return {nid: True if t in derived else False if f in derived else None
-                for nid, (t, f) in self.pairs.items()}
-
     def outcomes_of_rules(self, fired: list[str]) -> dict[int, bool | None]:
-        """Node outcomes from the names of the fired rules; the same as
-        `outcomes({target[r] for r in fired if r in target})`, without building that set."""
+        """Node outcomes from the names of the fired rules: a node is true when a rule asserting its
+        true fact fired, else false when one asserting its false fact fired, else unknown."""
         sets, out = self.settles, self.unknown.copy()
         for rule in fired:
             for nid, value in sets.get(rule, ()):
                 if value or out[nid] is None:     # a node's true fact wins, as in outcomes()
                     out[nid] = value
         return out
+
+    def decode_firing(self, rule: str, message: str) -> Firing:
+        """A firing from the engine's match message: for each alias, the derived fact it matched, or
+        the profile fields the rule's test read (with the applicant's values), or the sentinel."""
+        digits = rule[:len(rule) - len(rule.lstrip("0123456789"))]
+        fact = self.leaf_facts.get(int(digits)) if digits else None
+        tested = {field_name(fact), length_field(fact)} if fact else set()
+        matched: dict[str, dict[str, Any]] = {}
+        try:
+            body = json.loads(message)
+            for alias, doc in next(iter(body.values())).items():
+                tag = str(doc.get("t", ""))
+                if tag.startswith(DERIVED):
+                    matched[alias] = {"derived": doc.get("n")}
+                elif tag.startswith(PROFILE):
+                    matched[alias] = {"profile": {k[2:]: v for k, v in doc.items() if k in tested}}
+                else:
+                    matched[alias] = {"sentinel": True}
+        except (ValueError, AttributeError, StopIteration):
+            matched = {"raw": message}
+        return Firing(rule, matched)
 
 
 def compile_program(program: Program) -> CompiledRuleset:
@@ -120,7 +138,10 @@ class _Compiler:
             raise EngineError(f"{self.program.path}: the conditions compile to {len(self.rules)} engine rules "
                               f"(limit {MAX_RULES}); simplify or split the rules file")
         shard_fields = [sorted(f) for f in self.limits.fields]
+        leaf_facts = {n.id: n.fact for c in [*self.program.concepts.values(), *self.program.criteria]
+                      for n in c.condition.walk() if isinstance(n, (Cmp, OneOf, Has))}
         return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs,
+                               leaf_facts=leaf_facts,
                                budget=2 * len(self.rules) + 16,
                                encode=_encoder(shard_fields, {n: s.type for n, s in facts.items()}))
 
@@ -225,7 +246,6 @@ class _Shards:
         self.feeds: dict[str, int] = {}            # test or derived name -> rules it feeds
 
     def refuse(self, message: str) -> None:
-        from eligibility.core.errors import InputError, Problem
         kind, name, line = self.owner
         raise InputError(Problem(self.program.path, line, 1 if line else 0,
                                  f"{kind} '{name}': {message}; simplify it or split the rules file"))

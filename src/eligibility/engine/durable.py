@@ -15,16 +15,14 @@ threads that can crash the process. The pattern (see docs/engine.md):
 """
 from __future__ import annotations
 
-import functools
 import itertools
-import sys
 import threading
-from dataclasses import dataclass
 from itertools import repeat
-from typing import Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
-from eligibility.engine.compiler import SENTINEL, CompiledRuleset
 from eligibility.core.errors import EngineError
+from eligibility.engine.compiler import SENTINEL, CompiledRuleset
+from eligibility.engine.result import EngineResult, Firing, Outcomes
 
 _names = itertools.count()
 _lock = threading.Lock()        # the C engine has no locks of its own
@@ -34,51 +32,36 @@ _OBSERVED = 2                   # rules.h: ERR_EVENT_OBSERVED
 
 def _engine():
     import durable_rules_engine      # imported lazily: `eligibility --help` must stay fast
-    _keep_heap_top()
     return durable_rules_engine
 
 
-_M_TOP_PAD, _M_MMAP_THRESHOLD = -2, -3      # glibc malloc.h
-_TOP_PAD = 4 << 20
-_MMAP_THRESHOLD = 4 << 20
+class DurableResult(EngineResult):
+    """The rules one applicant fired, in order (and their match messages, when a trace was asked
+    for); the outcomes and firings are decoded from them by the compiled ruleset."""
 
+    __slots__ = ("_compiled", "rules", "_messages")
 
-@functools.lru_cache(maxsize=None)
-def _keep_heap_top() -> bool:
-    """Ask glibc to keep 4 MB spare at the top of the heap (M_TOP_PAD) and to serve blocks of up
-    to 4 MB from the heap rather than from fresh mappings (M_MMAP_THRESHOLD), once per process.
+    def __init__(self, compiled: CompiledRuleset, rules: list[str], messages: list[str] | None):
+        self._compiled, self.rules, self._messages = compiled, rules, messages
 
-    Each engine run allocates a few hundred KB and frees them when the state is deleted, and a
-    batch allocates and frees blocks of similar size per unit of work. Without this, glibc hands
-    such memory back to the kernel and faults it in again, over and over: measured at 2.5 `brk`
-    calls and about 110 page faults per applicant (a 20,000-applicant batch took 6.0 s instead of
-    2.0 s, 3.6 s of it in the kernel) and, with only the top pad set (which fixes glibc's mmap
-    threshold at 128 KB), 12,873 map/unmap pairs of 340 KB and 1.5 million page faults per
-    100,000 applicants (11.3 s instead of 8.1 s). The cost is at most 4 MB of memory.
-    Elsewhere than glibc this does nothing."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_TOP_PAD, _TOP_PAD)) and bool(libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD))
-    except (OSError, AttributeError, TypeError):
-        return False
+    @property
+    def key(self) -> str:
+        return "\n".join(self.rules)             # rule names hold no newline
 
+    def outcomes(self) -> Outcomes:
+        return self._compiled.outcomes_of_rules(self.rules)
 
-@dataclass(**({"slots": True} if sys.version_info >= (3, 10) else {}))
-class Firings:
-    """What the engine did for one applicant: fired rules in order and their match messages."""
-
-    rules: list[str]
-    messages: list[str]
-
-    def derived(self, compiled: CompiledRuleset) -> set[str]:
-        """Names of the derived facts asserted by the fired rules."""
-        target = compiled.target
-        return {target[r] for r in self.rules if r in target}
+    def firings(self) -> tuple[Firing, ...]:
+        if self._messages is None:
+            return ()
+        decode = self._compiled.decode_firing
+        return tuple(decode(rule, msg) for rule, msg in zip(self.rules, self._messages))
 
 
 class DurableEngine:
     """A compiled program loaded into the durable-rules C engine."""
+
+    name = "durable"
 
     def __init__(self, compiled: CompiledRuleset):
         self.compiled = compiled
@@ -93,7 +76,7 @@ class DurableEngine:
         except self._failures as exc:
             raise EngineError(f"the engine refused the compiled ruleset: {exc}") from None
         self._derive = compiled.derive
-        self.run(('{"t":"p0"}',))   # warm-up: the first state slot must have run an action once
+        self.run_docs(('{"t":"p0"}',))   # warm-up: the first state slot must have run an action once
 
     def close(self) -> None:
         if getattr(self, "_handle", None) is not None:
@@ -108,21 +91,29 @@ class DurableEngine:
         except Exception:
             pass
 
-    def run(self, profile_docs: tuple[str, ...], keep_messages: bool = True) -> Firings:
-        """Assert one applicant's profile (its shard facts, see compiler), run every activation,
+    def run_all(self, values: Sequence[Mapping[str, Any]], trace: bool = False) -> list[EngineResult | EngineError]:
+        """Each applicant's known fact values run through the engine, in turn, with the EngineError
+        of an applicant the engine fails on in its place (the next ones still run). `trace` keeps
+        the match messages, for `firings()`."""
+        return self.run_all_docs(list(map(self.compiled.encode, values)), trace)
+
+    def run_docs(self, profile_docs: tuple[str, ...], keep_messages: bool = True) -> DurableResult:
+        """Assert one applicant's profile facts (its shards, see compiler), run every activation,
         delete the state. All shards are asserted before the first action starts."""
-        (result,) = self.run_all([profile_docs], keep_messages)
+        (result,) = self.run_all_docs([profile_docs], keep_messages)
         if isinstance(result, EngineError):
             raise result
         return result
 
-    def run_all(self, profiles: Iterable[tuple[str, ...]], keep_messages: bool = True) -> list[Firings | EngineError]:
-        """`run` for each profile in turn, with the EngineError of a profile the engine fails on in
-        place of its firings (the next profiles still run)."""
+    def run_all_docs(self, profiles: Iterable[tuple[str, ...]],
+                     keep_messages: bool = True) -> list[DurableResult | EngineError]:
+        """`run_docs` for each profile in turn, with the EngineError of a profile the engine fails
+        on in place of its result (the next profiles still run)."""
         e, h, derive, budget = self._e, self._handle, self._derive, self.compiled.budget
         assert_fact, complete, start = e.assert_fact, e.complete_and_start_action, e.start_action_for_state
         failures, drop, observed = self._failures, self._drop_state, _OBSERVED
-        out: list[Firings | EngineError] = []
+        compiled = self.compiled
+        out: list[DurableResult | EngineError] = []
         with _lock:
             for profile_docs in profiles:
                 if not profile_docs:        # no fact to assert: no state of its own to run or delete
@@ -130,8 +121,8 @@ class DurableEngine:
                     continue
                 rules: list[str] = []
                 fired = rules.append
-                messages: list[str] = []
-                keep = messages.append if keep_messages else None
+                messages: list[str] | None = [] if keep_messages else None
+                keep = messages.append if messages is not None else None
                 try:
                     for doc in profile_docs:
                         code, state = assert_fact(h, doc)
@@ -165,7 +156,7 @@ class DurableEngine:
                             break
                     else:
                         raise EngineError(f"firing budget of {budget} exceeded: the ruleset keeps firing")
-                    out.append(Firings(rules, messages))
+                    out.append(DurableResult(compiled, rules, messages))
                 except failures as exc:
                     out.append(EngineError(f"engine failure: {exc}"))
                 except EngineError as exc:

@@ -8,13 +8,13 @@ reference and to the durable engine on every node.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
+from eligibility.engine.result import EngineResult, Outcomes
 from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Program
-from eligibility.language.semantics import _OPS
+from eligibility.language.semantics import OPS
 
-Outcomes = dict[int, "bool | None"]
 NodeFn = Callable[[Mapping[str, Any], Outcomes, list], "bool | None"]
 _PENDING = object()            # a concept not evaluated yet for this applicant
 
@@ -52,7 +52,7 @@ class CompiledNodes:
     def _node(self, n: Node) -> NodeFn:
         nid = n.id
         if isinstance(n, Cmp):
-            fact, op, expected = n.fact, _OPS[n.op], n.value
+            fact, op, expected = n.fact, OPS[n.op], n.value
 
             def cmp(facts, out, values):
                 v = facts.get(fact)
@@ -108,3 +108,36 @@ class CompiledNodes:
                 return r
             return or_
         raise TypeError(f"unknown node {type(n).__name__}")
+
+
+class PythonResult(EngineResult):
+    """The outcomes the closures computed; the key is their values in evaluation order, which is
+    the same for every applicant of a program."""
+
+    __slots__ = ("_outcomes",)
+
+    def __init__(self, outcomes: Outcomes):
+        self._outcomes = outcomes
+
+    @property
+    def key(self) -> tuple:
+        return tuple(self._outcomes.values())
+
+    def outcomes(self) -> Outcomes:
+        return self._outcomes
+
+
+class PythonEngine:
+    """The direct evaluator behind the engine interface (see engine/__init__.py)."""
+
+    name = "python"
+
+    def __init__(self, program: Program):
+        self.nodes = CompiledNodes(program)
+
+    def run_all(self, values: Sequence[Mapping[str, Any]], trace: bool = False) -> list[EngineResult]:
+        evaluate = self.nodes.evaluate
+        return [PythonResult(evaluate(v)) for v in values]
+
+    def close(self) -> None:
+        pass

@@ -1,20 +1,21 @@
 """Evaluating applicants against one program: compile once, run an engine, assess the outcomes."""
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, Mapping, Sequence
 
 from eligibility.core.errors import EngineError, EnginesDisagree
-from eligibility.engine.compiler import CompiledRuleset, compile_program
-from eligibility.engine.python import CompiledNodes
-from eligibility.evaluate.assess import Assessor, Evaluation
+from eligibility.engine import CompiledRuleset, EngineResult, compile_program, open_engine
+from eligibility.evaluate.assess import Assessment, Evaluation, assess, explain
+from eligibility.evaluate.memo import Memo
 from eligibility.language.model import Applicant, Program
 
 ENGINES = ("durable", "python", "both")
 
 
 class Evaluator:
-    """Evaluates applicants against one program. Compiles once; one engine per process."""
+    """Evaluates applicants against one program. Compiles once (which also checks the engine's
+    limits); one engine per process. `both` runs durable and checks every node against the
+    direct Python evaluator, stopping on the first disagreement (an audit mode)."""
 
     def __init__(self, program: Program, engine: str = "durable"):
         if engine not in ENGINES:
@@ -22,26 +23,21 @@ class Evaluator:
         self.program = program
         self.engine_name = engine
         self.compiled: CompiledRuleset = compile_program(program)
-        self._engine = None
-        self._python = CompiledNodes(program) if engine in ("python", "both") else None
-        self.assessor = Assessor(program)
-        if engine in ("durable", "both"):
-            from eligibility.engine.durable import DurableEngine
-            self._engine = DurableEngine(self.compiled)
+        self._engine = open_engine(program, "python" if engine == "python" else "durable", self.compiled)
+        self._audit = open_engine(program, "python") if engine == "both" else None
 
-    def outcomes(self, values: Mapping[str, Any], keep_messages: bool = True):
-        """Node outcomes for known fact values: (outcomes, durable firings or None)."""
-        if self._engine is None:
-            return self._python.evaluate(values), None  # type: ignore[union-attr]
-        firings = self._engine.run(self.compiled.encode(values), keep_messages)
-        outcomes = self.compiled.outcomes_of_rules(firings.rules)
-        if self.engine_name == "both":
-            self._compare(values, outcomes)
-        return outcomes, firings
+    def run(self, values: Mapping[str, Any], trace: bool = False) -> EngineResult:
+        """The engine's result for one applicant's known fact values; EngineError if it fails."""
+        (result,) = self._engine.run_all([values], trace)
+        if isinstance(result, EngineError):
+            raise result
+        if self._audit is not None:
+            self._compare(values, result.outcomes())
+        return result
 
     def _compare(self, values: Mapping[str, Any], outcomes: Mapping[int, bool | None]) -> None:
-        """With engine "both": stop on the first node where durable and python disagree."""
-        expected = self._python.evaluate(values)  # type: ignore[union-attr]
+        (expected,) = self._audit.run_all([values])  # type: ignore[union-attr]
+        expected = expected.outcomes()
         diff = sorted(n for n in expected if expected[n] != outcomes.get(n))
         if diff:
             raise EnginesDisagree(f"engines disagree on node(s) {diff[:5]}: durable "
@@ -54,41 +50,49 @@ class Evaluator:
             raise result
         return result
 
-    def evaluate_all(self, applicants: Sequence[Applicant], as_of: str | None = None,
-                     trace: bool = True) -> list[Evaluation | EngineError]:
+    def evaluate_all(self, applicants: Sequence[Applicant], as_of: str | None = None, trace: bool = True,
+                     memo: Memo | None = None) -> list[Evaluation | EngineError]:
         """The evaluations of several applicants, in order, with an EngineError in place of any
-        applicant the engine fails on (the others are still evaluated). The durable engine runs
-        for all of them back to back, then the rest of the work is done: for a few dozen
-        applicants at a time that is faster than one by one (docs/performance.md)."""
-        if self._engine is None:
-            assessor, run = self.assessor, self._python.evaluate  # type: ignore[union-attr]
-            out: list[Evaluation | EngineError] = []
-            for applicant in applicants:
-                known = applicant.values(as_of)
-                outcomes = run(known)
-                out.append(assessor.assess(applicant, assessor.key(outcomes), lambda o=outcomes: o, self.engine_name, as_of))
-            return out
-        if self.engine_name == "both":
-            values = [a.values(as_of) for a in applicants]
-        else:       # the encoder skips unknown (None) values: an applicant's bare values will do
-            values = [a.plain_values() or a.values(as_of) for a in applicants]
-        runs = self._engine.run_all(list(map(self.compiled.encode, values)), trace)
-        # the fired rules determine the node outcomes, so they are the memo key (one string: rule
-        # names hold no newline)
-        assess, outcomes_of, engine = self.assessor.assess, self.compiled.outcomes_of_rules, self.engine_name
+        applicant the engine fails on (the others are still evaluated). The engine runs for all
+        of them back to back, then the rest of the work is done: for a few dozen applicants at a
+        time that is faster than one by one (docs/performance.md). `memo` (a batch's) reuses
+        assessments and reasons between applicants with the same outcomes."""
+        program, engine, audit = self.program, self.engine_name, self._audit
+        values = [a.values(as_of) for a in applicants]
         out: list[Evaluation | EngineError] = []
-        for applicant, known, firings in zip(applicants, values, runs):
-            if isinstance(firings, EngineError):
-                out.append(firings)
+        for applicant, known, result in zip(applicants, values, self._engine.run_all(values, trace)):
+            if isinstance(result, EngineError):
+                out.append(result)
                 continue
-            rules = firings.rules
-            ev = assess(applicant, "\n".join(rules), partial(outcomes_of, rules), engine, as_of, firings)
-            if engine == "both":
-                self._compare(known, ev.outcomes)
-            out.append(ev)
+            if memo is None:
+                outcomes = result.outcomes()
+                a = assess(program, outcomes)
+            else:
+                outcomes, a = memo.get("assessment", result.key, lambda r=result: _assessed(program, r))
+            if audit is not None:
+                self._compare(known, outcomes)
+            reason = a.reason if not a.failed else _reason(a, applicant, known, as_of, memo)
+            out.append(Evaluation(program, applicant, engine, as_of, outcomes, a, reason,
+                                  result.firings() if trace else ()))
         return out
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+        for engine in (self._engine, self._audit):
+            if engine is not None:
+                engine.close()
+        self._audit = None
+
+
+def _assessed(program: Program, result: EngineResult) -> tuple[dict, Assessment]:
+    outcomes = result.outcomes()
+    return outcomes, assess(program, outcomes)
+
+
+def _reason(a: Assessment, applicant: Applicant, known: Mapping[str, Any], as_of: str | None,
+            memo: Memo | None) -> str:
+    """A failed gate's reason; shared through the memo between applicants described by their
+    values alone (the values it names, and their types: 1 and 1.0 are written differently)."""
+    if memo is None or not applicant.described_by_values:
+        return explain(a, applicant, as_of)
+    named = tuple(known.get(f) for f in a.reason_facts)
+    return memo.get("reason", (a, named, tuple(map(type, named))), lambda: explain(a, applicant, as_of))

@@ -1,10 +1,8 @@
 """The explanation trace of an evaluation, as plain data (the JSON output and every renderer use it)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from eligibility.engine.compiler import DERIVED, PROFILE
 from eligibility.evaluate.assess import Evaluation, deciding, leaf_descriptions
 from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from eligibility.language.model import FactValue, Source
@@ -89,32 +87,5 @@ def build_trace(ev: Evaluation) -> dict:
 
 
 def firing_list(ev: Evaluation) -> list[dict]:
-    """The engine's firings in order, each with the facts it matched (decoded only here)."""
-    if ev.firings is None:
-        return []
-    nodes = {n.id: n for c in [*ev.program.concepts.values(), *ev.program.criteria] for n in c.condition.walk()}
-    out = []
-    for rule, msg in zip(ev.firings.rules, ev.firings.messages):
-        matched = {}
-        node = nodes.get(_node_id(rule))
-        tested = {"f_" + node.fact, "n_" + node.fact} if hasattr(node, "fact") else set()
-        try:
-            body = json.loads(msg)
-            for alias, fact in next(iter(body.values())).items():
-                tag = str(fact.get("t", ""))
-                if tag.startswith(DERIVED):
-                    matched[alias] = {"derived": fact.get("n")}
-                elif tag.startswith(PROFILE):    # a profile shard: show the field(s) this rule tested
-                    matched[alias] = {"profile": {k[2:]: v for k, v in fact.items() if k in tested}}
-                else:
-                    matched[alias] = {"sentinel": True}
-        except (ValueError, AttributeError, StopIteration):
-            matched = {"raw": msg}
-        out.append({"rule": rule, "matched": matched})
-    return out
-
-
-def _node_id(rule: str) -> int:
-    digits = rule[:len(rule) - len(rule.lstrip("0123456789"))]
-    return int(digits) if digits else -1
-
+    """The engine's firings in order, each with the facts it matched."""
+    return [{"rule": f.rule, "matched": {alias: dict(m) for alias, m in f.matched.items()}} for f in ev.firings]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar, Union
+from typing import Any, Iterator, NamedTuple, Union
 
 from eligibility.language.expr import Cmp, Has, Node, OneOf, Ref
 
@@ -84,9 +84,6 @@ class DecisionPolicy:
     tie_breaks: tuple[str, ...] = ("criteria_order", "name")
 
 
-T = TypeVar("T")
-
-
 @dataclass(frozen=True)
 class ProgramVersion:
     """A later version of a program, listed in the main rules file (`program.versions`)."""
@@ -122,15 +119,6 @@ class Program:
     family_facts: dict[str, FactSpec] = field(default_factory=dict)
     main_path: str = ""            # the rules file named by the user, when this is a version it chose
     main_sha256: str = ""
-    _made: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def made_once(self, build: Callable[["Program"], T]) -> T:
-        """`build(self)`, computed on the first call and kept: tables that the per-applicant paths
-        read. A program is not changed once it is in use; `dataclasses.replace` starts afresh."""
-        made = self._made.get(build)
-        if made is None:
-            made = self._made[build] = build(self)
-        return made
 
     def criterion(self, cid: str) -> Criterion:
         for c in self.criteria:
@@ -166,9 +154,9 @@ class Evidence:
     source: Source
 
 
-@dataclass(frozen=True)
-class FactValue:
-    """One value of a fact with the evidence behind it. `value` is None when unknown."""
+class FactValue(NamedTuple):
+    """One value of a fact with the evidence behind it. `value` is None when unknown. (A named
+    tuple: profiles of large batches make one per fact, and it is the cheapest immutable record.)"""
 
     value: Value | None
     evidence: tuple[Evidence, ...]
@@ -183,7 +171,9 @@ class FactValue:
 
 @dataclass
 class Applicant:
-    """A parsed applicant profile. `history` keeps every dated value of each fact."""
+    """A parsed applicant profile. `history` keeps every dated value of each fact, with its
+    evidence. A profile read from bare values (JSON Lines, CSV: one undated value per fact, no
+    evidence) keeps them as such in `bare_values` (None for unknown), read from `line`."""
 
     path: str
     sha256: str
@@ -194,11 +184,25 @@ class Applicant:
     notes: str = ""
     history: dict[str, tuple[FactValue, ...]] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
+    bare_values: dict[str, Value | None] | None = None
+    line: int = 0
+
+    @property
+    def bare(self) -> bool:
+        return self.bare_values is not None
+
+    def facts(self) -> dict[str, tuple[FactValue, ...]]:
+        """Every fact's values on record, each with its evidence (none for bare values)."""
+        if self.bare_values is None:
+            return self.history
+        return {name: (FactValue(v, (), "", self.line, 1),) for name, v in self.bare_values.items()}
 
     def fact(self, name: str, as_of: str | None = None) -> FactValue | None:
         """The value in force `as_of` (ISO date; None = the latest), or None if there is none."""
         if name in self.overrides:
             return self.overrides[name]
+        if self.bare_values is not None:
+            return FactValue(self.bare_values[name], (), "", self.line, 1) if name in self.bare_values else None
         chosen = None
         for fv in self.history.get(name, ()):
             if as_of is None or not fv.date or fv.date <= as_of:
@@ -206,60 +210,19 @@ class Applicant:
                     chosen = fv
         return chosen
 
-    def plain_values(self) -> dict[str, Value | None] | None:
-        """Every fact's single value (None if unknown) when the applicant has no evidence, dates or
-        overrides, so that a fact is described by its value alone; otherwise None."""
-        return None
+    @property
+    def described_by_values(self) -> bool:
+        """Whether every fact is a bare value (no evidence, date or override): then what is said
+        about a fact depends on its value alone."""
+        return self.bare and not self.overrides
 
     def values(self, as_of: str | None = None) -> dict[str, Value]:
         """Known fact values in force `as_of`: unknown and missing facts are left out."""
+        if self.bare_values is not None and not self.overrides:
+            return {name: v for name, v in self.bare_values.items() if v is not None}
         out = {}
-        for name in set(self.history) | set(self.overrides):
+        for name in set(self.bare_values or self.history) | set(self.overrides):
             fv = self.fact(name, as_of)
             if fv is not None and fv.value is not None:
                 out[name] = fv.value
         return out
-
-
-class BareApplicant(Applicant):
-    """An applicant read from bare fact values (JSON Lines, CSV): one undated value per fact, no
-    evidence. Its known values are kept as read, and its FactValue history is built only when
-    something asks for it (a trace, a reason naming a fact): bulk runs mostly never do."""
-
-    def __init__(self, path: str, sha256: str, id: str, name: str, lead: str = "",
-                 consortium: tuple[str, ...] = (), notes: str = "",
-                 history: dict[str, tuple[FactValue, ...]] | None = None, overrides: dict[str, Any] | None = None,
-                 *, bare: dict[str, Any] | None = None, line: int = 1):
-        self.path, self.sha256, self.id, self.name = path, sha256, id, name
-        self.lead, self.consortium, self.notes = lead, consortium, notes
-        self.overrides = {} if overrides is None else overrides
-        self._history = history
-        # `bare`: fact -> value (None = unknown); unused once a history is given (dataclasses.replace)
-        self._bare = bare if history is None else None
-        self._line = line
-        self._facts: dict[str, FactValue] = {}
-
-    def _fact_value(self, name: str) -> FactValue:
-        fv = self._facts.get(name)
-        if fv is None:
-            fv = self._facts[name] = FactValue(value=self._bare[name], evidence=(), line=self._line, col=1)  # type: ignore[index]
-        return fv
-
-    @property
-    def history(self) -> dict[str, tuple[FactValue, ...]]:  # type: ignore[override]
-        if self._history is None:
-            self._history = {name: (self._fact_value(name),) for name in self._bare or {}}
-        return self._history
-
-    def fact(self, name: str, as_of: str | None = None) -> FactValue | None:
-        if self._bare is None or name in self.overrides:
-            return super().fact(name, as_of)
-        return self._fact_value(name) if name in self._bare else None
-
-    def plain_values(self) -> dict[str, Value | None] | None:
-        return self._bare if self._bare is not None and not self.overrides else None
-
-    def values(self, as_of: str | None = None) -> dict[str, Value]:
-        if self._bare is None or self.overrides:
-            return super().values(as_of)
-        return {name: v for name, v in self._bare.items() if v is not None}

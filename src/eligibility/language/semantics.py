@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Concept, Program
 
-_OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
         ">": operator.gt, ">=": operator.ge}
 Truth = "bool | None"
 
@@ -46,7 +46,7 @@ class NodeEvaluation:
         facts = self.facts
         if isinstance(n, Cmp):
             v = facts.get(n.fact)
-            r = None if v is None else _OPS[n.op](v, n.value)
+            r = None if v is None else OPS[n.op](v, n.value)
         elif isinstance(n, OneOf):
             v = facts.get(n.fact)
             r = None if v is None else (v in n.values) != n.negated

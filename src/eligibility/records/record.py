@@ -1,19 +1,60 @@
-"""An evaluation as a stable, documented JSON-ready record (schema `eligibility.evaluation/1`)."""
+"""An evaluation as a stable, documented JSON record (schema `eligibility.evaluation/1`).
+
+The record is defined once, as a table of fields (`FIELDS`): each field's name, how its value
+is read from an evaluation, and its scope: the same for every applicant of a run (`run`: the
+programme, parameters, versions), the same for every applicant with the same assessment
+(`assessment`: verdict, score, criteria), or the applicant's own (`applicant`). `record()`
+gives the plain dict (what `check --format json` writes). `RecordEncoder` writes the same
+record as compact JSON text, encoding the run and assessment fields once per assessment
+(through the batch's memo): the tests hold it to `compact_json(record(...))`.
+"""
 from __future__ import annotations
 
 import functools
 import json
 import sys
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from eligibility import __version__
-from eligibility.evaluate.assess import MEMO_SIZE, Evaluation
+from eligibility.evaluate.assess import CriterionResult, Evaluation
+from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.trace import build_trace, jsonable
 from eligibility.language.model import Program
-from eligibility.evaluate.trace import jsonable, build_trace
 
 SCHEMA = "eligibility.evaluation/1"
-compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+RUN, ASSESSMENT, APPLICANT = "run", "assessment", "applicant"
 json_string = json.encoder.encode_basestring    # what compact_json does with a str (ensure_ascii=False)
+_STANDARD = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The standard library's C encoder, made once rather than at every call (json.dumps makes one per
+# call, and a fresh dict to detect cycles: records have none). Elsewhere than CPython, json.dumps.
+_C_ENCODER = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
+    None, _STANDARD.default, json_string, None, ":", ",", False, False, True)
+
+
+def compact_json(value: Any) -> str:
+    """`json.dumps(value, ensure_ascii=False, separators=(",", ":"))`, a little faster."""
+    if type(value) is str:
+        return json_string(value)
+    if _C_ENCODER is None:
+        return _STANDARD.encode(value)
+    return "".join(_C_ENCODER(value, 0))
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """What a run puts in each record besides the evaluation: the trace, and the command line."""
+
+    trace: bool = False
+    command: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    scope: str
+    value: Callable[[Evaluation, RecordOptions], Any]
+    present: Callable[[RecordOptions], bool] = lambda options: True
 
 
 @functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
@@ -34,150 +75,108 @@ def program_info(p: Program) -> dict[str, Any]:
             "rules_sha256": p.main_sha256 or p.sha256}
 
 
-def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | None = None) -> dict[str, Any]:
-    """The per-applicant record shared by `check --format json` and the batch outputs."""
-    p, a = ev.program, ev.applicant
-    rec: dict[str, Any] = {
-        "schema": SCHEMA,
-        "applicant": {"id": a.id, "name": a.name, "lead": a.lead, "consortium": list(a.consortium),
-                      "path": a.path, "sha256": a.sha256},
-        "program": program_info(p),
-        "engine": ev.engine,
-        "versions": {"eligibility": __version__, "engine": engine_version(),
-                     "python": sys.version.split()[0]},
-        "as_of": ev.as_of,
-        "verdict": ev.verdict,
-        "reason": ev.reason,
-        "score": ev.score,
-        "score_max": ev.score_max,
-        "threshold": p.decision.threshold,
-        "missing": list(ev.missing),
-        "gates_failed": ev.gates_failed,
-        "criteria": [_criterion_dict(r) for r in ev.criteria],
-        "parameters": {name: jsonable(prm.value) for name, prm in p.parameters.items()},
-        "overrides": {name: jsonable(fv.value) for name, fv in a.overrides.items()},
-        "parameter_overrides": {name: {"value": jsonable(prm.value), "rules_value": jsonable(prm.rules_value)}
-                                for name, prm in p.parameters.items() if prm.overridden},
-    }
-    if command is not None:
-        rec["command"] = command
-    if trace:
-        rec["trace"] = build_trace(ev)
-    return rec
-
-
-def _criterion_dict(r: Any) -> dict[str, Any]:
+def criterion_dict(r: CriterionResult) -> dict[str, Any]:
+    scored = r.kind == "scored"
     return {"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
-            "points": r.points if r.kind == "scored" else None,
-            "awarded": r.awarded if r.kind == "scored" else None, "missing": list(r.missing)}
+            "points": r.points if scored else None, "awarded": r.awarded if scored else None,
+            "missing": list(r.missing)}
+
+
+def _applicant(ev: Evaluation, _: RecordOptions) -> dict[str, Any]:
+    a = ev.applicant
+    return {"id": a.id, "name": a.name, "lead": a.lead, "consortium": list(a.consortium), "path": a.path,
+            "sha256": a.sha256}
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("schema", RUN, lambda ev, o: SCHEMA),
+    Field("applicant", APPLICANT, _applicant),
+    Field("program", RUN, lambda ev, o: program_info(ev.program)),
+    Field("engine", RUN, lambda ev, o: ev.engine),
+    Field("versions", RUN, lambda ev, o: {"eligibility": __version__, "engine": engine_version(),
+                                          "python": sys.version.split()[0]}),
+    Field("as_of", RUN, lambda ev, o: ev.as_of),
+    Field("verdict", ASSESSMENT, lambda ev, o: ev.verdict),
+    Field("reason", APPLICANT, lambda ev, o: ev.reason),
+    Field("score", ASSESSMENT, lambda ev, o: ev.score),
+    Field("score_max", ASSESSMENT, lambda ev, o: ev.score_max),
+    Field("threshold", RUN, lambda ev, o: ev.program.decision.threshold),
+    Field("missing", ASSESSMENT, lambda ev, o: list(ev.missing)),
+    Field("gates_failed", ASSESSMENT, lambda ev, o: ev.gates_failed),
+    Field("criteria", ASSESSMENT, lambda ev, o: [criterion_dict(r) for r in ev.assessment.criteria]),
+    Field("parameters", RUN, lambda ev, o: {n: jsonable(p.value) for n, p in ev.program.parameters.items()}),
+    Field("overrides", APPLICANT, lambda ev, o: {n: jsonable(fv.value) for n, fv in ev.applicant.overrides.items()}),
+    Field("parameter_overrides", RUN, lambda ev, o: {
+        n: {"value": jsonable(p.value), "rules_value": jsonable(p.rules_value)}
+        for n, p in ev.program.parameters.items() if p.overridden}),
+    Field("command", RUN, lambda ev, o: list(o.command or ()), lambda o: o.command is not None),
+    Field("trace", APPLICANT, lambda ev, o: build_trace(ev), lambda o: o.trace),
+)
+
+
+def record(ev: Evaluation, options: RecordOptions = RecordOptions()) -> dict[str, Any]:
+    """The evaluation record as plain, JSON-ready data."""
+    return {f.name: f.value(ev, options) for f in FIELDS if f.present(options)}
+
+
+def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | None = None) -> dict[str, Any]:
+    """The record shared by `check --format json` and the batch outputs (see `record`)."""
+    return record(ev, RecordOptions(trace, tuple(command) if command is not None else None))
 
 
 class RecordEncoder:
-    """Evaluation records as compact JSON text: exactly `compact_json(evaluation_record(ev, trace,
-    command))`, but the parts that are the same for every applicant of a run (schema, program,
-    versions, parameters, each criterion's possible results) are encoded once, not per applicant."""
+    """Records of one run as compact JSON text: exactly `compact_json(record(ev, options))`.
 
-    def __init__(self, command: list[str] | None = None):
-        self.command = command
-        self._program: Program | None = None
-        self._key: tuple = ()
-        self._criteria: dict[tuple, str] = {}
-        self._values: dict[tuple, str] = {}
-        self._by_assessment: dict[Any, tuple[str, str]] = {}
-        self._verdicts: dict[str, str] = {}
+    The fields are taken in order: each applicant field is encoded for each applicant; the text
+    between two applicant fields (run and assessment fields) is the same for every applicant
+    with the same assessment, and is made once per assessment (kept in `memo`, when given)."""
 
-    def _prepare(self, ev: Evaluation) -> None:
-        p = ev.program
-        template = evaluation_record(ev, trace=False, command=self.command)
-        enc = {k: compact_json(v) for k, v in template.items()}
-        self._head = '{"schema":%s,"applicant":' % enc["schema"]
-        self._middle = ',"program":%s,"engine":%s,"versions":%s,"as_of":%s,"verdict":' % (
-            enc["program"], enc["engine"], enc["versions"], enc["as_of"])
-        self._threshold = ',"threshold":%s,"missing":' % enc["threshold"]
-        self._params = ',"parameters":%s,"overrides":' % enc["parameters"]
-        self._tail = ',"parameter_overrides":%s' % enc["parameter_overrides"] + (
-            ',"command":%s' % enc["command"] if self.command is not None else "")
-        # from the overrides to the end, for an applicant with no overrides and no trace
-        self._ends = {False: "{}" + self._tail + "}", True: "{}" + self._tail + "}\n"}
-        self._criteria = {}
-        self._by_assessment = {}
-        self._verdicts = {}
-        self._program, self._key = p, (ev.engine, ev.as_of)
+    def __init__(self, options: RecordOptions = RecordOptions(), memo: Memo | None = None):
+        self.options, self.memo = options, memo
+        fields = [f for f in FIELDS if f.present(options)]
+        members = [("{" if n == 0 else ",") + json_string(f.name) + ":" for n, f in enumerate(fields)]
+        # the record as runs of shared fields (encoded together) between applicant fields
+        self.shared: list[list[tuple[str, Field]]] = [[]]
+        self.own: list[tuple[str, Field]] = []
+        for member, f in zip(members, fields):
+            if f.scope == APPLICANT:
+                self.own.append((member, f))
+                self.shared.append([])
+            else:
+                self.shared[-1].append((member, f))
 
-    def _cached(self, value: Any) -> str:
-        """The JSON of a small immutable value that recurs across applicants (score, missing list)."""
-        key = (type(value), value)
-        text = self._values.get(key)
-        if text is None:
-            if len(self._values) > 4096:
-                self._values.clear()
-            text = self._values[key] = compact_json(list(value) if type(value) is tuple else value)
-        return text
+    def _shared_text(self, ev: Evaluation) -> tuple[str, ...]:
+        options = self.options
+        texts = ["".join(member + compact_json(f.value(ev, options)) for member, f in run) for run in self.shared]
+        texts[-1] += "}"
+        return tuple(texts)
 
-    def _up_to_reason(self, verdict: str) -> str:
-        """The record from the program to the reason's key, for a verdict (one string per verdict)."""
-        text = self._verdicts.get(verdict)
-        if text is None:
-            text = self._verdicts[verdict] = self._middle + json_string(verdict) + ',"reason":'
-        return text
-
-    def _results(self, ev: Evaluation) -> tuple[str, str]:
-        """The JSON from the program to the reason's key, and from the score to the parameters'
-        end: the same for every applicant sharing an Assessment (kept per Assessment, bounded)."""
-        a = ev.assessment
-        hit = self._by_assessment.get(a) if a is not None else None
-        if hit is not None:
-            return hit
-        dumps, cache = compact_json, self._criteria
-        criteria = []
-        for r in ev.criteria:
-            key = (r.id, r.title, r.kind, r.outcome, r.points, r.awarded, r.missing)
-            piece = cache.get(key)
-            if piece is None:
-                if len(cache) > 4096:
-                    cache.clear()
-                piece = cache[key] = dumps(_criterion_dict(r))
-            criteria.append(piece)
-        cached = self._cached
-        hit = (self._up_to_reason(ev.verdict),
-               "".join((',"score":', cached(ev.score), ',"score_max":', cached(ev.score_max), self._threshold,
-                        cached(tuple(ev.missing)), ',"gates_failed":', cached(tuple(ev.gates_failed)),
-                        ',"criteria":[', ",".join(criteria), "]", self._params)))
-        if a is not None:
-            if len(self._by_assessment) >= MEMO_SIZE:
-                self._by_assessment.clear()
-            self._by_assessment[a] = hit
-        return hit
-
-    def line(self, ev: Evaluation, trace: bool = False, newline: bool = False) -> str:
+    def line(self, ev: Evaluation, newline: bool = False) -> str:
         """The record of `ev` as one line of compact JSON, ending with a newline if asked."""
-        if ev.program is not self._program or self._key != (ev.engine, ev.as_of):
-            self._prepare(ev)
-        a, string = ev.applicant, json_string
-        verdict, results = self._results(ev)
-        if a.overrides or trace:
-            overrides = compact_json({name: jsonable(fv.value) for name, fv in a.overrides.items()})
-            end = self._tail + (',"trace":' + compact_json(build_trace(ev)) + "}" if trace else "}")
-            rest = overrides + end + ("\n" if newline else "")
-        else:
-            rest = self._ends[newline]
-        return "".join((self._head, '{"id":', string(a.id), ',"name":', string(a.name), ',"lead":', string(a.lead),
-                        ',"consortium":', compact_json(list(a.consortium)) if a.consortium else "[]",
-                        ',"path":', string(a.path), ',"sha256":', string(a.sha256), "}", verdict,
-                        string(ev.reason), results, rest))
+        if self.memo is None:
+            shared = self._shared_text(ev)
+        else:     # an assessment is made for one program, so its run fields come with it
+            shared = self.memo.get("record", ev.assessment, lambda: self._shared_text(ev))
+        options, out = self.options, [shared[0]]
+        for (member, f), text in zip(self.own, shared[1:]):
+            out.append(member)
+            out.append(compact_json(f.value(ev, options)))
+            out.append(text)
+        if newline:
+            out.append("\n")
+        return "".join(out)
 
 
-class PendingRecord:
-    """One evaluation's record, rendered only in the form the output asks for."""
+class RecordView:
+    """One evaluation's record in the form an output asks for: a dict, or a line of JSON."""
 
-    __slots__ = ("ev", "trace", "encoder")
+    __slots__ = ("ev", "encoder")
 
-    def __init__(self, ev: Evaluation, trace: bool, encoder: RecordEncoder):
-        self.ev, self.trace, self.encoder = ev, trace, encoder
+    def __init__(self, ev: Evaluation, encoder: RecordEncoder):
+        self.ev, self.encoder = ev, encoder
 
     def as_dict(self) -> dict[str, Any]:
-        return evaluation_record(self.ev, trace=self.trace, command=self.encoder.command)
+        return record(self.ev, self.encoder.options)
 
     def as_json(self, newline: bool = False) -> str:
-        """Compact JSON text, one line (with its newline if asked)."""
-        return self.encoder.line(self.ev, self.trace, newline)
+        return self.encoder.line(self.ev, newline)

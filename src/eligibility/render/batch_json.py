@@ -17,11 +17,11 @@ from eligibility.render.batch_jsonl import error_dict
 SCHEMA = "eligibility.batch/1"
 
 
-def json_piece(entry, rec) -> bytes:
-    """The record (a record.PendingRecord) as indented JSON bytes, or b"" for an error (runs in the worker process)."""
+def json_piece(row, rec) -> bytes:
+    """The record (a records.RecordView) as indented JSON bytes, or b"" for an error (runs in the worker process)."""
     if rec is None:
         return b""
-    return json.dumps(rec.as_dict(), ensure_ascii=False, indent=2).encode("utf-8")
+    return rec.as_json().encode("utf-8")
 
 
 class JsonSink(Sink):
@@ -31,6 +31,8 @@ class JsonSink(Sink):
         self.offsets = [0]
 
     wants_entries = False          # only the pieces are written
+    needs_record = True
+    piece = staticmethod(json_piece)
 
     def add(self, entry, piece: Any) -> None:
         self.offsets.append(self.offsets[-1] + self.spool.write(piece))
@@ -44,10 +46,9 @@ class JsonSink(Sink):
             if e.final == "error":
                 continue
             self.spool.seek(self.offsets[e.key])
-            text = self.spool.read(self.offsets[e.key + 1] - self.offsets[e.key]).decode("utf-8")
-            extra = {"rank": e.rank, "final_verdict": e.final, "final_reason": e.reason}
-            tail = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in extra.items())
-            text = text[:text.rstrip().rindex("}")].rstrip() + ",\n" + tail + "\n}"
+            rec = json.loads(self.spool.read(self.offsets[e.key + 1] - self.offsets[e.key]))
+            rec.update(rank=e.rank, final_verdict=e.final, final_reason=e.reason)
+            text = json.dumps(rec, ensure_ascii=False, indent=2)
             out.write(("\n" if first else ",\n") + "    " + text.replace("\n", "\n    "))
             first = False
         out.write(("\n  " if not first else "") + '],\n  "errors": ')

@@ -22,26 +22,29 @@ RANKING_CHUNK = 4096        # ranking items written at a time
 _RANKING_ITEM = '{"input":%d,"id":%s,"rank":%d,"final_verdict":%s}'
 
 
-def error_dict(entry) -> dict:
-    return {"schema": ERROR_SCHEMA, "input": entry.key, "verdict": "error", **entry.error}
+def error_dict(row) -> dict:
+    """The output of an input that could not be evaluated (a batch Row or entry with an error)."""
+    return {"schema": ERROR_SCHEMA, "input": row.key, "verdict": "error", **row.error}
 
 
-def jsonl_piece(entry, rec) -> str:
-    """One output line (runs in the worker process); `rec` is a record.PendingRecord or None."""
-    return rec.as_json(newline=True) if rec is not None else _dumps(error_dict(entry)) + "\n"
+def jsonl_piece(row, rec) -> str:
+    """One output line (runs in the worker process); `rec` is a records.RecordView or None."""
+    return rec.as_json(newline=True) if rec is not None else _dumps(error_dict(row)) + "\n"
 
 
 class JsonlSink(Sink):
+    wants_entries = False          # only the pieces are written
+    needs_record = True
+    piece = staticmethod(jsonl_piece)
+
     def __init__(self, fh: IO[str]):
         self.fh = fh
-
-    wants_entries = False          # only the pieces are written
 
     def add(self, entry, piece: Any) -> None:
         self.fh.write(piece)
 
-    def add_pieces(self, pieces: Any) -> None:
-        self.fh.write(pieces if isinstance(pieces, str) else "".join(pieces))
+    def add_pieces(self, pieces: list) -> None:
+        self.fh.write("".join(pieces))
 
     def finish(self, result) -> None:
         ranked = result.decision.ranking

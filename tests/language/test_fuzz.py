@@ -23,9 +23,9 @@ from eligibility.language.semantics import evaluate_nodes
 from eligibility.language.rules import load_program
 from eligibility.language.yamlsafe import read_text
 
-from conftest import APPLICANTS, DATA, RULES
-from test_engine_differential import random_profile
-from test_engine_guard import deadline
+from helpers import APPLICANTS, DATA, RULES
+from helpers import random_profile
+from helpers import deadline
 
 SCALE = int(os.environ.get("ELIGIBILITY_FUZZ_EXAMPLES", "2000"))
 PROFILES_PER_PROGRAM = 12
@@ -130,7 +130,7 @@ def test_random_rules_agree_with_reference(text, seed):
         with deadline(30):
             for k in range(PROFILES_PER_PROGRAM):
                 values = random_profile(rng, program, missing=(k % 4) * 0.25)
-                durable, _ = evaluator.outcomes(values, keep_messages=False)
+                durable = evaluator.run(values).outcomes()
                 python = evaluate_nodes(program, values)
                 assert durable == python, (text, values,
                                            {n: (durable.get(n), python[n]) for n in python if durable.get(n) != python[n]})
@@ -201,7 +201,7 @@ def test_mutated_profiles_give_clean_errors(program, data):
     if applicant is not None:
         values = applicant.values()
         ev = _evaluators.setdefault("main", Evaluator(program))
-        assert ev.outcomes(values)[0] == evaluate_nodes(program, values)
+        assert ev.run(values).outcomes() == evaluate_nodes(program, values)
 
 
 _evaluators: dict = {}
@@ -218,6 +218,6 @@ def test_mutated_rules_files_give_clean_errors(data):
         try:
             rng = random.Random(0)
             for k in range(3):
-                ev.outcomes(random_profile(rng, program, missing=k * 0.3))
+                ev.run(random_profile(rng, program, missing=k * 0.3))
         finally:
             ev.close()

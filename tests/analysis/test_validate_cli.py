@@ -3,7 +3,7 @@ import json
 import os
 import re
 
-from conftest import APPLICANTS, RULES, with_versions
+from helpers import APPLICANTS, RULES, with_versions
 
 
 def _lines(path):

@@ -12,7 +12,7 @@ from eligibility import api
 from eligibility.analysis.counterfactual import candidates, find_flips
 from eligibility.language.model import FactSpec
 
-from conftest import APPLICANTS, DATA, RULES
+from helpers import APPLICANTS, DATA, RULES
 
 NAMES = sorted(f[:-5] for f in os.listdir(APPLICANTS) if f.endswith(".yaml"))
 

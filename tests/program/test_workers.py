@@ -9,11 +9,11 @@ import signal
 
 import pytest
 
-from conftest import APPLICANTS, RULES
+from helpers import APPLICANTS, RULES
 from eligibility import api
 from eligibility.program import batch, inputs
 from eligibility.core.errors import EngineError, EnginesDisagree, InputError
-from test_batch import FACTS, synthetic
+from helpers import FACTS, synthetic
 
 
 def awkward_jsonl() -> bytes:
@@ -94,14 +94,14 @@ def entries(result):
 def test_two_workers_match_one_on_files_csv_yaml_and_stdin(tmp_path):
     program = api.load_rules(RULES, params={"quota": 50})
     jl, table = write_inputs(tmp_path)
-    one = batch.run_batch(program, [str(jl), str(table), APPLICANTS], jobs=1)
-    two = batch.run_batch(program, [str(jl), str(table), APPLICANTS], jobs=2)
-    three = batch.run_batch(program, [str(jl), str(table), APPLICANTS], jobs=3)
+    one = batch.run_batch(program, [str(jl), str(table), APPLICANTS], batch.BatchOptions(jobs=1))
+    two = batch.run_batch(program, [str(jl), str(table), APPLICANTS], batch.BatchOptions(jobs=2))
+    three = batch.run_batch(program, [str(jl), str(table), APPLICANTS], batch.BatchOptions(jobs=3))
     assert entries(one) == entries(two) == entries(three)
     assert one.summary["inputs"] == 3707 and one.summary["errors"] == 0
     stdin = io.TextIOWrapper(io.BytesIO(jl.read_bytes()), encoding="utf-8")
-    piped = batch.run_batch(program, ["-"], jobs=2, stdin=stdin)
-    alone = batch.run_batch(program, [str(jl)], jobs=1)
+    piped = batch.run_batch(program, ["-"], batch.BatchOptions(jobs=2), stdin=stdin)
+    alone = batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=1))
     assert [e["verdict"] for e in entries(piped)] == [e["verdict"] for e in entries(alone)]
     assert [e["path"].split(":")[-1] for e in entries(piped)] == [e["path"].split(":")[-1] for e in entries(alone)]
 
@@ -120,7 +120,7 @@ def test_a_worker_that_dies_ends_the_batch_with_an_error(tmp_path, monkeypatch):
     signal.alarm(60)                                     # a hang fails the test instead of the suite
     try:
         with pytest.raises(EngineError, match=r"a worker process stopped \(exit code -9\)"):
-            batch.run_batch(program, [str(jl)], jobs=2)
+            batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=2))
     finally:
         signal.alarm(0)
 
@@ -137,7 +137,7 @@ def test_an_audit_failure_in_a_worker_stops_the_batch_with_its_own_error(tmp_pat
 
     monkeypatch.setattr(api.Evaluator, "_compare", disagree)
     with pytest.raises(EnginesDisagree, match=r"node\(s\) \[1\]"):
-        batch.run_batch(program, [str(jl)], jobs=2, engine="both")
+        batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=2, engine="both"))
 
 
 def test_a_worker_that_fails_after_a_good_unit_gives_its_error_not_a_broken_pipe(tmp_path, monkeypatch):
@@ -168,7 +168,7 @@ def test_a_worker_that_fails_after_a_good_unit_gives_its_error_not_a_broken_pipe
     monkeypatch.setattr(batch.Worker, "process", second_fails)
     for _ in range(3):
         with pytest.raises(EngineError, match="the engine refused this unit"):
-            batch.run_batch(program, [str(jl)], jobs=2, keep_all=False, sink=SlowSink())
+            batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=2, keep_all=False), SlowSink())
 
 
 def test_a_slow_unit_holds_the_others_back_within_the_window(tmp_path, monkeypatch):
@@ -183,19 +183,19 @@ def test_a_slow_unit_holds_the_others_back_within_the_window(tmp_path, monkeypat
     monkeypatch.setattr(workers, "WINDOW", 1)
     real = batch.Worker.process
 
-    def logged(self, unit, join=True):
+    def logged(self, unit):
         start = time.monotonic()
         if isinstance(unit, inputs.Block) and unit.key == 0:
             time.sleep(0.5)
-        out = real(self, unit, join)
+        out = real(self, unit)
         with open(log, "a") as fh:                       # one short append per unit: atomic
             fh.write(f"{unit.key} {start} {time.monotonic()}\n")
         return out
 
     monkeypatch.setattr(batch.Worker, "process", logged)
-    one = batch.run_batch(program, [str(jl)], jobs=1)
+    one = batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=1))
     log.unlink()
-    two = batch.run_batch(program, [str(jl)], jobs=2)
+    two = batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=2))
     assert entries(one) == entries(two) and two.summary["inputs"] == 1500
     units = sorted((int(k), float(a), float(b)) for k, a, b in (line.split() for line in log.read_text().splitlines()))
     first_end = units[0][2]

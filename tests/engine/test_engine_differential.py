@@ -14,40 +14,14 @@ from eligibility.engine.python import CompiledNodes
 from eligibility.language.semantics import evaluate_nodes
 from eligibility.language.rules import load_program
 
-from conftest import DATA, RULES
+from helpers import DATA, RULES, domain, random_profile
 
 ALL_OPS = os.path.join(DATA, "all_ops.yaml")
 N_RANDOM = int(os.environ.get("ELIGIBILITY_DIFF_N", "20000"))
 
 
-def domain(spec, program):
-    """Values worth trying for a fact: the literals the conditions use, their neighbours, and more."""
-    if spec.type == "bool":
-        return [True, False]
-    if spec.type == "int":
-        return [-1, 0, 1, 2, 3, 4, 5, 6, 10, 11, 100]
-    if spec.type == "float":
-        return [0.0, 0.25, 0.2499, 0.5, 0.5000001, 1.0, -3.5, 2]
-    if spec.type == "enum":
-        return list(spec.values)
-    if spec.type == "string":
-        return ["a", "b", "c", "", "A", 'quote"d', "back\\slash", "한국어"]
-    if spec.type == "date":
-        return [dt.date(2025, 8, 3), dt.date(2025, 8, 4), dt.date(2025, 8, 5), dt.date(2019, 12, 31),
-                dt.date(2020, 1, 1)]
-    if spec.type == "list":
-        pool = list(spec.values) or ["x", "y", "z", "red"]
-        return [tuple(sorted(set(c))) for c in ([], pool[:1], pool[1:2], pool[:2], pool, pool[-1:], pool[::2])]
-    raise AssertionError(spec.type)
-
-
-def random_profile(rng, program, missing):
-    return {name: rng.choice(domain(spec, program)) for name, spec in program.facts.items()
-            if rng.random() >= missing}
-
-
 def assert_agree(evaluator, values):
-    durable, _ = evaluator.outcomes(values)
+    durable = evaluator.run(values).outcomes()
     python = evaluate_nodes(evaluator.program, values)
     assert durable == python, {n: (durable.get(n), python[n]) for n in python if durable.get(n) != python[n]}
     closures = evaluator.closures.evaluate(values)
@@ -68,7 +42,7 @@ def test_random_profiles_agree(evaluator):
     outcomes_seen = set()
     for i in range(N_RANDOM):
         values = random_profile(rng, evaluator.program, missing=(i % 5) * 0.2)
-        durable, _ = evaluator.outcomes(values, keep_messages=False)
+        durable = evaluator.run(values).outcomes()
         python = evaluate_nodes(evaluator.program, values)
         assert durable == python, (values, {n: (durable.get(n), python[n]) for n in python if durable.get(n) != python[n]})
         assert evaluator.closures.evaluate(values) == python, values

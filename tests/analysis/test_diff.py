@@ -9,7 +9,7 @@ import pytest
 from eligibility import api
 from eligibility.analysis.rulediff import compare, evaluate_profiles, load_rules_ref, profile_paths
 
-from conftest import APPLICANTS, RULES, with_versions
+from helpers import APPLICANTS, RULES, with_versions
 
 ALL = ["kakao", "kt", "lg-ai-research", "naver-cloud", "nc-ai", "sk-telecom", "upstage"]
 

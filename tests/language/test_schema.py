@@ -8,7 +8,7 @@ import pytest
 from eligibility.language.yamlsafe import load_yaml
 from schema_check import KEYWORDS, errors, plain, used_keywords
 
-from conftest import APPLICANTS, ROOT, RULES
+from helpers import APPLICANTS, ROOT, RULES
 
 SCHEMAS = os.path.join(ROOT, "docs", "schema")
 

@@ -11,7 +11,7 @@ from eligibility.core.errors import InputError
 from eligibility.language.rules import load_program
 from eligibility.language.yamlsafe import load_yaml
 
-from conftest import RULES
+from helpers import RULES
 from hostile_corpus import GOOD_PROFILE, benign, corpus, write
 
 LINE = re.compile(r"^eligibility: error: (?P<path>.+?)(?::(?P<line>\d+):(?P<col>\d+))?: (?P<msg>.+)$")

@@ -1,19 +1,20 @@
-"""evaluation.Assessor shares one Assessment between applicants with the same node outcomes and
-known facts: every evaluation it gives must equal one computed afresh for that applicant alone."""
+"""A batch's Memo shares assessments, reasons and record text between applicants with the same
+node outcomes: every evaluation made with it must equal the one made without it."""
 import glob
 import os
 import random
 
 import pytest
 
-from conftest import APPLICANTS, DATA, RULES
 from eligibility import api
-from eligibility.core.errors import Problems
-from eligibility.evaluate.assess import Assessor
+from eligibility.core.errors import EngineError, Problems
+from eligibility.evaluate.assess import assess, explain
+from eligibility.evaluate.memo import Memo
 from eligibility.language.profile import applicant_from_data
-from test_engine_differential import random_profile
+from eligibility.language.rules import load_program
+from helpers import APPLICANTS, DATA, RULES, random_profile
 
-FIELDS = ("criteria", "score", "score_max", "verdict", "reason", "missing", "gates_failed")
+FIELDS = ("criteria", "score", "score_max", "verdict", "reason", "missing", "gates_failed", "outcomes")
 
 
 def bare_applicants(program, n, seed):
@@ -35,24 +36,29 @@ def assert_same(shared, alone):
 
 
 @pytest.mark.parametrize("rules", [RULES, os.path.join(DATA, "all_ops.yaml")], ids=["sovereign-ai", "all-ops"])
-@pytest.mark.parametrize("size", [4096, 8])
+@pytest.mark.parametrize("limit", [4096, 8])
 @pytest.mark.parametrize("engine", ["durable", "python"])
-def test_shared_assessments_equal_fresh_ones(rules, size, engine):
+def test_evaluations_with_the_memo_equal_those_without(rules, limit, engine):
     program = api.load_rules(rules)
     evaluator = api.Evaluator(program, engine)
-    evaluator.assessor = Assessor(program, size=size)
-    fresh = Assessor(program, size=0)
+    memo = Memo(limit)
+    applicants = list(bare_applicants(program, 3000, seed=limit))
+    shared = []
+    for start in range(0, len(applicants), 32):
+        shared += evaluator.evaluate_all(applicants[start:start + 32], trace=False, memo=memo)
     verdicts = set()
-    for applicant in bare_applicants(program, 3000, seed=size):
-        ev = evaluator.evaluate(applicant, trace=False)
-        outcomes = evaluator.outcomes(applicant.values())[0]      # this applicant's own, not the memo's
-        assert ev.outcomes == outcomes
-        alone = fresh.assess(applicant, (), lambda: outcomes, engine)
+    for applicant, ev in zip(applicants, shared):
+        alone = evaluator.evaluate(applicant, trace=False)
+        assert ev.applicant is applicant
         assert_same(ev, alone)
+        # and both are what assess() and explain() give for this applicant's own outcomes
+        outcomes = evaluator.run(applicant.values()).outcomes()
+        fresh = assess(program, outcomes)
+        assert ev.outcomes == outcomes and ev.verdict == fresh.verdict
+        assert ev.reason == explain(fresh, applicant, None)
         verdicts.add(ev.verdict)
-    assert evaluator.assessor.hits > (1000 if size > 100 else 0)    # the memo was used, not bypassed
-    assert fresh.hits == 0 and fresh.misses == 3000
-    assert len(evaluator.assessor._memo) <= size
+    assert memo.hits > (1000 if limit > 100 else 0)           # the memo was used, not bypassed
+    assert memo.size <= limit
     assert verdicts >= {"excluded", "undetermined"}
     evaluator.close()
 
@@ -61,7 +67,7 @@ def test_reasons_name_each_applicants_own_evidence():
     """Profiles with evidence, overrides and dates share assessments but not reasons."""
     program = api.load_rules(RULES)
     evaluator = api.Evaluator(program)
-    fresh = Assessor(program, size=0)
+    memo = Memo()
     paths = sorted(glob.glob(os.path.join(APPLICANTS, "*.yaml")))
     seen = 0
     for rounds in range(2):
@@ -70,13 +76,10 @@ def test_reasons_name_each_applicants_own_evidence():
             if (k + rounds) % 2:
                 api.apply_overrides(applicant, program, {"foreign_partner_dependency": "heavy"})
             for as_of in (None, "2025-08-04", "2026-01-15"):
-                ev = evaluator.evaluate(applicant, as_of, trace=False)
-                outcomes = evaluator.outcomes(applicant.values(as_of))[0]
-                assert ev.outcomes == outcomes
-                alone = fresh.assess(applicant, (), lambda: outcomes, "durable", as_of)
-                assert_same(ev, alone)
+                (ev,) = evaluator.evaluate_all([applicant], as_of, trace=False, memo=memo)
+                assert_same(ev, evaluator.evaluate(applicant, as_of, trace=False))
                 seen += ev.verdict == "excluded" and "because" in ev.reason
-    assert seen and evaluator.assessor.hits
+    assert seen and memo.hits
     evaluator.close()
 
 
@@ -87,26 +90,23 @@ def test_evaluating_a_group_equals_one_by_one(engine, monkeypatch):
     program = api.load_rules(RULES)
     grouped, single = api.Evaluator(program, engine), api.Evaluator(program, engine)
     applicants = list(bare_applicants(program, 400, seed=11))
-    encode = grouped.compiled.encode
-    doomed = {encode(applicants[k].values()) for k in (5, 6, 123)} if engine == "durable" else set()
+    doomed = [applicants[k].values() for k in (5, 6, 123)] if engine == "durable" else []
     if doomed:
         from eligibility.engine.durable import DurableEngine
-        from eligibility.core.errors import EngineError
         real = DurableEngine.run_all
 
-        def flaky(self, profiles, keep_messages=True):
-            profiles = list(profiles)
-            results = real(self, profiles, keep_messages)
-            if self is not grouped._engine:
-                return results
-            return [EngineError("stopped for the test") if docs in doomed else r for docs, r in zip(profiles, results)]
+        def flaky(self, values, trace=False):
+            results = real(self, values, trace)
+            return [EngineError("stopped for the test") if v in doomed else r for v, r in zip(values, results)]
         monkeypatch.setattr(DurableEngine, "run_all", flaky)
     results = []
     for start in range(0, len(applicants), 32):
         results += grouped.evaluate_all(applicants[start:start + 32], trace=False)
     assert len(results) == len(applicants)
-    failed = [k for k, a in enumerate(applicants) if encode(a.values()) in doomed]
+    failed = [k for k, a in enumerate(applicants) if a.values() in doomed]
     assert (len(failed) >= 3) == bool(doomed)
+    if doomed:
+        monkeypatch.undo()
     for k, (applicant, result) in enumerate(zip(applicants, results)):
         if k in failed:
             assert str(result) == "stopped for the test"
@@ -118,8 +118,7 @@ def test_evaluating_a_group_equals_one_by_one(engine, monkeypatch):
 
 def test_a_shared_reason_keeps_1_and_1_0_of_a_float_fact_apart():
     """Two bare applicants whose float fact is 1 and 1.0 share the assessment (equal values, same
-    outcomes) but each reason writes the value as given; an int fact's reasons need no types."""
-    from eligibility.language.rules import load_program
+    outcomes) but each reason writes the value as given."""
     text = """
 program: {id: t, title: t, sources: [{id: s, title: s}]}
 facts:
@@ -131,15 +130,24 @@ decision: {threshold: 0}
 """
     program = load_program("t.yaml", text=text)
     evaluator = api.Evaluator(program)
+    memo = Memo()
 
-    def reason(facts, i):
+    def evaluated(facts, i):
         applicant = applicant_from_data({"id": f"a{i}", "facts": facts}, program, "p.jsonl", "0" * 64,
                                         Problems("p.jsonl"), require_evidence=False, line=i)
-        return evaluator.evaluate(applicant, trace=False)
-    one, one_point_zero, again = reason({"x": 1, "n": 1}, 1), reason({"x": 1.0, "n": 1}, 2), reason({"x": 1, "n": 1}, 3)
+        (ev,) = evaluator.evaluate_all([applicant], trace=False, memo=memo)
+        return ev
+    one, one_point_zero, again = evaluated({"x": 1, "n": 1}, 1), evaluated({"x": 1.0, "n": 1}, 2), evaluated({"x": 1, "n": 1}, 3)
     assert one.assessment is one_point_zero.assessment is again.assessment
     assert "x is 1 " in one.reason + " " and "x is 1.0" in one_point_zero.reason and again.reason == one.reason
-    assert one.assessment.typed_values
-    int_only = reason({"x": 3, "n": 2}, 4)
-    assert not int_only.assessment.typed_values and "n is 2" in int_only.reason
+    assert "n is 2" in evaluated({"x": 3, "n": 2}, 4).reason
     evaluator.close()
+
+
+def test_the_memo_starts_afresh_when_full():
+    memo = Memo(limit=3)
+    made = []
+    for key in [1, 2, 3, 1, 4, 1]:
+        memo.get("t", key, lambda k=key: made.append(k) or k * 10)
+    # 1, 2, 3 made; 1 kept; 4 found the memo full: emptied, then 4 made; 1 made again
+    assert made == [1, 2, 3, 4, 1] and memo.size == 2 and memo.hits == 1

@@ -8,7 +8,7 @@ from eligibility.core.errors import InputError
 from eligibility.language.model import Applicant, FactValue
 from eligibility.language.rules import load_program
 
-from conftest import RULES
+from helpers import RULES
 
 DECIMAL_RULES = """
 program: {id: dec, title: decimals, sources: [{id: s, title: s}]}
@@ -95,10 +95,9 @@ def test_an_engine_failure_on_one_applicant_does_not_stop_the_batch(monkeypatch,
     pop.write_text("".join(json.dumps({"id": f"a{i}", "facts": {"model_generations": i}}) + "\n" for i in range(5)))
     real = DurableEngine.run_all
 
-    def flaky(self, profiles, keep_messages=True):
-        profiles = list(profiles)
-        return [EngineError("firing budget of 1 exceeded") if any('"f_model_generations":3' in d for d in docs)
-                else result for docs, result in zip(profiles, real(self, profiles, keep_messages))]
+    def flaky(self, values, trace=False):
+        return [EngineError("firing budget of 1 exceeded") if v.get("model_generations") == 3
+                else result for v, result in zip(values, real(self, values, trace))]
 
     monkeypatch.setattr(DurableEngine, "run_all", flaky)
     result = batch.run_batch(load_program(RULES), [str(pop)])

@@ -18,29 +18,7 @@ from eligibility.core.errors import EngineError, InputError
 from eligibility.language.semantics import evaluate_nodes
 from eligibility.language.rules import load_program
 
-from conftest import DATA, ROOT
-
-
-@contextlib.contextmanager
-def deadline(seconds=30):
-    """Fail instead of hanging (the engine's hang is a busy loop in C: SIGALRM still interrupts between calls)."""
-    def boom(*_):
-        raise TimeoutError(f"no result within {seconds} s")
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def rules_text(n_facts, criteria, fact_type="int", extra_facts=""):
-    facts = "".join(f"  f{i}: {{type: {fact_type}}}\n" for i in range(n_facts)) + extra_facts
-    crit = "".join(f"  - {{id: c{i}, kind: scored, points: 1, condition: '{c}', source: {{ref: s, clause: x}}}}\n"
-                   for i, c in enumerate(criteria))
-    return ("program: {id: big, title: big, sources: [{id: s, title: s}]}\n"
-            f"facts:\n{facts}criteria:\n{crit}decision: {{threshold: 1}}\n")
+from helpers import DATA, ROOT, deadline, rules_text
 
 
 def refused(text):
@@ -55,7 +33,7 @@ def agrees(program, profiles):
     try:
         with deadline(120):
             for values in profiles:
-                assert ev.outcomes(values)[0] == evaluate_nodes(program, values), values
+                assert ev.run(values).outcomes() == evaluate_nodes(program, values), values
     finally:
         ev.close()
     return compiler.compile_program(program)
@@ -107,7 +85,7 @@ def test_ruleset_at_the_limit_works_and_agrees():
         with deadline():
             for k in range(300):
                 values = {f"f{i}": rng.randrange(-1, 3) for i in range(55) if k % 3 or rng.random() < 0.9}
-                assert ev.outcomes(values)[0] == evaluate_nodes(program, values)
+                assert ev.run(values).outcomes() == evaluate_nodes(program, values)
     finally:
         ev.close()
 
@@ -123,38 +101,40 @@ GOOD = {"b": True, "c": False, "i": 4, "x": 0.25, "e": "low", "s": "z", "l": ("r
 
 
 def test_firing_budget_then_next_applicant_is_correct(evaluator):
-    engine = evaluator._engine
-    budget = engine.compiled.budget
-    engine.compiled.budget = 3
+    compiled = evaluator.compiled
+    budget = compiled.budget
+    compiled.budget = 3
     with deadline(), pytest.raises(EngineError, match="firing budget of 3 exceeded"):
-        evaluator.outcomes(GOOD)
-    engine.compiled.budget = budget
+        evaluator.run(GOOD)
+    compiled.budget = budget
     for values in (GOOD, {}, {"i": 11, "e": "high"}):
-        assert evaluator.outcomes(values)[0] == evaluate_nodes(evaluator.program, values)
+        assert evaluator.run(values).outcomes() == evaluate_nodes(evaluator.program, values)
 
 
 def test_run_all_isolates_a_failure_to_its_own_profile(evaluator):
     """run_all runs a group of profiles under one lock: a profile that stops at the budget gets its
     EngineError, and the profiles before and after it get their own, correct firings."""
-    engine, compiled = evaluator._engine, evaluator.compiled
+    compiled = evaluator.compiled
+    engine = DurableEngine(compiled)
     small, big = {}, GOOD
-    need = len(engine.run(compiled.encode(big)).rules)
-    assert len(engine.run(compiled.encode(small)).rules) < need - 1
+    need = len(engine.run_docs(compiled.encode(big)).rules)
+    assert len(engine.run_docs(compiled.encode(small)).rules) < need - 1
     budget = engine.compiled.budget
     engine.compiled.budget = need - 1
     try:
         with deadline():
-            out = engine.run_all([compiled.encode(v) for v in (small, big, small, big)])
+            out = engine.run_all_docs([compiled.encode(v) for v in (small, big, small, big)])
     finally:
         engine.compiled.budget = budget
     assert [isinstance(r, EngineError) for r in out] == [False, True, False, True]
     # a profile with no facts at all is an error of its own, not a rerun of the previous state
-    empty = engine.run_all([compiled.encode(small), (), compiled.encode(small)])
+    empty = engine.run_all_docs([compiled.encode(small), (), compiled.encode(small)])
     assert str(empty[1]) == "the profile has no engine facts" and empty[0].rules == empty[2].rules
     assert "firing budget" in str(out[1])
     for values, result in zip((small, small), (out[0], out[2])):
-        assert compiled.outcomes(result.derived(compiled)) == evaluate_nodes(evaluator.program, values)
-    assert evaluator.outcomes(GOOD)[0] == evaluate_nodes(evaluator.program, GOOD)   # the engine goes on
+        assert result.outcomes() == evaluate_nodes(evaluator.program, values)
+    assert evaluator.run(GOOD).outcomes() == evaluate_nodes(evaluator.program, GOOD)   # the engine goes on
+    engine.close()
 
 
 class _Minting(dict):
@@ -179,11 +159,10 @@ def test_runaway_chain_stops_at_the_budget(evaluator):
     try:
         engine._derive = _Minting(compiled.derive)
         with deadline(), pytest.raises(EngineError, match="firing budget of 500 exceeded"):
-            engine.run(compiled.encode(GOOD))
+            engine.run_docs(compiled.encode(GOOD))
         engine._derive = compiled.derive
-        firings = engine.run(compiled.encode(GOOD))     # the same engine still works
-        derived = firings.derived(looping)
-        assert compiled.outcomes(derived) == evaluate_nodes(evaluator.program, GOOD)
+        result = engine.run_docs(compiled.encode(GOOD))     # the same engine still works
+        assert result.outcomes() == evaluate_nodes(evaluator.program, GOOD)
     finally:
         engine.close()
 
@@ -193,7 +172,7 @@ def test_engine_error_303_recovers_for_the_next_applicant():
     script = textwrap.dedent(f"""
         import random, sys
         sys.path.insert(0, {os.path.join(ROOT, 'tests')!r})
-        from test_engine_guard import rules_text
+        from helpers import rules_text
         from eligibility.engine import compiler
         from eligibility.api import Evaluator
         from eligibility.core.errors import EngineError
@@ -207,11 +186,11 @@ def test_engine_error_303_recovers_for_the_next_applicant():
         for k in range(200):
             full = {{f"f{{i}}": 1 for i in range(70)}}
             try:
-                ev.outcomes(full)
+                ev.run(full)
             except EngineError as exc:
                 errors += "303" in str(exc)
             few = {{f"f{{i}}": rng.randrange(-1, 2) for i in rng.sample(range(70), 30)}}
-            ok += ev.outcomes(few)[0] == evaluate_nodes(program, few)
+            ok += ev.run(few).outcomes() == evaluate_nodes(program, few)
         print(errors, ok)
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,

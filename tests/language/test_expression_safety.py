@@ -9,7 +9,7 @@ from eligibility.core.errors import InputError
 from eligibility.language.semantics import evaluate_nodes
 from eligibility.language.rules import load_program
 
-from conftest import DATA
+from helpers import DATA
 
 ALL_OPS = os.path.join(DATA, "all_ops.yaml")
 TEMPLATE = open(ALL_OPS, encoding="utf-8").read()
@@ -115,7 +115,7 @@ def test_eval_exec_compile_never_called(monkeypatch):
     evaluator = Evaluator(program, engine="both")
     try:
         values = {"b": True, "i": 4, "e": "low", "s": "z", "l": ("red",), "free": ("x",), "x": 0.25}
-        outcomes, _ = evaluator.outcomes(values)
+        outcomes = evaluator.run(values).outcomes()
         assert outcomes == evaluate_nodes(program, values)
     finally:
         evaluator.close()

@@ -9,42 +9,12 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from conftest import APPLICANTS, RULES
+from helpers import APPLICANTS, FACTS, RULES, finals, synthetic, yaml_profile
 from eligibility import api
 from eligibility.program import batch, decision as dec
 
 SELECTED = {"naver-cloud", "upstage", "sk-telecom", "nc-ai", "lg-ai-research"}
 EXCLUDED = {"kt", "kakao"}
-FACTS = ("in_house_architecture", "pretrained_from_scratch", "initialised_from_foreign_weights",
-         "foreign_partner_dependency", "model_generations", "planned_modalities", "open_weights_released",
-         "commercial_use_allowed", "commercial_deployment")
-
-
-def finals(decision) -> dict:
-    return {e.id: e.final for e in decision.entries}
-
-
-def synthetic(i: int) -> dict:
-    """A varied, deterministic profile mapping (evidence-free, for JSON Lines and CSV)."""
-    mods = [["text"], ["text", "image"], ["text", "audio", "video"]][i % 3]
-    return {"id": f"app-{i:05d}", "name": f"Applicant {i:05d}", "facts": {
-        "in_house_architecture": i % 7 != 0, "pretrained_from_scratch": True,
-        "initialised_from_foreign_weights": i % 11 == 0,
-        "foreign_partner_dependency": ["none", "limited", "heavy"][i % 5 % 3],
-        "model_generations": i % 4, "planned_modalities": mods if i % 13 else "unknown",
-        "open_weights_released": i % 2 == 0, "commercial_use_allowed": i % 3 == 0,
-        "commercial_deployment": "unknown" if i % 6 else True}}
-
-
-def yaml_profile(i: int) -> str:
-    data = synthetic(i)
-    lines = [f"id: {data['id']}", f"name: {data['name']}", "facts:"]
-    for name, value in data["facts"].items():
-        lines += [f"  {name}:", f"    value: {json.dumps(value)}", "    evidence:",
-                  "      - kind: analysis", "        note: generated", "        source: {title: test generator}"]
-    return "\n".join(lines) + "\n"
-
-
 # --- the shipped applicants, in every format ---------------------------------------------
 
 def test_shipped_decision_api():
@@ -297,8 +267,8 @@ def test_duplicate_ids_in_one_unit_and_across_units(tmp_path, jobs):
     jl, out = tmp_path / "pop.jsonl", tmp_path / "out.jsonl"
     jl.write_text("\n".join(lines) + "\n")
     with open(out, "w", encoding="utf-8") as fh:
-        result = batch.run_batch(api.load_rules(RULES), [str(jl)], jobs=jobs, keep_all=False, sink=JsonlSink(fh),
-                                 formatter=jsonl_piece, records=True)
+        result = batch.run_batch(api.load_rules(RULES), [str(jl)], batch.BatchOptions(jobs=jobs, keep_all=False),
+                                 JsonlSink(fh))
     records = [json.loads(line) for line in out.read_text().splitlines()[:-1]]
     assert len(records) == 3000
     errors = {k: r["message"] for k, r in enumerate(records) if r["verdict"] == "error"}
@@ -342,8 +312,8 @@ def test_jobs_two_same_as_one(tmp_path):
     program = api.load_rules(RULES)
     jl = tmp_path / "pop.jsonl"
     jl.write_text("".join(json.dumps(synthetic(i)) + "\n" for i in range(700)))
-    one = batch.run_batch(program, [str(jl), APPLICANTS], jobs=1)
-    two = batch.run_batch(program, [str(jl), APPLICANTS], jobs=2)
+    one = batch.run_batch(program, [str(jl), APPLICANTS], batch.BatchOptions(jobs=1))
+    two = batch.run_batch(program, [str(jl), APPLICANTS], batch.BatchOptions(jobs=2))
     assert [dataclasses.asdict(e) for e in one.decision.entries] == [dataclasses.asdict(e) for e in two.decision.entries]
     assert one.summary == two.summary and one.summary["inputs"] == 707
 
@@ -364,9 +334,8 @@ def test_jobs_two_writes_the_same_jsonl_and_csv(tmp_path, monkeypatch):
     for jobs in (1, 2):
         monkeypatch.setattr(batch_jsonl, "RANKING_CHUNK", 7 if jobs == 1 else 10 ** 6)
         text, table = io.StringIO(), io.StringIO()
-        batch.run_batch(program, [str(jl)], jobs=jobs, keep_all=False, sink=JsonlSink(text), formatter=jsonl_piece,
-                        records=True)
-        batch.run_batch(program, [str(jl)], jobs=jobs, keep_all=False, sink=CsvSink(table, program))
+        batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=jobs, keep_all=False), JsonlSink(text))
+        batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=jobs, keep_all=False), CsvSink(table, program))
         outs.append((text.getvalue(), table.getvalue()))
     assert outs[0] == outs[1]
     records = [json.loads(x) for x in outs[0][0].splitlines()]
@@ -382,7 +351,7 @@ def test_engines_agree(tmp_path, engine):
     jl = tmp_path / "pop.jsonl"
     jl.write_text("".join(json.dumps(synthetic(i)) + "\n" for i in range(300)))
     ref = batch.run_batch(program, [str(jl), APPLICANTS])
-    other = batch.run_batch(program, [str(jl), APPLICANTS], engine=engine)
+    other = batch.run_batch(program, [str(jl), APPLICANTS], batch.BatchOptions(engine=engine))
     assert [(e.id, e.final, e.rank, e.score) for e in ref.decision.entries] == \
         [(e.id, e.final, e.rank, e.score) for e in other.decision.entries]
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 
 AUGUST = {"lg-ai-research", "naver-cloud", "nc-ai", "sk-telecom", "upstage"}
 PHASE1 = {"lg-ai-research", "sk-telecom", "upstage"}

@@ -4,7 +4,7 @@ import json
 import os
 import re
 
-from conftest import ROOT
+from helpers import ROOT
 
 SUITE = os.path.join(ROOT, "rules", "sovereign-ai-2025.tests.yaml")
 

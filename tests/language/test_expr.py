@@ -6,7 +6,7 @@ from eligibility.language.expr import And, ExprError, Has, Not, OneOf, Or, Ref, 
 from eligibility.language.model import FactSpec, Parameter
 from eligibility.language.rules import check_program, load_program
 
-from conftest import RULES, with_versions
+from helpers import RULES, with_versions
 
 FACTS = {
     "n": FactSpec("n", "int"), "ok": FactSpec("ok", "bool"), "x": FactSpec("x", "float"),

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import APPLICANTS
+from helpers import APPLICANTS
 
 SELECTED = ["naver-cloud", "upstage", "sk-telecom", "nc-ai", "lg-ai-research"]
 EXCLUDED = ["kt", "kakao"]
@@ -86,7 +86,7 @@ def test_fail_on_and_engines(run_cli):
     ("condition: open_weights_released", "condition: __import__('os').system('id')", "not allowed"),
 ])
 def test_bad_rules_give_one_located_line(run_cli, tmp_path, old, new, message):
-    from conftest import RULES, with_versions
+    from helpers import RULES, with_versions
     text = open(RULES, encoding="utf-8").read().replace(old, new)
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")

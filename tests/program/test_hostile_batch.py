@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import APPLICANTS, RULES
+from helpers import APPLICANTS, RULES
 from hostile_corpus import corpus, write
 
 

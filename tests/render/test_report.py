@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from chromium_cdp import Browser, find_chromium
-from conftest import APPLICANTS, ROOT, RULES
+from helpers import APPLICANTS, ROOT, RULES
 
 ARTIFACTS = os.path.join(ROOT, "test-artifacts")
 SELECTED = {"Naver Cloud", "Upstage", "SK Telecom", "NC AI", "LG AI Research"}

@@ -1,0 +1,46 @@
+"""Reuse across the applicants of a batch: one bounded memo, owned by whoever evaluates many.
+
+Most applicants of a large population share their node outcomes with others (the benchmark's
+100,000 have about 7,500 distinct sets), and so their assessment, and often the text written
+from it. A batch worker keeps one `Memo`; nothing else in the code keeps results between
+applicants. It holds a few tables (assessments by engine key, reasons by the values they name,
+record text by assessment); a table that reaches `MEMO_LIMIT` entries starts afresh, so memory
+stays flat however many applicants pass.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Hashable, TypeVar
+
+MEMO_LIMIT = 8192        # entries kept per table; past it the table starts again
+T = TypeVar("T")
+
+
+class Memo:
+    """Named tables of values, each computed once per key until the memo is full."""
+
+    def __init__(self, limit: int = MEMO_LIMIT):
+        self.limit = limit
+        self.tables: dict[str, dict[Hashable, Any]] = {}
+        self.hits = self.misses = 0
+
+    def get(self, table: str, key: Hashable, make: Callable[[], T]) -> T:
+        """The value kept under `key` in `table`, made (and kept) if it is not there yet."""
+        entries = self.tables.get(table)
+        if entries is None:
+            entries = self.tables[table] = {}
+        try:
+            value = entries[key]
+            self.hits += 1
+            return value
+        except KeyError:
+            pass
+        self.misses += 1
+        if len(entries) >= self.limit:
+            entries.clear()
+        value = entries[key] = make()
+        return value
+
+    @property
+    def size(self) -> int:
+        """The largest table's number of entries (never more than the limit)."""
+        return max(map(len, self.tables.values()), default=0)

@@ -1,0 +1,103 @@
+"""What the tests share: paths of the shipped files, generators of profiles and rules, guards."""
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RULES = os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml")
+APPLICANTS = os.path.join(ROOT, "applicants")
+DATA = os.path.join(ROOT, "tests", "data")
+VERSIONS = os.path.join(ROOT, "rules", "sovereign-ai-2025")     # later rule versions RULES lists
+
+
+def with_versions(directory) -> None:
+    """Copy the later rule versions that RULES lists next to a copy of RULES written in `directory`."""
+    shutil.copytree(VERSIONS, os.path.join(str(directory), "sovereign-ai-2025"), dirs_exist_ok=True)
+
+
+def console_script() -> str:
+    """The installed `eligibility` script (next to this interpreter, else on PATH)."""
+    here = os.path.join(os.path.dirname(sys.executable), "eligibility")
+    return here if os.path.exists(here) else (shutil.which("eligibility") or "eligibility")
+
+
+def domain(spec, program):
+    """Values worth trying for a fact: the literals the conditions use, their neighbours, and more."""
+    if spec.type == "bool":
+        return [True, False]
+    if spec.type == "int":
+        return [-1, 0, 1, 2, 3, 4, 5, 6, 10, 11, 100]
+    if spec.type == "float":
+        return [0.0, 0.25, 0.2499, 0.5, 0.5000001, 1.0, -3.5, 2]
+    if spec.type == "enum":
+        return list(spec.values)
+    if spec.type == "string":
+        return ["a", "b", "c", "", "A", 'quote"d', "back\\slash", "한국어"]
+    if spec.type == "date":
+        return [dt.date(2025, 8, 3), dt.date(2025, 8, 4), dt.date(2025, 8, 5), dt.date(2019, 12, 31),
+                dt.date(2020, 1, 1)]
+    if spec.type == "list":
+        pool = list(spec.values) or ["x", "y", "z", "red"]
+        return [tuple(sorted(set(c))) for c in ([], pool[:1], pool[1:2], pool[:2], pool, pool[-1:], pool[::2])]
+    raise AssertionError(spec.type)
+
+
+def random_profile(rng, program, missing):
+    return {name: rng.choice(domain(spec, program)) for name, spec in program.facts.items()
+            if rng.random() >= missing}
+
+
+@contextlib.contextmanager
+def deadline(seconds=30):
+    """Fail instead of hanging (the engine's hang is a busy loop in C: SIGALRM still interrupts between calls)."""
+    def boom(*_):
+        raise TimeoutError(f"no result within {seconds} s")
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def rules_text(n_facts, criteria, fact_type="int", extra_facts=""):
+    facts = "".join(f"  f{i}: {{type: {fact_type}}}\n" for i in range(n_facts)) + extra_facts
+    crit = "".join(f"  - {{id: c{i}, kind: scored, points: 1, condition: '{c}', source: {{ref: s, clause: x}}}}\n"
+                   for i, c in enumerate(criteria))
+    return ("program: {id: big, title: big, sources: [{id: s, title: s}]}\n"
+            f"facts:\n{facts}criteria:\n{crit}decision: {{threshold: 1}}\n")
+
+
+FACTS = ("in_house_architecture", "pretrained_from_scratch", "initialised_from_foreign_weights",
+         "foreign_partner_dependency", "model_generations", "planned_modalities", "open_weights_released",
+         "commercial_use_allowed", "commercial_deployment")
+
+
+def finals(decision) -> dict:
+    return {e.id: e.final for e in decision.entries}
+
+
+def synthetic(i: int) -> dict:
+    """A varied, deterministic profile mapping (evidence-free, for JSON Lines and CSV)."""
+    mods = [["text"], ["text", "image"], ["text", "audio", "video"]][i % 3]
+    return {"id": f"app-{i:05d}", "name": f"Applicant {i:05d}", "facts": {
+        "in_house_architecture": i % 7 != 0, "pretrained_from_scratch": True,
+        "initialised_from_foreign_weights": i % 11 == 0,
+        "foreign_partner_dependency": ["none", "limited", "heavy"][i % 5 % 3],
+        "model_generations": i % 4, "planned_modalities": mods if i % 13 else "unknown",
+        "open_weights_released": i % 2 == 0, "commercial_use_allowed": i % 3 == 0,
+        "commercial_deployment": "unknown" if i % 6 else True}}
+
+
+def yaml_profile(i: int) -> str:
+    data = synthetic(i)
+    lines = [f"id: {data['id']}", f"name: {data['name']}", "facts:"]
+    for name, value in data["facts"].items():
+        lines += [f"  {name}:", f"    value: {json.dumps(value)}", "    evidence:",
+                  "      - kind: analysis", "        note: generated", "        source: {title: test generator}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,73 @@
+"""records.RecordEncoder (the batch's JSON Lines records, run and assessment fields encoded once)
+writes exactly what compact_json(record(...)) writes, byte for byte, in every situation a batch meets."""
+import glob
+import json
+import os
+import random
+
+import pytest
+
+from helpers import APPLICANTS, RULES
+from eligibility import api
+from eligibility.language.profile import applicant_from_data
+from eligibility.core.errors import Problems
+from eligibility.evaluate.memo import Memo
+from eligibility.records.record import RecordEncoder, RecordOptions, compact_json, evaluation_record, record
+from helpers import random_profile
+
+
+def synthetic_applicants(program, n, seed=7):
+    rng = random.Random(seed)
+    for i in range(n):
+        values = random_profile(rng, program, missing=(i % 4) * 0.25)
+        facts = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        data = {"id": f"a{i}", "name": f"Applicant \"{i}\" 한국", "facts": facts}
+        if i % 3 == 0:
+            data["consortium"] = ["x", "é"]
+        applicant = applicant_from_data(data, program, "pop.jsonl", f"{i:064x}", Problems("pop.jsonl"),
+                                        require_evidence=False, line=i + 1)
+        assert applicant is not None
+        yield applicant
+
+
+@pytest.mark.parametrize("engine", ["durable", "python"])
+@pytest.mark.parametrize("command", [None, ("eligibility", "batch", "x.jsonl")])
+@pytest.mark.parametrize("limit", [None, 5, 4096])
+def test_lines_equal_plain_records(engine, command, limit):
+    program = api.load_rules(RULES)
+    evaluator = api.Evaluator(program, engine)
+    memo = Memo(limit) if limit else None
+    options = RecordOptions(command=command)
+    encoder = RecordEncoder(options, memo)
+    verdicts = set()
+    applicants = list(synthetic_applicants(program, 600))
+    for start in range(0, len(applicants), 32):
+        for ev in evaluator.evaluate_all(applicants[start:start + 32], trace=False, memo=memo):
+            verdicts.add(ev.verdict)
+            expected = compact_json(record(ev, options))
+            assert encoder.line(ev) == expected and encoder.line(ev, newline=True) == expected + "\n"
+            assert json.loads(expected) == evaluation_record(ev, trace=False, command=list(command) if command else None)
+    assert verdicts == {"selected", "excluded", "undetermined"}
+    evaluator.close()
+
+
+def test_lines_with_trace_overrides_params_and_as_of():
+    program = api.load_rules(RULES, params={"quota": 3, "min_generations": 3}, as_of="2025-09-01")
+    evaluator = api.Evaluator(program)
+    paths = sorted(glob.glob(os.path.join(APPLICANTS, "*.yaml")))
+    for trace in (False, True):
+        options = RecordOptions(trace=trace, command=("eligibility", "batch"))
+        encoder = RecordEncoder(options, Memo())
+        for k, path in enumerate(paths):
+            applicant = api.load_profile(path, program)
+            if k % 2:
+                api.apply_overrides(applicant, program, {"open_weights_released": "true"})
+            ev = evaluator.evaluate(applicant, "2025-09-01", trace=trace)
+            expected = compact_json(record(ev, options))
+            assert encoder.line(ev) == expected and encoder.line(ev, newline=True) == expected + "\n"
+            assert ("trace" in json.loads(expected)) == trace
+    # a second program through the same encoder: its run fields are encoded again
+    other = api.load_rules(RULES)
+    ev = api.Evaluator(other, "python").evaluate(api.load_profile(paths[0], other), trace=False)
+    assert encoder.line(ev) == compact_json(record(ev, options))
+    evaluator.close()
