@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from eligibility.core.text import describe, find_unsafe
 from eligibility.core.errors import InputError
 
 MAX_BYTES = 5 * 1024 * 1024  # default; ELIGIBILITY_MAX_INPUT_BYTES overrides it (see max_bytes)
@@ -281,6 +282,10 @@ class _Builder:
             raise self.fail(ev, f"invalid value: {' '.join(str(exc).split())}") from None
         if is_key and (value is None or isinstance(value, (list, dict))):
             raise self.fail(ev, "mapping keys must be strings or numbers")
+        if isinstance(value, str):
+            bad = find_unsafe(value)
+            if bad >= 0:     # written as an escape ("\\e", "\\u001b"): the raw character is refused above
+                raise self.fail(ev, f"{describe(value[bad])} in text is not allowed")
         return value
 
 
