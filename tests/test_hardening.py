@@ -266,3 +266,85 @@ def test_terminal_safe_text():
     assert safe_data(data) == {"k\\x07": ["x\\x1b", ("y",)], "n": 1}
     clean = {"a": ["b"]}
     assert safe_data(clean) is clean
+
+
+# -- smaller items (issue 18, item 9) -----------------------------------------------------------------
+
+@pytest.mark.parametrize("text,why", [("010", "the number 8"), ("0x10", "the number 16"), ("1:30", "the number 90"),
+                                      ("1_000", "the number 1000"), ("yes", "true"), ("on", "true"), ("off", "false")])
+def test_yaml_1_1_surprises_are_refused(tmp_path, text, why):
+    from eligibility.core.errors import InputError
+    from eligibility.language.yamlsafe import load_yaml
+    p = tmp_path / "p.yaml"
+    p.write_text(f"id: x\nname: X\nnote: {text}\nquoted: '{text}'\nplain: [8, -3, 0, 1.5, true, False]\n")
+    with pytest.raises(InputError) as info:
+        load_yaml(str(p))
+    (problem,) = info.value.problems          # the quoted one and the plain decimal ones are read
+    assert str(problem).startswith(f"{p}:3:7: {text!r} is read as {why} by YAML 1.1")
+
+
+def test_every_duplicate_key_is_reported(tmp_path):
+    from eligibility.core.errors import InputError
+    from eligibility.language.yamlsafe import load_yaml
+    p = tmp_path / "p.yaml"
+    p.write_text("a: 1\nb: {x: 1, x: 2}\na: 3\nc: 4\nc: 5\n")
+    with pytest.raises(InputError) as info:
+        load_yaml(str(p))
+    assert [(x.line, x.col, x.message) for x in info.value.problems] == [
+        (2, 11, "duplicate key 'x' (first at line 2)"), (3, 1, "duplicate key 'a' (first at line 1)"),
+        (5, 1, "duplicate key 'c' (first at line 4)")]
+
+
+def test_node_limit_message_speaks_of_aliases_only_when_there_are_some(tmp_path):
+    from eligibility.core.errors import InputError
+    from eligibility.language.yamlsafe import MAX_NODES, load_yaml
+    p = tmp_path / "p.yaml"
+    p.write_text("[" + ",".join(["1"] * (MAX_NODES + 1)) + "]\n")
+    with pytest.raises(InputError) as info:
+        load_yaml(str(p))
+    assert str(info.value).endswith(f"document too large (limit {MAX_NODES} nodes)")
+
+
+def test_empty_id_is_refused(run_cli, tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text('id: ""\nname: X\nfacts: {}\n')
+    result = run_cli("check", str(p), "--rules", RULES)
+    assert result.returncode == 2 and result.stderr.strip() == f"eligibility: error: {p}:1:5: profile: 'id' is empty"
+    result = run_cli("batch", "-", "--rules", RULES, "-f", "jsonl", input='{"id": " ", "name": "X", "facts": {}}\n')
+    assert result.returncode == 2 and "<stdin>:1:1: profile: 'id' is empty" in result.stderr
+
+
+def test_whole_numbers_past_2_53_are_named_as_out_of_range(run_cli):
+    big = 2 ** 53 + 1
+    line = json.dumps({"id": "x", "name": "X", "facts": {"model_generations": big}})
+    result = run_cli("batch", "-", "--rules", RULES, "-f", "jsonl", input=line + "\n")
+    assert result.returncode == 2
+    assert f"fact 'model_generations': {big} is outside the range of exact whole numbers" in result.stderr
+
+
+# -- report ------------------------------------------------------------------------------------------------
+
+def test_report_from_the_spool_is_the_page_from_records_in_memory():
+    from eligibility import api
+    from eligibility.cli.report import program_summary
+    from eligibility.program.batch import collect_records, run_batch
+    from eligibility.render.html import render_report, stream_report
+    from eligibility.render.report_spool import RecordSpool, spool_piece
+    program = api.load_rules(RULES)
+    result, records = collect_records(program, [APPLICANTS])
+    expected = render_report(records, result.decision, program_summary(program), command="c", generated="g")
+    with RecordSpool() as spool:
+        result = run_batch(program, [APPLICANTS], sink=spool, formatter=spool_piece, records=True, trace=True)
+        pieces = list(stream_report(spool, result.decision, program_summary(program), command="c", generated="g"))
+        assert len(spool) == len(GOOD)
+    assert len(pieces) > 100 and "".join(pieces) == expected
+
+
+def test_report_names_at_most_a_hundred_applicants_per_evidence_source():
+    from eligibility.render.html import CITED_SHOWN, EvidenceSources
+    sources = EvidenceSources()
+    for i in range(CITED_SHOWN + 30):
+        for fact in ("a", "b"):
+            assert sources.ref({"title": "T"}, f"applicant {i}", fact) == "E1"
+    (item,) = sources.items
+    assert len(item["cited_by"]) == CITED_SHOWN and item["more"] == 30
