@@ -348,3 +348,26 @@ def test_report_names_at_most_a_hundred_applicants_per_evidence_source():
             assert sources.ref({"title": "T"}, f"applicant {i}", fact) == "E1"
     (item,) = sources.items
     assert len(item["cited_by"]) == CITED_SHOWN and item["more"] == 30
+
+
+def test_budget_rules_file_from_git_is_checked_before_it_is_read(run_cli, tmp_path):
+    import shutil
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    run = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True, env=dict(os.environ, **env))
+    run("init", "-q")
+    (tmp_path / "big.yaml").write_text("x: " + "y" * 100_000 + "\n")
+    run("add", "big.yaml")
+    run("commit", "-q", "-m", "big")
+    # a git that logs its subcommands: the blob must never be shown (read into memory)
+    bin_dir, log = tmp_path / "bin", tmp_path / "git.log"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f'#!/bin/sh\necho "$1" >> {log}\nexec {shutil.which("git")} "$@"\n')
+    (bin_dir / "git").chmod(0o755)
+    result = run_cli("check", GOOD[0], "--rules", "git:HEAD:big.yaml", cwd=str(tmp_path),
+                     env={"ELIGIBILITY_MAX_INPUT_BYTES": "10000", "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    assert "show" not in log.read_text().split()
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("eligibility: error: git:HEAD:big.yaml: file is 100004 bytes, over the limit "
+                                     "of 10000 (set ELIGIBILITY_MAX_INPUT_BYTES to change it)")
