@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from eligibility.api import Evaluator
 from eligibility.core.errors import InputError
+from eligibility.core.text import find_unsafe
 from eligibility.language.profile import load_applicant
 from eligibility.engine.python import CompiledNodes
 from eligibility.language.semantics import evaluate_nodes
@@ -143,7 +144,8 @@ def test_random_rules_agree_with_reference(text, seed):
 SHIPPED_PROFILES = sorted(glob.glob(os.path.join(APPLICANTS, "*.yaml")))
 RULES_FILES = [RULES, os.path.join(DATA, "all_ops.yaml")]
 WRONG_VALUES = ["[]", "{}", "~", "-1", "1e999", "true", '"text"', "2025-13-45", "&a x", "*a", "!!str 1",
-                "[1, [2, [3]]]", "'''", "\"\\x00\"", "0x1F", ".nan"]
+                "[1, [2, [3]]]", "'''", "\"\\x00\"", "0x1F", ".nan",
+                "\"\\e[31m\"", "\"\\u001b]0;t\\u0007\"", "\"\\ud800\"", "\"\\u009b\"", "\"\\u202e\"", "010", "yes", "1:30"]
 
 
 @st.composite
@@ -199,12 +201,29 @@ def test_mutated_profiles_give_clean_errors(program, data):
     blob = data.draw(mutated(open(path, "rb").read()))
     applicant = clean_or_loaded(path, blob, lambda p, text: load_applicant(p, program, text))
     if applicant is not None:
+        assert not [t for t in _texts(applicant) if find_unsafe(t) >= 0], "a control character was let through"
         values = applicant.values()
         ev = _evaluators.setdefault("main", Evaluator(program))
         assert ev.run(values).outcomes() == evaluate_nodes(program, values)
 
 
 _evaluators: dict = {}
+
+
+def _texts(value):
+    """Every string in a loaded value (dataclasses, tuples, dicts), keys included."""
+    import dataclasses
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            yield v
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+            stack += [getattr(v, f.name) for f in dataclasses.fields(v)]
+        elif isinstance(v, dict):
+            stack += [*v.keys(), *v.values()]
+        elif isinstance(v, (list, tuple)):
+            stack += v
 
 
 @FUZZ

@@ -1,6 +1,7 @@
 """The `eligibility` command line. Each command lives in its own module and calls `eligibility.api`."""
 from __future__ import annotations
 
+import os
 import sys
 
 from eligibility.core.errors import EligibilityError, EngineError
@@ -22,8 +23,20 @@ def main() -> None:
     if "--debug" in sys.argv[2:]:     # accepted after the command name too: `eligibility check x --debug`
         sys.argv.remove("--debug")
         sys.argv.insert(1, "--debug")
+    from eligibility.render.output import Guarded, OutputClosed, Terminated, on_signal
+    on_signal()                                   # SIGTERM, SIGHUP: clean up as on Ctrl-C
+    sys.stdout = Guarded(sys.stdout, "<stdout>")  # type: ignore[assignment]  # write errors: exit 2
     try:
-        app()          # standalone mode: usage errors print their own message and exit 2
+        try:
+            app()      # standalone mode: usage errors print their own message and exit 2
+        finally:
+            sys.stdout.flush()
+    except OutputClosed:           # the reader of our pipe is gone: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+        sys.exit(141)
+    except Terminated as exc:
+        print(f"eligibility: terminated by signal {exc.signum}; no output written", file=sys.stderr)
+        sys.exit(128 + exc.signum)
     except EligibilityError as exc:
         if state.debug:
             raise

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from eligibility.core.errors import InputError, Problem
+from eligibility.core.text import describe, find_unsafe
 
 
 @dataclass
@@ -46,6 +47,9 @@ def pairs(items: Optional[list[str]], flag: str) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise InputError(Problem(flag, 0, 0, f"expected name=value, got {item!r}"))
+        bad = find_unsafe(item)
+        if bad >= 0:
+            raise InputError(Problem(flag, 0, 0, f"{describe(item[bad])} is not allowed in {item!r}"))
         out[name.strip()] = value.strip()
     return out
 

@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from eligibility import api
+from eligibility.core.text import safe
 from eligibility.records.record import RecordOptions
 from eligibility.render.output import atomic_writer
 from eligibility.cli.app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
@@ -96,7 +97,7 @@ def batch(
               file=sys.stderr)
     for err in result.errors[:20]:
         where = f"{err['path']}:{err['line']}:{err['col'] or 1}" if err["line"] else err["path"]
-        print(f"eligibility: error: {where}: {err['message']}", file=sys.stderr)
+        print(safe(f"eligibility: error: {where}: {err['message']}", one_line=True), file=sys.stderr)
     if len(result.errors) > 20:
         print(f"eligibility: ... and {len(result.errors) - 20} more error(s)", file=sys.stderr)
     if result.errors:

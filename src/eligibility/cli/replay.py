@@ -29,25 +29,27 @@ def replay(
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     from eligibility.analysis.replay import replay_file
-    report = replay_file(record)
+    report = replay_file(record, settings_label="--set")
     if fmt == "json":
         write_atomic(None, json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         from rich.text import Text
 
         from eligibility.cli.console import console_for
+        from eligibility.core.text import safe
         with console_for(None) as console:
             for r in report.results:
                 if r.identical:
-                    console.print(Text.assemble(("identical ", "green"), f"{r.applicant}: {r.verdict}"))
+                    console.print(Text.assemble(("identical ", "green"), safe(f"{r.applicant}: {r.verdict}", True)))
                     continue
-                console.print(Text.assemble(("DIFFERENT ", "bold red"), f"{r.applicant}: recorded {r.verdict}"))
+                recorded = f": recorded {r.verdict}" if r.verdict else ""
+                console.print(Text.assemble(("DIFFERENT ", "bold red"), safe(f"{r.applicant}{recorded}", True)))
                 if r.error:
-                    console.print(Text(f"  {r.error}"), soft_wrap=True)
+                    console.print(Text(safe(f"  {r.error}", True)), soft_wrap=True)
                 for d in r.differences:
                     short = d.field.endswith("sha256")          # full hashes are in --format json
                     line = f"  {d.field}: recorded {_show(d.recorded, short)}, now {_show(d.now, short)}"
-                    console.print(Text(line + (f" ({d.note})" if d.note else "")), soft_wrap=True)
+                    console.print(Text(safe(line + (f" ({d.note})" if d.note else ""), True)), soft_wrap=True)
             same = sum(r.identical for r in report.results)
             console.print(Text(f"{same} of {len(report.results)} result(s) identical",
                                style="bold green" if report.identical else "bold red"))

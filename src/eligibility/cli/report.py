@@ -34,22 +34,28 @@ def report(
     The file makes no network requests (inline CSS and SVG, no scripts) and prints in black and white.
     Exit status: 0 written; 2 bad input; 3 engine failure.
     """
-    from eligibility.render.html import render_report
+    from eligibility.render.html import stream_report
+    from eligibility.render.report_spool import RecordSpool
 
     rules_path = rules or api.find_rules()
     params = pairs(param, "--param")
     as_of = check_date(as_of)
     program = api.load_rules(rules_path, params, as_of, params_label="--param")
     paths = list(paths or [DEFAULT_APPLICANTS])
-    from eligibility.program.batch import collect_records, errors_as_problems   # here: keeps the other commands' start-up short
-    result, records = collect_records(program, paths, check_engine(engine), as_of)
-    if result.errors:
-        raise InputError(errors_as_problems(result))
-    command = reproduce_command(paths, rules_path, output, engine, param or [], as_of)
-    html = render_report(records, result.decision, program_summary(program), command=command,
-                         generated=generation_time())
-    with atomic_writer(output) as fh:
-        fh.write(html)
+    from eligibility.program.batch import BatchOptions, errors_as_problems, run_batch   # here: keeps start-up short
+    from eligibility.records.record import RecordOptions
+    # records go to a temporary file as they come and the page is written a piece at a time:
+    # memory stays flat however many applicants there are
+    with RecordSpool() as records:
+        options = BatchOptions(engine=check_engine(engine), as_of=as_of, records=RecordOptions(trace=True))
+        result = run_batch(program, paths, options, records)
+        if result.errors:
+            raise InputError(errors_as_problems(result))
+        command = reproduce_command(paths, rules_path, output, engine, param or [], as_of)
+        with atomic_writer(output) as fh:
+            for piece in stream_report(records, result.decision, program_summary(program), command=command,
+                                       generated=generation_time()):
+                fh.write(piece)
     if output != "-":
         counts = ", ".join(f"{n} {v}" for v, n in result.decision.counts.items() if n and v != "total")
         typer.echo(f"wrote {output}: {len(records)} applicants ({counts})", err=True)

@@ -69,18 +69,25 @@ class EnginesDisagree(EngineError):
     """`--engine both`: durable-rules and the Python evaluator gave different outcomes (an audit stop)."""
 
 
+MAX_PROBLEMS = 20          # problems kept per input; past it they are only counted (SECURITY.md)
+
+
 class Problems:
-    """Collects problems so that a loader can report all of them at once."""
+    """Collects problems so that a loader can report all of them at once (the first MAX_PROBLEMS,
+    then how many more: a profile with a million unknown facts gives a short message)."""
 
     def __init__(self, path: str):
         self.path = path
         self.items: list[Problem] = []
+        self.more = 0
 
     def add(self, line: int, col: int, message: str, severity: str = "error") -> None:
-        self.items.append(Problem(self.path, line, col, message, severity))
+        self.extend([Problem(self.path, line, col, message, severity)])
 
     def extend(self, problems: list[Problem]) -> None:
-        self.items.extend(problems)
+        room = MAX_PROBLEMS - len(self.items)
+        self.items.extend(problems[:max(room, 0)])
+        self.more += sum(1 for p in problems[max(room, 0):] if p.severity == "error")
 
     @property
     def errors(self) -> list[Problem]:
@@ -88,4 +95,7 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.items and self.errors:
-            raise InputError(sorted(self.errors, key=lambda p: (p.path, p.line, p.col)))
+            errors = sorted(self.errors, key=lambda p: (p.path, p.line, p.col))
+            if self.more:
+                errors.append(Problem(self.path, 0, 0, f"... and {self.more} more problem(s) not shown"))
+            raise InputError(errors)

@@ -62,7 +62,9 @@ class _ProfileReader(Reader):
         if not data.keys() <= _PROFILE_KEY_SET:
             self.known_keys(data, PROFILE_KEYS, "profile")
         aid = self.text(data, "id", "profile")
-        if aid and not ID_RE.match(aid):
+        if not aid and "id" in data and data.get("id") is not None:
+            self.error(self.where(data, "id"), "profile: 'id' is empty")
+        elif aid and not ID_RE.match(aid):
             self.error(self.where(data, "id"), f"profile: invalid id {aid!r}")
         program_id = data.get("program")
         if program_id is not None and not isinstance(program_id, str):
@@ -193,6 +195,9 @@ class _ProfileReader(Reader):
             shown = "text" if isinstance(raw, str) else type(raw).__name__
             article = "an" if spec.type[0] in "aeiou" else "a"
             detail = f"{raw!r} is not {article} {spec.type}" if spec.type not in ("enum", "list") else ""
+            if spec.type in ("int", "float") and isinstance(raw, (int, float)) and not isinstance(raw, bool) \
+                    and raw == raw and abs(raw) >= 2 ** 53:
+                detail = f"{raw!r} is outside the range of exact whole numbers (-2**53, 2**53) that the engine keeps"
             if spec.type == "enum":
                 detail = f"{raw!r} is not one of {', '.join(spec.values)}" + (suggest(raw, spec.values) if isinstance(raw, str) else "")
             elif spec.type == "list":

@@ -83,9 +83,9 @@ class _Loader(Reader):
         concepts = self.concepts(concept_items, scope)
         criteria = self.criteria(data, scope, sources, parameters)
         decision = self.decision(data, parameters)
-        cycles = len(self.problems.items)
+        cycles = len(self.problems.items) + self.problems.more
         self.check_cycles(concepts, concept_items)
-        if len(self.problems.items) == cycles:
+        if len(self.problems.items) + self.problems.more == cycles:
             self.constant_conditions(facts, concepts, criteria)
         self.unused_facts(facts, concepts, criteria, data)
         self.unused_names(parameters, concepts, criteria, decision, data, concept_items)

@@ -11,7 +11,7 @@ import subprocess
 from typing import Mapping, Protocol
 
 from eligibility.core.errors import InputError, Problem
-from eligibility.language.yamlsafe import read_text
+from eligibility.language.yamlsafe import max_bytes, read_text
 
 GIT_PREFIX = "git:"
 
@@ -93,6 +93,12 @@ def git_show(rev: str, path: str, spec: str) -> bytes:
     """The bytes of `path` at revision `rev` (`git show REV:./path`)."""
     rel = path if path.startswith(("./", "../")) else "./" + path
     try:
+        # the size first: a blob over the input limit is refused before it is read into memory
+        size = subprocess.run(["git", "cat-file", "-s", f"{rev}:{rel}"], capture_output=True, timeout=60)
+        limit = max_bytes()
+        if size.returncode == 0 and size.stdout.strip().isdigit() and int(size.stdout) > limit:
+            raise InputError(Problem(spec, 0, 0, f"file is {int(size.stdout)} bytes, over the limit of {limit} "
+                                                 "(set ELIGIBILITY_MAX_INPUT_BYTES to change it)"))
         done = subprocess.run(["git", "show", f"{rev}:{rel}"], capture_output=True, timeout=60)
     except FileNotFoundError:
         raise InputError(Problem(spec, 0, 0, "cannot read from git: the git command is not installed")) from None

@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from eligibility.core.errors import InputError
+from eligibility.core.text import describe, find_unsafe
+from eligibility.core.errors import MAX_PROBLEMS, InputError, Problem
 
 MAX_BYTES = 5 * 1024 * 1024  # default; ELIGIBILITY_MAX_INPUT_BYTES overrides it (see max_bytes)
 MAX_DEPTH = 64
@@ -30,6 +31,7 @@ _MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 MAX_NUMBER_CHARS = 100       # a longer integer costs quadratic time to convert
 _NO_KEY = object()
+_DUPLICATE = object()            # the key being read repeats an earlier one
 # YAML's printable set (tab, LF, CR, NEL allowed): checked up front for an exact line and column.
 _FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 # libyaml parses about 20 times faster than pure Python: it keeps a 5 MB input under a second.
@@ -179,6 +181,7 @@ class _Builder:
         self.nodes = 0
         self.anchors: dict[str, tuple[Any, Pos, int]] = {}
         self.scalars = yaml.constructor.SafeConstructor()
+        self.problems: list[Problem] = []     # found on the way (duplicate keys, YAML 1.1 surprises)
 
     def fail(self, event: Any, message: str) -> InputError:
         mark = event.start_mark
@@ -187,7 +190,18 @@ class _Builder:
     def count(self, n: int, event: Any) -> None:
         self.nodes += n
         if self.nodes > MAX_NODES:
-            raise self.fail(event, f"document too large after alias expansion (limit {MAX_NODES} nodes)")
+            how = " after alias expansion" if self.anchors else ""
+            raise self.fail(event, f"document too large{how} (limit {MAX_NODES} nodes)")
+
+    def note(self, event: Any, message: str) -> None:
+        """A problem that does not stop the build: all are reported at the end (the first MAX_PROBLEMS)."""
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(self.fail(event, message).problems[0])
+
+    def plain_surprise(self, ev: Any, tag: str, value: Any) -> None:
+        why = _surprise(ev.value, tag, value)
+        if why:
+            self.note(ev, why)
 
     def document(self) -> Any:
         ld = self.loader
@@ -198,7 +212,9 @@ class _Builder:
         root = self.value()
         ld.get_event()                                   # DocumentEnd
         if not ld.check_event(yaml.StreamEndEvent):
-            raise self.fail(ld.get_event(), "expected a single YAML document, found a second one")
+            self.note(ld.get_event(), "expected a single YAML document, found a second one")
+        if self.problems:
+            raise InputError(self.problems)
         return root
 
     def value(self) -> Any:
@@ -253,10 +269,14 @@ class _Builder:
                 parent.value.append(value)
                 parent.value.item_pos.append(pos)
             elif wants_key:
-                if value in parent.value:
+                if value in parent.value or value in parent.value.key_pos:
                     first = parent.value.key_pos[value]
-                    raise self.fail(ev, f"duplicate key {_show(value)} (first at line {first.line})")
+                    self.note(ev, f"duplicate key {_show(value)} (first at line {first.line})")
+                    parent.key, parent.key_pos = _DUPLICATE, pos     # its value is read, then left out
+                    continue
                 parent.key, parent.key_pos = value, pos
+            elif parent.key is _DUPLICATE:
+                parent.key = _NO_KEY
             else:
                 parent.value[parent.key] = value
                 parent.value.key_pos[parent.key], parent.value.value_pos[parent.key] = parent.key_pos, pos
@@ -277,9 +297,30 @@ class _Builder:
             value = self.scalars.yaml_constructors[tag](self.scalars, node)
         except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
             raise self.fail(ev, f"invalid value: {' '.join(str(exc).split())}") from None
+        if ev.tag is None and not ev.style:
+            self.plain_surprise(ev, tag, value)
         if is_key and (value is None or isinstance(value, (list, dict))):
             raise self.fail(ev, "mapping keys must be strings or numbers")
+        if isinstance(value, str):
+            bad = find_unsafe(value)
+            if bad >= 0:     # written as an escape ("\\e", "\\u001b"): the raw character is refused above
+                raise self.fail(ev, f"{describe(value[bad])} in text is not allowed")
         return value
+
+
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
+
+
+def _surprise(text: str, tag: str, value: Any) -> str:
+    """Why a plain scalar that YAML 1.1 reads in a way few people expect is refused, or ""."""
+    if tag == "tag:yaml.org,2002:int" and not _PLAIN_INT.match(text):
+        return (f"{text!r} is read as the number {value} by YAML 1.1 (octal, hexadecimal, binary, "
+                "base 60 or with '_'): write it in decimal, or quote it to keep it as text")
+    if tag == "tag:yaml.org,2002:float" and ":" in text:
+        return f"{text!r} is read as the number {value} by YAML 1.1 (base 60): write it in decimal, or quote it"
+    if tag == "tag:yaml.org,2002:bool" and text.lower() not in ("true", "false"):
+        return f"{text!r} is read as {str(value).lower()} by YAML 1.1: write true or false, or quote it to keep it as text"
+    return ""
 
 
 def _show(value: Any) -> str:

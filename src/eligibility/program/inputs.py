@@ -19,13 +19,16 @@ import json
 import os
 import sys
 import zlib
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Generator, Iterator, Mapping, NamedTuple, Optional, Sequence, Union
 
 from eligibility.core.errors import InputError, Problem, Problems
+from eligibility.core.text import UNSAFE_IN_TEXT, describe, find_unsafe
 from eligibility.language.model import Applicant, Program
 from eligibility.core.paths import yaml_files
 from eligibility.language.profile import applicant_from_data, check_applicant
+from eligibility.language.yamlsafe import max_bytes
 
 INPUT_FORMATS = ("yaml", "jsonl", "csv")
 CSV_META = ("id", "name", "lead", "consortium", "notes")
@@ -36,6 +39,10 @@ CHUNK = 64               # YAML files or CSV rows per unit of work
 # engine runs: with 256 KB units (1.5 MB of output each), the engine's own allocations moved
 # through the heap and each applicant's engine run took about 2.5 µs longer (docs/performance.md).
 BLOCK_BYTES = 1 << 14
+# Budgets of bulk inputs (SECURITY.md): a JSON line or CSV line, and a CSV header. A CSV cell is
+# held to the csv module's own field limit (131,072 characters).
+MAX_LINE_BYTES = 1 << 20
+MAX_CSV_COLUMNS = 1_000
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -189,8 +196,13 @@ def _jsonl_units(path: str, key: int, stdin) -> Generator[Unit, None, int]:
         return key + 1
 
 
-def _split_blocks(path: str, read: Callable[[int], bytes], key: int, seekable: bool = False) -> Generator[Block, None, int]:
-    line, carry, first, offset = 1, b"", True, 0
+def _split_blocks(path: str, read: Callable[[int], bytes], key: int, seekable: bool = False) -> Generator[Unit, None, int]:
+    """Blocks of whole lines. A line longer than MAX_LINE_BYTES is an error input of its own: it is
+    read through (to find where the next line starts) but never held."""
+    line, first, offset = 1, True, 0      # offset: where the bytes not yet handed out start
+    carry: list[bytes] = []               # the start of a line whose end is not read yet
+    held = 0                              # bytes in carry, or of the long line read through
+    skipping = False
     while True:
         data = read(BLOCK_BYTES)
         if first and data.startswith(_BOM):
@@ -198,21 +210,46 @@ def _split_blocks(path: str, read: Callable[[int], bytes], key: int, seekable: b
         first = False
         if not data:
             break
-        data = carry + data
+        end = data.find(b"\n")
+        if end < 0 or held + end > MAX_LINE_BYTES:
+            if skipping or held + (len(data) if end < 0 else end) > MAX_LINE_BYTES:
+                if end < 0:                  # still inside a long line
+                    skipping, carry, held = True, [], held + len(data)
+                    continue
+                yield [_too_long(path, line, key, held + end)]
+                line, key, offset = line + 1, key + 1, offset + held + end + 1
+                data, carry, held, skipping = data[end + 1:], [], 0, False
+                if not data:
+                    continue
+            else:
+                carry.append(data)
+                held += len(data)
+                continue
         cut = data.rfind(b"\n") + 1
-        if cut == 0:                     # no end of line yet: a long line, keep reading
-            carry = data
+        if cut == 0:
+            carry.append(data)
+            held += len(data)
             continue
-        chunk, carry = data[:cut], data[cut:]
+        chunk = b"".join([*carry, data[:cut]])
+        carry, held = [data[cut:]] if cut < len(data) else [], len(data) - cut
         yield _block(path, line, key, chunk, offset if seekable else -1)
         newlines, inputs = _count_lines(chunk)
         line += newlines
         key += inputs
-        offset += cut
-    if carry:
-        yield _block(path, line, key, carry, offset if seekable else -1)
-        key += _count_lines(carry)[1]
+        offset += len(chunk)
+    if skipping:
+        yield [_too_long(path, line, key, held)]
+        return key + 1
+    if held:
+        rest = b"".join(carry)
+        yield _block(path, line, key, rest, offset if seekable else -1)
+        key += _count_lines(rest)[1]
     return key
+
+
+def _too_long(path: str, line: int, key: int, size: int) -> Item:
+    return Item(key, "jsonl", path, line, InputError.at(
+        path, line, 1, f"line is {size} bytes, over the limit of {MAX_LINE_BYTES} bytes per JSON line"))
 
 
 def _block(path: str, line: int, key: int, data: bytes, offset: int) -> Block:
@@ -236,7 +273,7 @@ def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
         close = True
     try:
         if fmt == "yaml":
-            yield 1, fh.read()
+            yield 1, fh.read(max_bytes() + 1)      # load_yaml refuses what is over the limit
         else:
             yield from _csv_rows(path, fh)
     finally:
@@ -244,14 +281,35 @@ def _records(path: str, fmt: str, stdin) -> Iterator[tuple[int, Any]]:
             fh.close()
 
 
+class _LongLine(Exception):
+    pass
+
+
+def _bounded_lines(fh: Any) -> Iterator[str]:
+    """The lines of a text file, refusing one longer than MAX_LINE_BYTES characters before it is
+    read whole."""
+    while True:
+        text = fh.readline(MAX_LINE_BYTES + 1)
+        if not text:
+            return
+        if len(text) > MAX_LINE_BYTES:
+            raise _LongLine()
+        yield text
+
+
 def _csv_rows(path: str, fh) -> Iterator[tuple[int, Any]]:
-    reader = csv.reader(fh)
+    reader = csv.reader(_bounded_lines(fh))
     try:
         header = next(reader, None)
         if header is None:
             return
+        if len(header) > MAX_CSV_COLUMNS:
+            yield reader.line_num, InputError.at(path, reader.line_num, 1, f"CSV header has {len(header)} columns, "
+                                                 f"over the limit of {MAX_CSV_COLUMNS}; the file is skipped")
+            return
         header = [h.strip().lstrip("\ufeff") for h in header]
-        repeated = sorted({h for h in header if header.count(h) > 1})
+        counts = Counter(header)
+        repeated = sorted(h for h, n in counts.items() if n > 1)
         if repeated:
             col = header.index(repeated[0]) + 1
             yield reader.line_num, InputError.at(path, reader.line_num, col,
@@ -264,9 +322,21 @@ def _csv_rows(path: str, fh) -> Iterator[tuple[int, Any]]:
                 yield reader.line_num, InputError.at(path, reader.line_num, 1,
                                                      f"CSV row has {len(row)} cells, the header has {len(header)}")
                 continue
-            yield reader.line_num, dict(zip(header, row))
+            bad = _unsafe_cell(path, reader.line_num, header, row)
+            yield reader.line_num, bad if bad is not None else dict(zip(header, row))
+    except _LongLine:
+        yield reader.line_num + 1, InputError.at(path, reader.line_num + 1, 1, f"line is over the limit of "
+                                                 f"{MAX_LINE_BYTES} characters; the rest of the file is skipped")
     except (csv.Error, UnicodeDecodeError) as exc:
         yield reader.line_num, InputError.at(path, reader.line_num, 1, f"bad CSV: {exc}; the rest of the file is skipped")
+
+
+def _unsafe_cell(path: str, line: int, header: list[str], row: list[str]) -> Optional[InputError]:
+    for col, cell in enumerate(row, start=1):
+        bad = find_unsafe(cell)
+        if bad >= 0:
+            return InputError.at(path, line, col, f"column {header[col - 1]!r}: {describe(cell[bad])} is not allowed")
+    return None
 
 
 def csv_profile(row: Mapping[str, str]) -> dict:
@@ -364,13 +434,35 @@ def _parsed(item: Item, program: Program) -> Union[Applicant, InputError]:
 
 def _json_value(item: Item) -> Any:
     try:
-        return _decode_line(item.payload)
+        value = _decode_line(item.payload)
+        if "\\u" in item.payload or UNSAFE_IN_TEXT.search(item.payload):
+            _refuse_unsafe(item, value)
+        return value
     except _DuplicateKey as exc:
         raise InputError.at(item.path, item.line, 1, f"duplicate key {exc.args[0]!r}") from None
     except ValueError as exc:
         raise InputError.at(item.path, item.line, getattr(exc, "colno", 1), f"invalid JSON: {getattr(exc, 'msg', exc)}") from None
     except RecursionError:
         raise InputError.at(item.path, item.line, 1, "JSON nested too deeply") from None
+
+
+def _refuse_unsafe(item: Item, value: Any) -> None:
+    """An InputError when a string of the line's value (a key or a value) holds a character that no
+    input text may (written raw, or as an escape such as \\u001b or \\ud800)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack += v.keys()
+            stack += v.values()
+        elif isinstance(v, list):
+            stack += v
+        elif isinstance(v, str) and find_unsafe(v) >= 0:
+            char = v[find_unsafe(v)]
+            raw = item.payload.find(char)
+            escaped = item.payload.lower().find(f"\\u{ord(char):04x}")
+            col = raw if raw >= 0 else escaped
+            raise InputError.at(item.path, item.line, col + 1 if col >= 0 else 1, f"{describe(char)} is not allowed")
 
 
 def _line_digest(text: str) -> str:

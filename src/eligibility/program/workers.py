@@ -16,8 +16,11 @@ crash in the engine's C code) ends the batch with an error naming its exit code,
 """
 from __future__ import annotations
 
+import ctypes
+import os
 import pickle
 import signal
+import sys
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
@@ -41,7 +44,10 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
     try:
         for _ in range(jobs):
             parent_end, child_end = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(child_end, make_worker), daemon=True)
+            # the worker closes the parent's ends it inherits (its own and its elders'): then the
+            # parent's exit closes its pipe, and the worker sees the end of it
+            proc = ctx.Process(target=_serve, args=(child_end, make_worker, [*conns, parent_end], os.getpid()),
+                               daemon=True)
             proc.start()
             child_end.close()
             conns.append(parent_end)
@@ -106,6 +112,25 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
             conn.close()
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def bind_to_parent(parent: int) -> None:
+    """Make this worker process die with its parent: on Linux the kernel sends SIGKILL when the
+    parent exits (prctl PR_SET_PDEATHSIG); elsewhere the closed pipe ends it at its next read.
+    Signals that the parent handles get their default action here (the outputs are the parent's)."""
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if parent and os.getppid() != parent:      # the parent died before the line above
+        os._exit(1)
+
+
 def _answer(conn: Any, proc: Any) -> Any:
     try:
         status, value = pickle.loads(conn.recv_bytes())
@@ -118,8 +143,11 @@ def _answer(conn: Any, proc: Any) -> Any:
     return value
 
 
-def _serve(conn: Any, make_worker: Callable[[], Any]) -> None:
+def _serve(conn: Any, make_worker: Callable[[], Any], inherited: list[Any] = (), parent: int = 0) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C is the parent's to handle
+    bind_to_parent(parent)
+    for other in inherited:
+        other.close()
     worker = None
     try:
         worker = make_worker()

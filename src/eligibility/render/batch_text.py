@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from eligibility.core.text import safe
 from eligibility.render.batch_common import rank_text, score_text
 from eligibility.render.text import OUTCOME_STYLE, VERDICT_STYLE
 from eligibility.core.formatting import OUTCOME_SYMBOL, clip, number
@@ -45,9 +46,10 @@ def render_ranking(result, console: Console) -> None:
     table.add_column("reason", overflow="fold", ratio=1, min_width=24)
     for e in d.ordered():
         verdict = Text(e.final, style=VERDICT_STYLE.get(e.final, "bold"))
-        name = Text(clip(e.name)) if e.final == "error" else Text.assemble(clip(e.name), "\n", (clip(e.id), "dim"))
+        shown = safe(clip(e.name), one_line=True)
+        name = Text(shown) if e.final == "error" else Text.assemble(shown, "\n", (safe(clip(e.id), one_line=True), "dim"))
         table.add_row(rank_text(e), name, verdict, score_text(e), breakdown(program, e),
-                      Text(", ".join(e.gates_failed)), Text(clip(e.reason, 600)))
+                      Text(", ".join(e.gates_failed)), Text(safe(clip(e.reason, 600), one_line=True)))
     console.print(table)
     s = result.summary
     counts = ", ".join(f"{s[v]} {v}" for v in ("selected", "eligible-not-selected", "excluded", "undetermined"))

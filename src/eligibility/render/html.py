@@ -6,7 +6,7 @@ Outcomes are shown as colour *and* symbol, so the page reads in black and white 
 readers."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -32,27 +32,59 @@ CHART_WIDTH, LABEL_WIDTH, RIGHT_MARGIN = 860, 230, 70
 ROW_HEIGHT, BAR_HEIGHT, TOP, BOTTOM, CUT_GAP = 30, 18, 34, 40, 22
 
 
+class Records:
+    """What the report reads of each applicant's record, by the key of its decision entry: the whole
+    record (for its trace) and the little the tables and the chart need. This one holds records in
+    memory; RecordSpool (report_spool.py) keeps them in a temporary file."""
+
+    def __init__(self, records: Mapping[int, dict]):
+        self._records = records
+
+    def record(self, key: int) -> dict:
+        return self._records[key]
+
+    def brief(self, key: int) -> tuple[float, tuple]:
+        """(score_max, criteria) of a record: criteria as (id, kind, outcome, awarded) tuples."""
+        return brief_of(self._records[key])
+
+    def first(self) -> dict:
+        return next(iter(self._records.values()), {})
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+def brief_of(rec: dict) -> tuple[float, tuple]:
+    return rec["score_max"], tuple((c["id"], c["kind"], c["outcome"], c.get("awarded")) for c in rec["criteria"])
+
+
 def render_report(records: Mapping[int, dict], decision: Decision, program: dict, command: str,
                   generated: str) -> str:
     """The report page. `records` are record.evaluation_record dicts with trace, by the key of their
     decision entry (batch.collect_records gives both), `program` is plain program data
     (title, authority, path, sha256, threshold, quota, sources, criteria)."""
+    return "".join(stream_report(Records(records), decision, program, command, generated))
+
+
+def stream_report(records: Any, decision: Decision, program: dict, command: str, generated: str) -> Iterator[str]:
+    """The report page in pieces, as it is made: with a RecordSpool, memory stays flat however many
+    applicants there are (each trace is read back, rendered and let go in turn)."""
     env = Environment(loader=PackageLoader("eligibility", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = number
     env.filters["value"] = value
     env.filters["safe_url"] = safe_url
     env.globals.update(verdicts=VERDICTS, outcomes=OUTCOMES)
-    return env.get_template("report.html.j2").render(**report_context(records, decision, program, command, generated))
+    return env.get_template("report.html.j2").generate(**report_context(records, decision, program, command, generated))
 
 
-def report_context(records: Mapping[int, dict], decision: Decision, program: dict, command: str,
+def report_context(records: Any, decision: Decision, program: dict, command: str,
                    generated: str) -> dict[str, Any]:
-    """Everything the template shows, as plain data (also handy for tests)."""
+    """Everything the template shows: plain data, and the per-applicant parts as sequences that
+    are made as they are read (`rows` for the tables, `traces`, the chart's bars)."""
     ordered = decision.ordered()
     evidence_sources = EvidenceSources()
-    rows = [applicant_row(e, records[e.key], evidence_sources) for e in ordered]
-    first = next(iter(records.values()), {})
+    first = records.first()
     return {
         "program": program,
         "generated": generated,
@@ -65,10 +97,32 @@ def report_context(records: Mapping[int, dict], decision: Decision, program: dic
         "decision": {"quota": decision.quota, "threshold": decision.threshold, "tie_breaks": decision.tie_breaks,
                      "counts": decision.counts},
         "criteria": program["criteria"],
-        "rows": rows,
+        "rows": Lazy(ordered, lambda e: table_row(e, records.brief(e.key))),
+        "traces": Lazy(ordered, lambda e: applicant_row(e, records.record(e.key), evidence_sources)),
         "chart": score_chart(ordered, records, decision, program),
         "evidence_sources": evidence_sources.items,
     }
+
+
+class Lazy:
+    """A sequence made item by item each time it is iterated (nothing kept)."""
+
+    def __init__(self, items: list, make: Callable[[Any], Any]):
+        self._items, self._make = items, make
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._make, self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def table_row(e: Entry, brief: tuple[float, tuple]) -> dict:
+    """What the decision table and the criteria matrix show of one applicant."""
+    score_max, criteria = brief
+    return {"anchor": "applicant-" + e.id, "id": e.id, "name": e.name, "rank": e.rank, "verdict": e.final or e.verdict,
+            "score": e.score, "score_max": score_max, "gates_failed": list(e.gates_failed), "reason": e.reason,
+            "criteria": [{"id": i, "kind": k, "outcome": o, "awarded": a} for i, k, o, a in criteria]}
 
 
 def applicant_row(e: Entry, rec: dict, sources: "EvidenceSources") -> dict:
@@ -86,6 +140,9 @@ def applicant_row(e: Entry, rec: dict, sources: "EvidenceSources") -> dict:
     }
 
 
+CITED_SHOWN = 100           # applicants named under one evidence source; the others are counted
+
+
 class EvidenceSources:
     """Distinct evidence sources across all applicants, numbered E1, E2, ... in order of first use."""
 
@@ -97,45 +154,54 @@ class EvidenceSources:
         key = tuple(source.get(k, "") for k in ("title", "publisher", "date", "url", "locator"))
         item = self._index.get(key)
         if item is None:
-            item = {"ref": f"E{len(self.items) + 1}", "source": source, "cited_by": {}}
+            item = {"ref": f"E{len(self.items) + 1}", "source": source, "cited_by": {}, "more": 0, "last": None}
             self.items.append(item)
             self._index[key] = item
-        facts = item["cited_by"].setdefault(applicant, [])
+        cited = item["cited_by"]
+        if applicant not in cited and len(cited) >= CITED_SHOWN:
+            if item["last"] != applicant:        # one applicant's facts come one after another
+                item["more"] += 1
+                item["last"] = applicant
+            return item["ref"]
+        facts = cited.setdefault(applicant, [])
         if fact not in facts:
             facts.append(fact)
         return item["ref"]
 
 
-def score_chart(ordered: list[Entry], records: list[dict], decision: Decision, program: dict) -> dict:
-    """Bar geometry: one bar per applicant (decision order), the threshold line and the quota cut."""
+def score_chart(ordered: list[Entry], records: Any, decision: Decision, program: dict) -> dict:
+    """Bar geometry: one bar per applicant (decision order), the threshold line and the quota cut.
+    The bars are made as the page is written (see Lazy)."""
     top_points = sum(c["points"] or 0 for c in program["criteria"] if c["kind"] == "scored")
-    scale_max = max([top_points, decision.threshold] + [records[e.key]["score_max"] for e in ordered] + [1])
+    scale_max = max([top_points, decision.threshold, 1, *(records.brief(e.key)[0] for e in ordered)])
     plot = CHART_WIDTH - LABEL_WIDTH - RIGHT_MARGIN
 
     def x(value: float) -> float:
         return round(LABEL_WIDTH + plot * value / scale_max, 1)
 
-    ranked = [e for e in ordered if e.rank is not None]
+    ranked = sum(1 for e in ordered if e.rank is not None)
     cut, cut_at = None, None
     if decision.quota is not None and ranked:
         # a gap in the chart under the last selected applicant: at the quota, or under the last eligible one
-        cut_at = min(decision.quota, len(ranked))
-        label = (f"quota cut: {decision.quota} selected, {len(ranked) - decision.quota} eligible not selected"
-                 if len(ranked) > decision.quota else f"quota of {decision.quota}: all {len(ranked)} eligible selected")
+        cut_at = min(decision.quota, ranked)
+        label = (f"quota cut: {decision.quota} selected, {ranked - decision.quota} eligible not selected"
+                 if ranked > decision.quota else f"quota of {decision.quota}: all {ranked} eligible selected")
         cut = {"y": TOP + cut_at * ROW_HEIGHT + 3, "label": label}
-    bars = []
-    for i, e in enumerate(ordered):
-        rec = records[e.key]
+
+    def bar(item: tuple[int, Entry]) -> dict:
+        i, e = item
+        score, score_max = e.score, records.brief(e.key)[0]
         y = TOP + i * ROW_HEIGHT + (CUT_GAP if cut_at is not None and i >= cut_at else 0)
-        bars.append({"name": e.name, "verdict": e.final or e.verdict, "score": rec["score"],
-                     "score_max": rec["score_max"], "y": y, "bar_y": y + (ROW_HEIGHT - BAR_HEIGHT) / 2,
-                     "text_y": y + ROW_HEIGHT / 2 + 5, "x0": LABEL_WIDTH, "width": x(rec["score"]) - LABEL_WIDTH,
-                     "x_max": x(rec["score"]), "width_max": x(rec["score_max"]) - x(rec["score"]),
-                     "rank": e.rank})
+        return {"name": e.name, "verdict": e.final or e.verdict, "score": score,
+                "score_max": score_max, "y": y, "bar_y": y + (ROW_HEIGHT - BAR_HEIGHT) / 2,
+                "text_y": y + ROW_HEIGHT / 2 + 5, "x0": LABEL_WIDTH, "width": x(score) - LABEL_WIDTH,
+                "x_max": x(score), "width_max": x(score_max) - x(score), "rank": e.rank}
+
     height = TOP + len(ordered) * ROW_HEIGHT + (CUT_GAP if cut else 0) + BOTTOM
     step = nice_step(scale_max)
     ticks = [{"value": v, "x": x(v)} for v in frange(0, scale_max, step)]
-    return {"width": CHART_WIDTH, "height": height, "bars": bars, "ticks": ticks, "axis_y": height - BOTTOM + 4,
+    return {"width": CHART_WIDTH, "height": height, "bars": Lazy(list(enumerate(ordered)), bar), "ticks": ticks,
+            "axis_y": height - BOTTOM + 4,
             "plot_top": TOP - 6, "plot_bottom": height - BOTTOM, "label_x": LABEL_WIDTH - 8,
             "threshold": {"x": x(decision.threshold), "value": decision.threshold}, "cut": cut,
             "x_left": LABEL_WIDTH, "x_right": CHART_WIDTH - RIGHT_MARGIN, "bar_height": BAR_HEIGHT}

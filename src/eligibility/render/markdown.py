@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+from eligibility.core.text import safe, safe_data
 from eligibility.core.formatting import OUTCOME_LABEL, number, value
 
 _EMOJI = {"met": "✅", "not_met": "❌", "unknown": "❔"}      # GitHub renders these in colour
@@ -9,10 +10,11 @@ _MARK = {k: f"{e} {OUTCOME_LABEL[k]}" for k, e in _EMOJI.items()}
 
 
 def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return safe(str(text).replace("|", "\\|").replace("\n", " "), one_line=True)
 
 
 def render_check(rec: dict) -> str:
+    rec = safe_data(rec)                  # control characters shown as escapes, from any source
     a, p = rec["applicant"], rec["program"]
     lines = [f"# {a['name']}: **{rec['verdict']}**", "",
              f"{rec['reason']}", "",

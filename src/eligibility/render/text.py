@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
+from eligibility.core.text import safe_data
 from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, clip, number, value
 
 VERDICT_STYLE = {"selected": "bold green", "eligible-not-selected": "bold cyan", "excluded": "bold red",
@@ -24,6 +25,7 @@ def _mark(outcome: str) -> Text:
 
 
 def render_check(rec: dict, console: Console) -> None:
+    rec = safe_data(rec)                  # control characters shown as escapes, from any source
     a, p = rec["applicant"], rec["program"]
     verdict = rec["verdict"]
     head = Text.assemble((verdict.upper(), VERDICT_STYLE.get(verdict, "bold")), "  ", (a["name"], "bold"),
