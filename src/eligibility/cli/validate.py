@@ -28,7 +28,8 @@ def validate(
     values of the wrong type, facts without evidence. Profiles are checked against the rules
     files given (matched on the program id), else the only rules file in ./rules.
 
-    Exit status: 0 no errors (warnings allowed unless --strict); 1 problems found; 2 bad usage.
+    Exit status: 0 no errors (warnings allowed unless --strict); 1 warnings with --strict;
+    2 errors found (bad input) or bad usage.
     """
     if fmt not in ("text", "json"):
         raise typer.BadParameter("choose text or json", param_hint="--format")
@@ -42,7 +43,9 @@ def validate(
             print(problem)
         typer.echo(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) in {report.files} file(s)",
                    err=True)
-    if report.errors or (strict and report.warnings):
+    if report.errors:
+        raise typer.Exit(2)
+    if strict and report.warnings:
         raise typer.Exit(1)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from eligibility import __version__
 from eligibility.evaluate.assess import MEMO_SIZE, Evaluation
+from eligibility.language.standing import points_basis, secondhand_facts, verdict_basis
 from eligibility.language.model import Program
 from eligibility.evaluate.trace import jsonable, build_trace
 
@@ -48,12 +49,13 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
         "as_of": ev.as_of,
         "verdict": ev.verdict,
         "reason": ev.reason,
+        **basis_fields(ev),
         "score": ev.score,
         "score_max": ev.score_max,
         "threshold": p.decision.threshold,
         "missing": list(ev.missing),
         "gates_failed": ev.gates_failed,
-        "criteria": [_criterion_dict(r) for r in ev.criteria],
+        "criteria": [_criterion_dict(r, p) for r in ev.criteria],
         "parameters": {name: jsonable(prm.value) for name, prm in p.parameters.items()},
         "overrides": {name: jsonable(fv.value) for name, fv in a.overrides.items()},
         "parameter_overrides": {name: {"value": jsonable(prm.value), "rules_value": jsonable(prm.rules_value)}
@@ -66,10 +68,28 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
     return rec
 
 
-def _criterion_dict(r: Any) -> dict[str, Any]:
+def basis_fields(ev: Evaluation) -> dict[str, Any]:
+    """What the verdict rests on: `basis` (official, reported, inferred or calibration: the weakest
+    rule it rests on), `unofficial` (that, or a deciding fact known only from press or analysis),
+    and `basis_detail` (each rule with its basis, the points' and threshold's basis, the facts)."""
+    p = ev.program
+    vb = verdict_basis(p, ev.verdict, [r.outcome for r in ev.criteria])
+    vb = verdict_basis(p, ev.verdict, [r.outcome for r in ev.criteria],
+                       secondhand_facts(p, ev.applicant, ev.as_of, vb.rests_on))
+    threshold = p.threshold_basis()
+    detail = {**vb.as_dict(), "points": points_basis(p) or None,
+              "threshold": (threshold.kind if threshold else "calibration") if p.decision.threshold else None}
+    del detail["basis"], detail["unofficial"]
+    return {"basis": vb.word, "unofficial": vb.unofficial, "basis_detail": detail}
+
+
+def _criterion_dict(r: Any, p: Program) -> dict[str, Any]:
+    c = p.criterion(r.id)
     return {"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
             "points": r.points if r.kind == "scored" else None,
-            "awarded": r.awarded if r.kind == "scored" else None, "missing": list(r.missing)}
+            "awarded": r.awarded if r.kind == "scored" else None, "missing": list(r.missing),
+            "basis": c.basis.as_dict() if c.basis else None,
+            "points_basis": c.points_basis.as_dict() if c.points_basis else None}
 
 
 class RecordEncoder:
@@ -85,6 +105,7 @@ class RecordEncoder:
         self._values: dict[tuple, str] = {}
         self._by_assessment: dict[Any, tuple[str, str]] = {}
         self._verdicts: dict[str, str] = {}
+        self._basis_of: dict[Any, str] = {}
 
     def _prepare(self, ev: Evaluation) -> None:
         p = ev.program
@@ -102,6 +123,7 @@ class RecordEncoder:
         self._criteria = {}
         self._by_assessment = {}
         self._verdicts = {}
+        self._basis_of = {}
         self._program, self._key = p, (ev.engine, ev.as_of)
 
     def _cached(self, value: Any) -> str:
@@ -136,7 +158,7 @@ class RecordEncoder:
             if piece is None:
                 if len(cache) > 4096:
                     cache.clear()
-                piece = cache[key] = dumps(_criterion_dict(r))
+                piece = cache[key] = dumps(_criterion_dict(r, ev.program))
             criteria.append(piece)
         cached = self._cached
         hit = (self._up_to_reason(ev.verdict),
@@ -164,7 +186,27 @@ class RecordEncoder:
         return "".join((self._head, '{"id":', string(a.id), ',"name":', string(a.name), ',"lead":', string(a.lead),
                         ',"consortium":', compact_json(list(a.consortium)) if a.consortium else "[]",
                         ',"path":', string(a.path), ',"sha256":', string(a.sha256), "}", verdict,
-                        string(ev.reason), results, rest))
+                        string(ev.reason), self._basis(ev), results, rest))
+
+    def _basis(self, ev: Evaluation) -> str:
+        """The basis fields as JSON, from `,` to before the score (kept per distinct content)."""
+        # without evidence, the basis follows from the outcomes alone: one per Assessment
+        plain = ev.assessment is not None and ev.applicant.plain_values() is not None
+        text = self._basis_of.get(ev.assessment) if plain else None
+        if text is not None:
+            return text
+        fields = basis_fields(ev)
+        key = (fields["basis"], fields["unofficial"], repr(fields["basis_detail"]))
+        text = self._values.get(key)
+        if text is None:
+            if len(self._values) > 4096:
+                self._values.clear()
+            text = self._values[key] = "," + compact_json(fields)[1:-1]
+        if plain:
+            if len(self._basis_of) >= MEMO_SIZE:
+                self._basis_of.clear()
+            self._basis_of[ev.assessment] = text
+        return text
 
 
 class PendingRecord:
