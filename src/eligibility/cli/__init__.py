@@ -3,6 +3,13 @@ from __future__ import annotations
 
 import sys
 
+from typer import Abort
+
+try:        # recent typer carries its own copy of click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import NoArgsIsHelpError, UsageError
+
 from eligibility.core.errors import EligibilityError, EngineError
 from eligibility.cli.app import app, state
 
@@ -23,7 +30,28 @@ def main() -> None:
         sys.argv.remove("--debug")
         sys.argv.insert(1, "--debug")
     try:
-        app()          # standalone mode: usage errors print their own message and exit 2
+        try:
+            code = app(standalone_mode=False)
+            sys.stdout.flush()
+        except SystemExit:
+            # click answers a closed pipe with exit 1 (the --fail-on code), after wrapping stdout
+            if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                raise BrokenPipeError from None
+            raise
+        sys.exit(code if isinstance(code, int) else 0)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(2)
+    except UsageError as exc:
+        # one line, with where to look, instead of click's boxed usage text
+        command = exc.ctx.command_path if exc.ctx else "eligibility"
+        print(f"eligibility: error: {exc.format_message()} (see '{command} --help')", file=sys.stderr)
+        sys.exit(2)
+    except Abort:
+        print("eligibility: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:
+        _closed_pipe()
     except EligibilityError as exc:
         if state.debug:
             raise
@@ -39,6 +67,17 @@ def main() -> None:
         print(f"eligibility: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
               file=sys.stderr)
         sys.exit(70)
+
+
+def _closed_pipe() -> None:
+    """The reader of our output went away (`eligibility batch | head`): stop quietly, as Unix tools
+    do when SIGPIPE ends them (exit 141), and keep Python from reporting the flush of a dead pipe."""
+    import os
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:
+        pass
+    sys.exit(141)
 
 
 __all__ = ["app", "main"]

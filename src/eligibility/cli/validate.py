@@ -10,16 +10,16 @@ import typer
 from eligibility import api
 from eligibility.core.errors import InputError
 from eligibility.analysis.validate import validate as run_validate
-from eligibility.cli.app import app
+from eligibility.cli.app import FLAG, app, choice
 
 
 @app.command()
 def validate(
     paths: Optional[List[str]] = typer.Argument(None, help="Rules files, profiles, or directories of them "
                                                 "(default: rules/ and applicants/)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, or json (a list of "
-                            "{path, line, col, severity, message})."),
-    strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
+    fmt: str = typer.Option("text", "--format", "-f", metavar=choice(("text", "json")),
+                            help="text, or json (a list of {path, line, col, severity, message})."),
+    strict: bool = typer.Option(False, "--strict", metavar=FLAG, help="Warnings fail too (exit 1)."),
 ) -> None:
     """Check rules files and applicant profiles, reporting every problem at once as file:line:col.
 

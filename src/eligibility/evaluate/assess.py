@@ -297,15 +297,16 @@ def describe_leaves(leaves: Iterable[Node], applicant: Applicant, as_of: str | N
 
 def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> list[str]:
     """Each deciding fact with its value and evidence, once."""
-    return list(dict.fromkeys(describe_leaf(leaf, applicant.fact(leaf.fact, as_of)) for leaf in leaves))
+    return list(dict.fromkeys(describe_leaf(leaf, applicant.fact(leaf.fact, as_of), as_of) for leaf in leaves))
 
 
-def describe_leaf(leaf: Node, fv: FactValue | None) -> str:
+def describe_leaf(leaf: Node, fv: FactValue | None, as_of: str | None = None) -> str:
     fact = getattr(leaf, "fact", "?")
     if fv is None or fv.value is None:
         return f"{fact} is unknown"
     text = f"{fact} is {show_value(fv.value)}"
-    if fv.evidence:
-        e = fv.evidence[0]
+    # cite the first evidence published by the as-of date: later evidence was not known then
+    e = next((e for e in fv.evidence if not (as_of and e.source.date and e.source.date > as_of)), None)
+    if e is not None:
         text += f" ({e.kind}{', ' + e.source.date if e.source.date else ''})"
     return text

@@ -32,14 +32,16 @@ class VerdictBasis:
     def unofficial(self) -> bool:
         return self.word != "official" or bool(self.secondhand_facts)
 
-    def summary(self) -> str:
-        """One sentence: what the verdict rests on, in words."""
+    def summary(self, notes: bool = True) -> str:
+        """One sentence: what the verdict rests on, in words (with the rules' notes, if asked)."""
         parts = []
         for kind in BASES:
             names = [what for what, k in self.rests_on if k == kind]
             if names:
                 parts.append(f"{BASIS_MEANING[kind]} ({', '.join(names)})")
         text = "rests on " + "; ".join(parts) if parts else "rests on no declared rule"
+        if notes and self.notes:
+            text += ": " + "; ".join(self.notes)
         if self.secondhand_facts:
             text += f"; facts known only from press or analysis: {', '.join(self.secondhand_facts)}"
         return text

@@ -64,8 +64,26 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
     if command is not None:
         rec["command"] = command
     if trace:
-        rec["trace"] = build_trace(ev)
+        rec["trace"] = trace_of(ev)
     return rec
+
+
+def trace_of(ev: Evaluation) -> dict[str, Any]:
+    """The trace, with evidence published after the as-of date moved out of `evidence` (what was
+    known then) into `later_evidence`, and each criterion's description and basis."""
+    trace = build_trace(ev)
+    p = ev.program
+    for c in trace["criteria"]:
+        crit = p.criterion(c["id"])
+        c["description"] = crit.description or None
+        c["basis"] = crit.basis.as_dict() if crit.basis else None
+    if ev.as_of:
+        for fact in trace["facts"].values():
+            later = [e for e in fact["evidence"] if e["source"].get("date", "") > ev.as_of]
+            if later:
+                fact["evidence"] = [e for e in fact["evidence"] if e not in later]
+                fact["later_evidence"] = later
+    return trace
 
 
 def basis_fields(ev: Evaluation) -> dict[str, Any]:
@@ -86,6 +104,7 @@ def basis_fields(ev: Evaluation) -> dict[str, Any]:
 def _criterion_dict(r: Any, p: Program) -> dict[str, Any]:
     c = p.criterion(r.id)
     return {"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
+            "description": c.description or None,
             "points": r.points if r.kind == "scored" else None,
             "awarded": r.awarded if r.kind == "scored" else None, "missing": list(r.missing),
             "basis": c.basis.as_dict() if c.basis else None,
@@ -179,7 +198,7 @@ class RecordEncoder:
         verdict, results = self._results(ev)
         if a.overrides or trace:
             overrides = compact_json({name: jsonable(fv.value) for name, fv in a.overrides.items()})
-            end = self._tail + (',"trace":' + compact_json(build_trace(ev)) + "}" if trace else "}")
+            end = self._tail + (',"trace":' + compact_json(trace_of(ev)) + "}" if trace else "}")
             rest = overrides + end + ("\n" if newline else "")
         else:
             rest = self._ends[newline]

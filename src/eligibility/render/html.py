@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from eligibility import __version__
 from eligibility.program.decision import Decision, Entry
 from eligibility.records.record import engine_version
+from eligibility.render.explain import EFFECT_LEGEND, basis_headline, effect_tree, score_line
 from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, number, value
 
 # Okabe-Ito colours (safe for the common colour-vision deficiencies), each with its own symbol.
@@ -68,7 +69,15 @@ def report_context(records: Mapping[int, dict], decision: Decision, program: dic
         "rows": rows,
         "chart": score_chart(ordered, records, decision, program),
         "evidence_sources": evidence_sources.items,
+        "numbers": _numbers(first),
+        "effect_legend": EFFECT_LEGEND,
     }
+
+
+def _numbers(rec: dict) -> str:
+    """`points: calibration, not published; threshold: ...` from a record's basis detail."""
+    line = score_line(dict(rec, score=0, score_max=0, threshold=0)) if rec else ""
+    return line.partition("; ")[2]
 
 
 def applicant_row(e: Entry, rec: dict, sources: "EvidenceSources") -> dict:
@@ -76,12 +85,17 @@ def applicant_row(e: Entry, rec: dict, sources: "EvidenceSources") -> dict:
     facts = []
     for name, f in trace["facts"].items():
         evidence = [dict(ev, ref=sources.ref(ev["source"], rec["applicant"]["name"], name)) for ev in f["evidence"]]
-        facts.append({"name": name, **f, "evidence": evidence})
+        later = [dict(ev, ref=sources.ref(ev["source"], rec["applicant"]["name"], name))
+                 for ev in f.get("later_evidence", [])]
+        facts.append({"name": name, **f, "evidence": evidence, "later_evidence": later})
+    criteria = [dict(c, effects=effect_tree(c["tree"])) for c in trace["criteria"]]
     return {
+        "basis": rec.get("basis"), "unofficial": rec.get("unofficial"),
+        "basis_headline": basis_headline(rec) if "basis" in rec else "", "score_line": score_line(rec),
         "anchor": "applicant-" + e.id, "id": e.id, "name": e.name, "rank": e.rank, "verdict": e.final or e.verdict,
         "score": rec["score"], "score_max": rec["score_max"], "gates_failed": list(e.gates_failed),
         "reason": e.reason, "missing": rec.get("missing", []), "applicant": rec["applicant"],
-        "criteria": rec["criteria"], "trace_criteria": trace["criteria"], "facts": facts,
+        "criteria": rec["criteria"], "trace_criteria": criteria, "facts": facts,
         "overrides": rec.get("overrides", {}),
     }
 
