@@ -76,8 +76,9 @@ def test_wrong_expected_reason_fails_with_expected_vs_actual(run_cli, tmp_path):
     assert "FAIL" in r.stdout and "1 failed" in r.stdout
     row = next(l for l in r.stdout.splitlines() if "criteria.autonomy" in l)
     assert row.split()[1:] == ["not_met", "met"]                 # expected | actual side by side
-    assert "autonomy: autonomous_stack" in r.stdout              # the trace of the differing criterion
-    assert "in_house_architecture = true" in r.stdout
+    # the trace of the differing criterion: its description in words, then the condition as written
+    assert "autonomy: The model must be the consortium's own" in r.stdout and "[autonomous_stack]" in r.stdout
+    assert "in house architecture: it is true  [in_house_architecture == true]" in r.stdout
 
 
 def test_bad_test_file_is_reported_with_position(run_cli, tmp_path):

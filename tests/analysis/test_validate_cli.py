@@ -70,7 +70,7 @@ def test_five_broken_copies_in_one_run(run_cli, tmp_path):
     where = _broken_copies(tmp_path)
     files = [p for p, _, _ in where.values()]
     r = run_cli("validate", *files, "--format", "json")
-    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.returncode == 2, r.stdout + r.stderr
     problems = json.loads(r.stdout)
     errors = [p for p in problems if p["severity"] == "error"]
     for name, (path, line, col) in where.items():
@@ -87,7 +87,7 @@ def test_five_broken_copies_in_one_run(run_cli, tmp_path):
     assert "no evidence" in by["no_evidence"]
     # the text format gives the same problems as file:line:col lines
     text = run_cli("validate", *files)
-    assert text.returncode == 1
+    assert text.returncode == 2
     for path, line, col in where.values():
         assert f"{path}:{line}:{col}: " in text.stdout
 
@@ -102,7 +102,7 @@ def test_all_defects_of_one_file_at_once(run_cli, tmp_path):
     path.write_text(text, encoding="utf-8")
     with_versions(tmp_path)
     r = run_cli("validate", str(path), "applicants/kt.yaml", "--format", "json")
-    assert r.returncode == 1
+    assert r.returncode == 2
     errors = [p["message"] for p in json.loads(r.stdout) if p["severity"] == "error"]
     assert len(errors) == 4, errors
     # the profile is still checked, against ./rules (same program), and is clean
@@ -111,7 +111,7 @@ def test_all_defects_of_one_file_at_once(run_cli, tmp_path):
 
 def test_warnings_and_strict(run_cli, tmp_path):
     text = open(RULES, encoding="utf-8").read()
-    text = text.replace("  quota:\n", "  spare_limit: 3\n  quota:\n", 1)
+    text = text.replace("  quota:\n", "  spare_limit: {value: 3, basis: calibration}\n  quota:\n", 1)
     path = tmp_path / "rules.yaml"
     path.write_text(text, encoding="utf-8")
     with_versions(tmp_path)
@@ -128,5 +128,34 @@ def test_profile_unknown_fact_suggests_name(run_cli, tmp_path):
     path = tmp_path / "kt.yaml"
     path.write_text(text.replace("  model_generations:", "  model_generation:"), encoding="utf-8")
     r = run_cli("validate", "rules/", str(path))
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert "unknown fact 'model_generation' (did you mean 'model_generations'?)" in r.stdout
+
+
+def test_basis_is_checked_with_position_and_suggestion(run_cli, tmp_path):
+    text = open(RULES, encoding="utf-8").read()
+    assert "    basis:\n      kind: reported\n" in text
+    text = text.replace("    basis:\n      kind: reported\n", "    basis:\n      kind: reportd\n", 1)
+    text = text.replace("    points_basis: calibration\n", "", 1)
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with_versions(tmp_path)
+    r = run_cli("validate", str(path), "--format", "json")
+    problems = json.loads(r.stdout)
+    [error] = [p for p in problems if p["severity"] == "error"]
+    assert "unknown basis 'reportd'" in error["message"] and "did you mean 'reported'" in error["message"]
+    assert error["line"] == _line_of(text.splitlines(), "kind: reportd") and error["col"] == 13
+    assert any("no 'points_basis'" in p["message"] for p in problems if p["severity"] == "warning")
+    assert r.returncode == 2
+
+
+def test_source_newer_than_the_rule_version_is_flagged(run_cli, tmp_path):
+    text = open(RULES, encoding="utf-8").read()
+    text = text.replace("      date: 2025-08-06\n      reports: 2025-08-04\n", "      date: 2026-01-15\n", 1)
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with_versions(tmp_path)
+    r = run_cli("validate", str(path), "--format", "json")
+    warnings = [p["message"] for p in json.loads(r.stdout) if p["severity"] == "warning"]
+    assert any("source 'kukinews-briefing' dates from 2026-01-15, after this rule version took effect "
+               "(2025-08-04)" in w for w in warnings), warnings

@@ -34,10 +34,34 @@ def test_table(run_cli):
     r = run_cli("batch")
     assert r.returncode == 0, r.stderr
     assert "\x1b[" not in r.stdout
-    rows = {m.group(2): m.group(1) for m in re.finditer(r"^\s+(\d)\s+(\S.*?)\s{2,}selected", r.stdout, re.M)}
+    rows = {m.group(2): m.group(1) for m in re.finditer(r"^\s+(\d)\s+(\S.*?) \(\S+\)\s{2,}selected", r.stdout, re.M)}
     assert rows == {"SK Telecom": "1", "Naver Cloud": "2", "NC AI": "3", "Upstage": "4", "LG AI Research": "5"}
-    assert re.search(r"KT\s+excluded", r.stdout) and re.search(r"Kakao\s+excluded", r.stdout)
+    assert re.search(r"KT \(kt\)\s+excluded", r.stdout) and re.search(r"Kakao \(kakao\)\s+excluded", r.stdout)
     assert "7 inputs: 5 selected, 0 eligible-not-selected, 2 excluded, 0 undetermined, 0 error(s)" in r.stdout
+
+
+def test_table_fits_80_columns_and_wraps_reasons_between_words(run_cli):
+    r = run_cli("batch", env={"COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    words = " ".join(line.strip() for line in lines).split()
+    reason = "excluded: gate 'foreign_independence' not met, because foreign_partner_dependency is \"heavy\""
+    assert " ".join(reason.split()) in " ".join(words)       # every word whole, in order, across lines
+    kt = r.stdout[r.stdout.index("KT (kt)"):]
+    assert "basis: reported (unofficial): rests on a press reading (gate" in " ".join(kt.split())
+    assert "points: calibration, not published" in r.stdout
+
+
+def test_csv_and_markdown_carry_the_basis(run_cli):
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(run_cli("batch", "-f", "csv").stdout))}
+    for who in ("kt", "kakao"):
+        assert rows[who]["basis"] == "reported" and rows[who]["unofficial"] == "yes"
+        assert rows[who]["basis_note"].startswith("rests on a press reading (gate foreign_independence)")
+        assert "points: calibration, not published" in rows[who]["basis_note"]
+    md = run_cli("batch", "-f", "markdown").stdout
+    assert "- Numbers: points: calibration, not published" in md
+    assert re.search(r"\| KT \(`kt`\) \| \*\*excluded\*\* \| reported, \*unofficial\* \|", md)
 
 
 def test_json(run_cli):

@@ -136,8 +136,8 @@ def test_budget_problems_per_input(run_cli, tmp_path):
 
 def test_budget_yaml_on_stdin(run_cli):
     result = run_cli("batch", "-", "--input-format", "yaml", "--rules", RULES, "-f", "jsonl",
-                     input="id: x\nname: " + "n" * 80_000 + "\nfacts: {}\n", env={"ELIGIBILITY_MAX_INPUT_BYTES": "8000"})
-    assert result.returncode == 2 and "<stdin>:1:1: input is over the limit of 8000 bytes" in result.stderr
+                     input="id: x\nname: " + "n" * 80_000 + "\nfacts: {}\n", env={"ELIGIBILITY_MAX_INPUT_BYTES": "20000"})
+    assert result.returncode == 2 and "<stdin>:1:1: input is over the limit of 20000 bytes" in result.stderr
 
 
 # -- outputs ------------------------------------------------------------------------------------------

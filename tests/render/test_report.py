@@ -105,7 +105,11 @@ def test_cli_writes_the_report(run_cli, tmp_path):
     assert {n for n, row in by_name.items() if "selected" in row[2] and "not" not in row[2]} == SELECTED
     assert [row[0] for row in rows[:5]] == ["1", "2", "3", "4", "5"]
     for name in ("KT", "Kakao"):
-        assert "excluded" in by_name[name][2] and "foreign_independence" in by_name[name][4]
+        assert "excluded" in by_name[name][2] and "foreign_independence" in by_name[name][5]
+        # the exclusion rests on a press reading, and the page says so in the row and its badge
+        assert "basis: reported, unofficial" in by_name[name][3]
+        assert "excluded on a press reading" in by_name[name][6]
+    assert "points: calibration, not published" in page.all_text()
     assert len(page.find("td", inside="matrix", cls="cell")) == 7 * N_CRITERIA
     # header: rules hash, engine version, reproducible command
     digest = hashlib.sha256(open(RULES, "rb").read()).hexdigest()
@@ -126,7 +130,7 @@ def test_chart_has_a_bar_per_applicant_threshold_and_quota_cut(run_cli, tmp_path
     bars = page.find("rect", inside="bar", cls="fill")
     assert len(bars) == 7                       # every applicant scores above 0
     widths = [float(b["width"]) for b in bars]
-    scores = [int(row[3].split()[0]) for row in decision_rows(html)]
+    scores = [int(row[4].split()[0]) for row in decision_rows(html)]
     # bar lengths are proportional to the scores, on a 0-100 axis
     assert all(abs(w / s - widths[0] / scores[0]) < 0.01 for w, s in zip(widths, scores))
     threshold = page.find("line", cls="threshold")[0]

@@ -209,7 +209,7 @@ def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: P
         status = UNCHANGED
     crit_a = {c["id"]: c for c in (ra or {}).get("criteria", [])}
     crit_b = {c["id"]: c for c in (rb or {}).get("criteria", [])}
-    facts = fact_changes(a["facts"], b["facts"]) if dates else {}
+    facts = fact_changes(a["facts"], b["facts"], dates) if dates else {}
     moved = []
     for cid in list(crit_a) + [c for c in crit_b if c not in crit_a]:
         ca, cb = crit_a.get(cid), crit_b.get(cid)
@@ -250,7 +250,9 @@ def _because(moved: dict, dated: bool) -> str:
         if f["change"] != "value":
             continue
         old_value, new_value = (_show(v) if v is not None else "unknown" for v in (f["old"]["value"], f["new"]["value"]))
-        parts.append(f"new evidence: {f['fact']} {old_value} -> {new_value}"
+        label = "new evidence" if f.get("published_between", True) else \
+            "not new evidence" + (f", on record from {f['new']['date']}" if f["new"].get("date") else "")
+        parts.append(f"{label}: {f['fact']} {old_value} -> {new_value}"
                      + (f" ({f['new']['source']})" if f["new"].get("source") else ""))
     return f" ({'; '.join(parts)})" if parts else ""
 
@@ -264,9 +266,12 @@ def _facts_read(program: Program, cid: str) -> set[str]:
     return program.facts_read(criterion.condition)
 
 
-def fact_changes(a: dict | None, b: dict | None) -> dict[str, dict]:
+def fact_changes(a: dict | None, b: dict | None,
+                 dates: tuple[str | None, str | None] | None = None) -> dict[str, dict]:
     """Facts whose value in force, or the evidence behind it, differs between two evaluations of one
-    profile (`a`, `b`: the trace facts of each side, as of its date)."""
+    profile (`a`, `b`: the trace facts of each side, as of its date). With the two `dates`, each
+    change says whether any evidence of the new value was `published_between` them: only that is
+    new evidence (a fact dated before the first date, reported later, is not)."""
     a, b = a or {}, b or {}
     out: dict[str, dict] = {}
     for name in list(a) + [n for n in b if n not in a]:
@@ -275,6 +280,11 @@ def fact_changes(a: dict | None, b: dict | None) -> dict[str, dict]:
             continue
         out[name] = {"fact": name, "change": "value" if then["value"] != now["value"] else "evidence",
                      "old": _fact_side(then), "new": _fact_side(now)}
+        if dates:
+            low, high = dates
+            out[name]["published_between"] = not (low and now.get("date") and now["date"] <= low) and any(
+                (not low or e["source"].get("date", "") > low) and (not high or e["source"].get("date", "") <= high)
+                for e in now["evidence"] if e["source"].get("date"))
     return out
 
 

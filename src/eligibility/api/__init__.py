@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from eligibility.core.errors import EngineError, EnginesDisagree, InputError, Problem
+from eligibility.core.errors import EngineError, EnginesDisagree, InputError, Problem, Problems
 from eligibility.evaluate.assess import Evaluation
 from eligibility.evaluate.evaluator import ENGINES, Evaluator
 from eligibility.language.model import Applicant, Program
-from eligibility.language.profile import apply_overrides, load_applicant
+from eligibility.language.profile import applicant_from_data, apply_overrides, load_applicant
 from eligibility.language.versions import DEFAULT_RULES_DIR, find_rules, load_rules, rules_files, version_in_force
 
 
@@ -23,13 +23,50 @@ def load_profile(path: str, program: Program) -> Applicant:
     return load_applicant(path, program)
 
 
+def profile_from_dict(data: Mapping[str, Any], program: Program, name: str = "<dict>") -> Applicant:
+    """An applicant from a plain dict: `{"id", "name", "facts": {fact: value or {"value", "evidence"}}}`,
+    checked like a file (raises InputError listing every problem, named `name`)."""
+    import hashlib
+    import json
+    problems = Problems(name)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    applicant = applicant_from_data(dict(data), program, name, digest, problems, require_evidence=False, line=1)
+    problems.raise_if_any()
+    assert applicant is not None
+    return applicant
+
+
+def evaluate_profile(profile: Mapping[str, Any], rules: str | Program | None = None, engine: str = "durable",
+                     as_of: str | None = None) -> Evaluation:
+    """Evaluate a profile given as a dict against `rules` (a rules file, a loaded Program, or the
+    only rules file in ./rules): `ev.verdict`, `ev.reason`, `ev.score`, `ev.criteria`."""
+    program = rules if isinstance(rules, Program) else load_rules(rules or find_rules(), None, as_of)
+    return Evaluator(program, engine).evaluate(profile_from_dict(profile, program), as_of)
+
+
+def record(ev: Evaluation, trace: bool = True) -> dict[str, Any]:
+    """The evaluation as the JSON-ready record of `check --format json` (with basis and trace)."""
+    from eligibility.records.record import evaluation_record
+    return evaluation_record(ev, trace=trace)
+
+
 def check(profile_path: str, rules_path: str | None = None, engine: str = "durable",
           params: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None,
-          as_of: str | None = None, labels: tuple[str, str] = ("parameter override", "what-if")) -> Evaluation:
+          as_of: str | None = None, labels: tuple[str, str] = ("parameter override", "what-if"),
+          profile_text: str | None = None) -> Evaluation:
     """Evaluate one profile file: the whole of `eligibility check` without the rendering.
-    `labels` name where parameters and facts were overridden, in error messages and the trace."""
+    `labels` name where parameters and facts were overridden, in error messages and the trace;
+    `profile_text`, when given, is the profile's YAML (read from stdin), named `profile_path`."""
     program = load_rules(rules_path or find_rules(), params, as_of, params_label=labels[0])
-    applicant = load_profile(profile_path, program)
+    applicant = load_applicant(profile_path, program, profile_text)
     if settings:
         apply_overrides(applicant, program, settings, label=labels[1])
     return Evaluator(program, engine).evaluate(applicant, as_of)
+
+
+# The stable public names: kept across releases (others may change without notice).
+__all__ = [
+    "DEFAULT_RULES_DIR", "ENGINES", "Applicant", "EngineError", "EnginesDisagree", "Evaluation", "Evaluator",
+    "InputError", "Problem", "Program", "check", "evaluate_profile", "find_rules", "load_profile", "load_rules",
+    "profile_from_dict", "record", "rules_files", "version_in_force",
+]

@@ -4,6 +4,13 @@ from __future__ import annotations
 import os
 import sys
 
+from typer import Abort
+
+try:        # recent typer carries its own copy of click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import NoArgsIsHelpError, UsageError
+
 from eligibility.core.errors import EligibilityError, EngineError
 from eligibility.cli.app import app, state
 
@@ -28,15 +35,26 @@ def main() -> None:
     sys.stdout = Guarded(sys.stdout, "<stdout>")  # type: ignore[assignment]  # write errors: exit 2
     try:
         try:
-            app()      # standalone mode: usage errors print their own message and exit 2
+            code = app(standalone_mode=False)
         finally:
             sys.stdout.flush()
-    except OutputClosed:           # the reader of our pipe is gone: stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
-        sys.exit(141)
+        sys.exit(code if isinstance(code, int) else 0)
+    except (OutputClosed, BrokenPipeError):   # the reader of our pipe is gone: stop quietly
+        _closed_pipe()
     except Terminated as exc:
         print(f"eligibility: terminated by signal {exc.signum}; no output written", file=sys.stderr)
         sys.exit(128 + exc.signum)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(2)
+    except UsageError as exc:
+        # one line, with where to look, instead of click's boxed usage text
+        command = exc.ctx.command_path if exc.ctx else "eligibility"
+        print(f"eligibility: error: {exc.format_message()} (see '{command} --help')", file=sys.stderr)
+        sys.exit(2)
+    except Abort:
+        print("eligibility: interrupted", file=sys.stderr)
+        sys.exit(130)
     except EligibilityError as exc:
         if state.debug:
             raise
@@ -52,6 +70,16 @@ def main() -> None:
         print(f"eligibility: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
               file=sys.stderr)
         sys.exit(70)
+
+
+def _closed_pipe() -> None:
+    """The reader of our output went away (`eligibility batch | head`): stop quietly, as Unix tools
+    do when SIGPIPE ends them (exit 141), and keep Python from reporting the flush of a dead pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+    except OSError:
+        pass
+    sys.exit(141)
 
 
 __all__ = ["app", "main"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -22,22 +22,47 @@ app = typer.Typer(
     help="Rules-as-code eligibility decisions: YAML criteria, evaluated with durable-rules, explained line by line.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from eligibility import __version__
+        typer.echo(f"eligibility {__version__}")
+        raise typer.Exit()
+
+
+FLAG = ""             # metavar of an on/off flag: --help shows the flag alone, not `<bool>`
+
+
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors.")) -> None:
+def _root(debug: bool = typer.Option(False, "--debug", metavar=FLAG, help="Show Python tracebacks for errors."),
+          version: bool = typer.Option(False, "--version", metavar=FLAG, is_eager=True, callback=_version,
+                                       help="Show the version and exit.")) -> None:
     state.debug = debug
 
 
-RulesOption = typer.Option(None, "--rules", "-r", help="Rules file (default: the only rules file in ./rules).")
-EngineOption = typer.Option("durable", "--engine", help="durable (engine of record), python, or both (audit mode).")
-SetOption = typer.Option(None, "--set", help="What-if: override a fact, as fact=value (repeatable).")
-ParamOption = typer.Option(None, "--param", help="What-if: override a rule parameter, as name=value (repeatable).")
-OutputOption = typer.Option(None, "--output", "-o", help="Write to this file (atomically).")
-AsOfOption = typer.Option(None, "--as-of", help="Evaluate with the facts known on this date (YYYY-MM-DD).")
+def choice(names: tuple[str, ...]) -> str:
+    """The metavar of a value from a fixed list: --help lists the choices (each command checks them)."""
+    return "[" + "|".join(names) + "]"
+
+
+ENGINE_CHOICES = ("durable", "python", "both")
+RulesOption = typer.Option(None, "--rules", "-r", metavar="FILE",
+                           help="Rules file (default: the only rules file in ./rules).")
+EngineOption = typer.Option("durable", "--engine", metavar=choice(ENGINE_CHOICES),
+                            help="durable (engine of record), python, or both (audit mode).")
+SetOption = typer.Option(None, "--set", metavar="FACT=VALUE", help="What-if: override a fact (repeatable).")
+ParamOption = typer.Option(None, "--param", metavar="NAME=VALUE", help="What-if: override a rule parameter (repeatable).")
+OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file (atomically).")
+AsOfOption = typer.Option(None, "--as-of", metavar="DATE", help="Evaluate with the facts known on this date (YYYY-MM-DD).")
+
+
+def format_option(formats: tuple[str, ...], default: str = "text") -> Any:
+    return typer.Option(None, "--format", "-f", metavar=choice(tuple(f for f in formats if f != "table")),
+                        help=f"Output format (default: from the --output extension, else {default}).")
 
 
 def pairs(items: Optional[list[str]], flag: str) -> dict[str, str]:
@@ -78,10 +103,10 @@ def output_format(fmt: Optional[str], output: Optional[str], formats: tuple[str,
     """The --format given, else the one the --output file's extension names, else the first (default)."""
     if fmt is None and output not in (None, "-"):
         guess = _EXTENSION_FORMATS.get(os.path.splitext(output)[1].lower())
-        if guess == "text" and "table" in formats:
-            guess = "table"
         fmt = guess if guess in formats else None
     fmt = fmt or formats[0]
+    if fmt == "table":            # the batch table's former name, kept as an alias of text
+        fmt = "text"
     if fmt not in formats:
         raise InputError(Problem("--format", 0, 0, f"unknown format {fmt!r}: choose one of {', '.join(formats)}"))
     return fmt

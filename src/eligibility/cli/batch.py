@@ -12,31 +12,30 @@ from eligibility import api
 from eligibility.core.text import safe
 from eligibility.records.record import RecordOptions
 from eligibility.render.output import atomic_writer
-from eligibility.cli.app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
-                       check_date, check_engine, output_format, pairs, verdict_set)
+from eligibility.cli.app import (FLAG, AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
+                                 check_date, check_engine, choice, format_option, output_format, pairs, verdict_set)
 
-FORMATS = ("table", "json", "jsonl", "csv", "markdown")
+FORMATS = ("text", "json", "jsonl", "csv", "markdown", "table")     # table: the text format's former name
 LONG_RUN = 1.0          # seconds before a progress bar appears
 
 
 @app.command()
 def batch(
-    paths: Optional[List[str]] = typer.Argument(None, help="Profiles: YAML files, directories of them, .jsonl or "
+    paths: Optional[List[str]] = typer.Argument(None, metavar="PROFILES...", help="Profiles: YAML files, directories of them, .jsonl or "
                                                            ".csv files, or - for stdin (default: applicants/)."),
     rules: Optional[str] = RulesOption,
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or markdown "
-                                      "(default: from the --output extension, else table)."),
+    fmt: Optional[str] = format_option(FORMATS),
     output: Optional[str] = OutputOption,
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (each compiles the rules once)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N", help="Worker processes (each compiles the rules once)."),
     engine: str = EngineOption,
     set_: Optional[List[str]] = SetOption,
     param: Optional[List[str]] = ParamOption,
     as_of: Optional[str] = AsOfOption,
-    input_format: Optional[str] = typer.Option(None, "--input-format",
-                                               help="yaml, jsonl or csv, when the extension does not say (stdin)."),
-    trace: Optional[bool] = typer.Option(None, "--trace/--no-trace",
+    input_format: Optional[str] = typer.Option(None, "--input-format", metavar=choice(("yaml", "jsonl", "csv")),
+                                               help="Input format, when the extension does not say (stdin)."),
+    trace: Optional[bool] = typer.Option(None, "--trace/--no-trace", metavar=FLAG,
                                          help="Include each record's trace (default: yes for json, no for jsonl)."),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on",
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="VERDICTS",
                                           help="Exit 1 when any final verdict is one of these (e.g. undetermined)."),
 ) -> None:
     """Score every applicant and give the program's decision, ranked, with the quota.
@@ -58,12 +57,12 @@ def batch(
     program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"), as_of, params_label="--param")
     inputs = list(paths or ["applicants"])
     with_trace = (fmt == "json") if trace is None else trace
-    progress = _Progress()
+    progress = _Progress(inputs, input_format)
     options = bt.BatchOptions(engine=check_engine(engine), jobs=jobs, as_of=as_of, settings=pairs(set_, "--set"),
                               settings_label="--set", input_format=input_format, keep_all=fmt not in ("jsonl", "csv"),
                               records=RecordOptions(trace=with_trace, command=("eligibility", *sys.argv[1:])))
     try:
-        with atomic_writer(output) if fmt != "table" else _nothing() as fh:
+        with atomic_writer(output) if fmt != "text" else _nothing() as fh:
             sink = None
             if fmt == "jsonl":
                 from eligibility.render.batch_jsonl import JsonlSink
@@ -79,7 +78,7 @@ def batch(
             if fmt == "markdown":
                 from eligibility.render.batch_markdown import render_ranking
                 fh.write(render_ranking(result))
-        if fmt == "table":
+        if fmt == "text":
             from eligibility.render.batch_text import render_ranking as render_table
             from eligibility.cli.console import console_for
             with console_for(output) as console:
@@ -90,7 +89,7 @@ def batch(
         raise typer.Exit(130)
     finally:
         progress.stop()
-    if fmt != "table" and output not in (None, "-"):
+    if fmt != "text" and output not in (None, "-"):
         s = result.summary
         print(f"{s['inputs']} inputs: {s['selected']} selected, {s['eligible-not-selected']} eligible-not-selected, "
               f"{s['excluded']} excluded, {s['undetermined']} undetermined, {s['errors']} error(s) -> {output}",
@@ -114,13 +113,41 @@ class _nothing:
         return False
 
 
-class _Progress:
-    """A rich progress bar on stderr, only on a terminal and only once the run has lasted a while."""
+def expected_inputs(paths: List[str], forced: Optional[str] = None) -> Optional[int]:
+    """How many inputs the paths hold, when that is known without parsing: one per YAML file, one
+    per line of a JSON Lines file, one per line after the header of a CSV file (quoted line breaks
+    make this an upper bound); None when some input is stdin."""
+    total = 0
+    for path in paths:
+        if path == "-":
+            return None
+        if os.path.isdir(path):
+            total += sum(1 for _, _, files in os.walk(path) for f in files if f.endswith((".yaml", ".yml")))
+            continue
+        kind = forced or os.path.splitext(path)[1].lower().lstrip(".")
+        if kind in ("jsonl", "ndjson", "csv"):
+            try:
+                with open(path, "rb") as fh:
+                    lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+                    fh.seek(-1, os.SEEK_END) if fh.tell() else None
+                    lines += bool(fh.tell()) and fh.read(1) != b"\n"
+            except OSError:
+                return None
+            total += max(lines - (kind == "csv"), 0)
+        else:
+            total += 1
+    return total
 
-    def __init__(self) -> None:
+
+class _Progress:
+    """A rich progress bar on stderr, only on a terminal and only once the run has lasted a while:
+    with a total, percentage and time left when the number of inputs is known."""
+
+    def __init__(self, paths: Optional[List[str]] = None, forced: Optional[str] = None) -> None:
         self.done = 0
         self.start = time.monotonic()
         self.enabled = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+        self.total = expected_inputs(paths or [], forced) if self.enabled else None
         self.bar = None
         self.task = None
 
@@ -133,12 +160,15 @@ class _Progress:
             if time.monotonic() - self.start < LONG_RUN:
                 return
             from rich.console import Console
-            from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-            self.bar = Progress(SpinnerColumn(), TextColumn("evaluating"), MofNCompleteColumn(),
-                                TextColumn("{task.fields[rate]:,.0f}/s"), TimeElapsedColumn(),
-                                console=Console(stderr=True), transient=True)
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskProgressColumn,
+                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+            columns = [SpinnerColumn(), TextColumn("evaluating"), BarColumn(), TaskProgressColumn(),
+                       MofNCompleteColumn(), TextColumn("{task.fields[rate]:,.0f}/s"), TimeElapsedColumn()]
+            if self.total:
+                columns += [TextColumn("left"), TimeRemainingColumn()]
+            self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("batch", total=None, rate=0.0)
+            self.task = self.bar.add_task("batch", total=self.total or None, rate=0.0)
         rate = done / max(time.monotonic() - self.start, 1e-9)
         self.bar.update(self.task, completed=done, rate=rate)
 

@@ -10,28 +10,27 @@ import typer
 from eligibility import api
 from eligibility.render.output import write_atomic
 from eligibility.records.record import evaluation_record
-from eligibility.cli.app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
-                       check_date, check_engine, output_format, pairs, verdict_set)
+from eligibility.cli.app import (FLAG, AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
+                                 check_date, check_engine, format_option, output_format, pairs, verdict_set)
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "csv")
 
 
 @app.command()
 def check(
-    profile: str = typer.Argument(..., help="Applicant profile (YAML)."),
+    profile: str = typer.Argument(..., metavar="PROFILE", help="Applicant profile (YAML), or - to read it from stdin."),
     rules: Optional[str] = RulesOption,
-    fmt: Optional[str] = typer.Option(None, "--format", "-f",
-                                      help="text, json or markdown (default: from the --output extension, else text)."),
+    fmt: Optional[str] = format_option(FORMATS),
     output: Optional[str] = OutputOption,
     engine: str = EngineOption,
     set_: Optional[List[str]] = SetOption,
     param: Optional[List[str]] = ParamOption,
     as_of: Optional[str] = AsOfOption,
-    fail_on: Optional[str] = typer.Option(None, "--fail-on",
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="VERDICTS",
                                           help="Exit 1 when the verdict is one of these (e.g. excluded,undetermined)."),
-    flip: bool = typer.Option(False, "--flip", help="Also find the smallest fact changes that flip the verdict "
+    flip: bool = typer.Option(False, "--flip", metavar=FLAG, help="Also find the smallest fact changes that flip the verdict "
                               "(each confirmed on the durable engine), and for undetermined the questions to ask."),
-    max_changes: int = typer.Option(3, "--max-changes", min=1, max=5, help="--flip: most facts changed at once."),
+    max_changes: int = typer.Option(3, "--max-changes", min=1, max=5, metavar="N", help="--flip: most facts changed at once."),
 ) -> None:
     """Evaluate one applicant: verdict, reason, criteria and the full explanation trace.
 
@@ -43,14 +42,19 @@ def check(
     """
     fmt = output_format(fmt, output, FORMATS)
     failing = verdict_set(fail_on)
-    ev = api.check(profile, rules, engine=check_engine(engine), params=pairs(param, "--param"),
-                   settings=pairs(set_, "--set"), as_of=check_date(as_of), labels=("--param", "--set"))
+    text = sys.stdin.read() if profile == "-" else None
+    ev = api.check("<stdin>" if profile == "-" else profile, rules, engine=check_engine(engine),
+                   params=pairs(param, "--param"), settings=pairs(set_, "--set"), as_of=check_date(as_of),
+                   labels=("--param", "--set"), profile_text=text)
     rec = evaluation_record(ev, trace=True, command=["eligibility", *sys.argv[1:]])
     if flip:
         from eligibility.analysis.counterfactual import find_flips
         rec["flips"] = find_flips(ev.program, ev.applicant, ev.as_of, max_changes=max_changes).as_dict()
     if fmt == "json":
         write_atomic(output, json.dumps(rec, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        from eligibility.render.csvout import check_csv
+        write_atomic(output, check_csv(rec))
     elif fmt == "markdown":
         from eligibility.render.flips import render_flips_markdown
         from eligibility.render.markdown import render_check

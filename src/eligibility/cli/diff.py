@@ -7,27 +7,27 @@ from typing import List, Optional
 import typer
 
 from eligibility.render.output import write_atomic
-from eligibility.cli.app import EngineOption, OutputOption, RulesOption, app, check_date, check_engine, output_format
+from eligibility.cli.app import (FLAG, EngineOption, OutputOption, RulesOption, app, check_date, check_engine,
+                                 format_option, output_format)
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "csv")
 
 
 @app.command()
 def diff(
-    profiles: Optional[List[str]] = typer.Argument(None, help="Profiles or directories (default: applicants/)."),
-    old: Optional[str] = typer.Option(None, "--old", help="The rules before the change: a file, or git:REV:path "
+    profiles: Optional[List[str]] = typer.Argument(None, metavar="PROFILES...", help="Profiles or directories (default: applicants/)."),
+    old: Optional[str] = typer.Option(None, "--old", metavar="RULES", help="The rules before the change: a file, or git:REV:path "
                                       "(default: --rules, else the only rules file in ./rules)."),
-    new: Optional[str] = typer.Option(None, "--new", help="The rules after the change (default: the same as --old)."),
+    new: Optional[str] = typer.Option(None, "--new", metavar="RULES", help="The rules after the change (default: the same as --old)."),
     rules: Optional[str] = RulesOption,
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate the old side as of this date (YYYY-MM-DD): "
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Evaluate the old side as of this date (YYYY-MM-DD): "
                                         "the rules version in force then and the facts known then."),
-    vs_as_of: Optional[str] = typer.Option(None, "--vs-as-of", help="Evaluate the new side as of this date "
+    vs_as_of: Optional[str] = typer.Option(None, "--vs-as-of", metavar="DATE", help="Evaluate the new side as of this date "
                                            "(default: the --as-of date)."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="text, json or markdown (to paste into a pull "
-                                      "request); default: from the --output extension, else text."),
+    fmt: Optional[str] = format_option(FORMATS),
     output: Optional[str] = OutputOption,
     engine: str = EngineOption,
-    fail_on_flip: bool = typer.Option(False, "--fail-on-flip", help="Exit 1 when some applicant's verdict changes."),
+    fail_on_flip: bool = typer.Option(False, "--fail-on-flip", metavar=FLAG, help="Exit 1 when some applicant's verdict changes."),
 ) -> None:
     """Compare every applicant under two versions of the rules, or at two dates.
 
@@ -55,6 +55,9 @@ def diff(
                      profile_paths(profiles or ["applicants"]), check_engine(engine), old_date, new_date)
     if fmt == "json":
         write_atomic(output, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        from eligibility.render.csvout import diff_csv
+        write_atomic(output, diff_csv(report))
     elif fmt == "markdown":
         from eligibility.render.rulediff import render_diff_markdown
         write_atomic(output, render_diff_markdown(report))

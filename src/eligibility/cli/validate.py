@@ -10,16 +10,16 @@ import typer
 from eligibility import api
 from eligibility.core.errors import InputError
 from eligibility.analysis.validate import validate as run_validate
-from eligibility.cli.app import app
+from eligibility.cli.app import FLAG, app, choice
 
 
 @app.command()
 def validate(
     paths: Optional[List[str]] = typer.Argument(None, help="Rules files, profiles, or directories of them "
                                                 "(default: rules/ and applicants/)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, or json (a list of "
-                            "{path, line, col, severity, message})."),
-    strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
+    fmt: str = typer.Option("text", "--format", "-f", metavar=choice(("text", "json")),
+                            help="text, or json (a list of {path, line, col, severity, message})."),
+    strict: bool = typer.Option(False, "--strict", metavar=FLAG, help="Warnings fail too (exit 1)."),
 ) -> None:
     """Check rules files and applicant profiles, reporting every problem at once as file:line:col.
 
@@ -28,7 +28,8 @@ def validate(
     values of the wrong type, facts without evidence. Profiles are checked against the rules
     files given (matched on the program id), else the only rules file in ./rules.
 
-    Exit status: 0 no errors (warnings allowed unless --strict); 1 problems found; 2 bad usage.
+    Exit status: 0 no errors (warnings allowed unless --strict); 1 warnings with --strict;
+    2 errors found (bad input) or bad usage.
     """
     if fmt not in ("text", "json"):
         raise typer.BadParameter("choose text or json", param_hint="--format")
@@ -42,7 +43,9 @@ def validate(
             print(problem)
         typer.echo(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) in {report.files} file(s)",
                    err=True)
-    if report.errors or (strict and report.warnings):
+    if report.errors:
+        raise typer.Exit(2)
+    if strict and report.warnings:
         raise typer.Exit(1)
 
 

@@ -15,6 +15,7 @@ from eligibility.core.formatting import number
 from eligibility.engine.result import Firing, Outcomes
 from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
 from eligibility.language.model import Applicant, Criterion, FactValue, Program
+from eligibility.language.standing import VerdictBasis, secondhand_facts, verdict_basis
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 SELECTED, EXCLUDED, UNDETERMINED = "selected", "excluded", "undetermined"
@@ -65,6 +66,7 @@ class Evaluation:
     outcomes: Outcomes
     assessment: Assessment
     reason: str
+    standing: VerdictBasis            # what the verdict rests on: the rules' basis, second-hand facts
     firings: tuple[Firing, ...] = ()
 
     @property
@@ -169,6 +171,14 @@ def explain(assessment: Assessment, applicant: Applicant, as_of: str | None) -> 
         f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of)}" for gid, leaves in assessment.failed)
 
 
+def standing(program: Program, assessment: Assessment, applicant: Applicant, as_of: str | None) -> VerdictBasis:
+    """What the verdict rests on: the basis of the rules that decide it, and the deciding facts
+    whose evidence (published by `as_of`) is only press or analysis."""
+    rules = verdict_basis(program, assessment.verdict, assessment.outcomes)
+    facts = secondhand_facts(program, applicant, as_of, rules.rests_on)
+    return verdict_basis(program, assessment.verdict, assessment.outcomes, facts) if facts else rules
+
+
 def deciding(program: Program, node: Node, outcomes: Mapping[int, bool | None]) -> list[Node]:
     """The leaves that decide `node`'s outcome: what made it true (why) or false (why not)."""
     value = outcomes.get(node.id)
@@ -195,15 +205,16 @@ def describe_leaves(leaves: Iterable[Node], applicant: Applicant, as_of: str | N
 
 def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> list[str]:
     """Each deciding fact with its value and evidence, once."""
-    return list(dict.fromkeys(describe_leaf(leaf, applicant.fact(leaf.fact, as_of)) for leaf in leaves))
+    return list(dict.fromkeys(describe_leaf(leaf, applicant.fact(leaf.fact, as_of), as_of) for leaf in leaves))
 
 
-def describe_leaf(leaf: Node, fv: FactValue | None) -> str:
+def describe_leaf(leaf: Node, fv: FactValue | None, as_of: str | None = None) -> str:
     fact = getattr(leaf, "fact", "?")
     if fv is None or fv.value is None:
         return f"{fact} is unknown"
     text = f"{fact} is {show_value(fv.value)}"
-    if fv.evidence:
-        e = fv.evidence[0]
+    # cite the first evidence published by the as-of date: later evidence was not known then
+    e = next((e for e in fv.evidence if not (as_of and e.source.date and e.source.date > as_of)), None)
+    if e is not None:
         text += f" ({e.kind}{', ' + e.source.date if e.source.date else ''})"
     return text

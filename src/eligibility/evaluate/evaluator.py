@@ -5,7 +5,7 @@ from typing import Any, Mapping, Sequence
 
 from eligibility.core.errors import EngineError, EnginesDisagree
 from eligibility.engine import CompiledRuleset, EngineResult, compile_program, open_engine
-from eligibility.evaluate.assess import Assessment, Evaluation, assess, explain
+from eligibility.evaluate.assess import Assessment, Evaluation, assess, explain, standing
 from eligibility.evaluate.memo import Memo
 from eligibility.language.model import Applicant, Program
 
@@ -72,7 +72,11 @@ class Evaluator:
             if audit is not None:
                 self._compare(known, outcomes)
             reason = a.reason if not a.failed else _reason(a, applicant, known, as_of, memo)
-            out.append(Evaluation(program, applicant, engine, as_of, outcomes, a, reason,
+            if memo is not None and applicant.described_by_values:    # then it depends on the assessment alone
+                basis = memo.get("standing", a, lambda a=a, applicant=applicant: standing(program, a, applicant, as_of))
+            else:
+                basis = standing(program, a, applicant, as_of)
+            out.append(Evaluation(program, applicant, engine, as_of, outcomes, a, reason, basis,
                                   result.firings() if trace else ()))
         return out
 

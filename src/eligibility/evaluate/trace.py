@@ -12,7 +12,7 @@ _TRUTH = {True: "true", False: "false", None: "unknown"}
 
 def source_dict(s: Source) -> dict:
     return {k: v for k, v in (("id", s.id), ("title", s.title), ("publisher", s.publisher), ("date", s.date),
-                              ("url", s.url), ("locator", s.locator)) if v}
+                              ("reports", s.reports), ("url", s.url), ("locator", s.locator)) if v}
 
 
 def fact_dict(fv: FactValue | None) -> dict:

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Union
 
+from eligibility.language.basis import Basis
 from eligibility.language.expr import Cmp, Has, Node, OneOf, Ref
 
 LEAVES = (Cmp, OneOf, Has)
@@ -22,6 +23,7 @@ class Source:
     date: str = ""
     url: str = ""
     locator: str = ""
+    reports: str = ""              # the date of the event or statement the source reports, if earlier than `date`
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Parameter:
     line: int = 0
     overridden: bool = False       # set by --param for one run; `rules_value` keeps the file's value
     rules_value: Any = None
+    basis: Basis | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Criterion:
     points_param: str = ""         # name of the parameter the points come from, if any
     source: SourceClause | None = None
     line: int = 0
+    basis: Basis | None = None          # of the condition
+    points_basis: Basis | None = None   # of the points (scored criteria)
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class DecisionPolicy:
     quota: int | None = None
     quota_param: str = ""
     tie_breaks: tuple[str, ...] = ("criteria_order", "name")
+    threshold_basis: Basis | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,13 @@ class Program:
     family_facts: dict[str, FactSpec] = field(default_factory=dict)
     main_path: str = ""            # the rules file named by the user, when this is a version it chose
     main_sha256: str = ""
+
+    def threshold_basis(self) -> Basis | None:
+        """The basis of the decision threshold: its own, else its parameter's."""
+        d = self.decision
+        if d.threshold_basis is None and d.threshold_param in self.parameters:
+            return self.parameters[d.threshold_param].basis
+        return d.threshold_basis
 
     def criterion(self, cid: str) -> Criterion:
         for c in self.criteria:

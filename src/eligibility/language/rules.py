@@ -10,6 +10,7 @@ from eligibility.core.errors import Problems
 from eligibility.language.static import constant_conditions
 from eligibility.language.expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
 from eligibility.language.fields import ID_RE, Reader
+from eligibility.language.basis import BASES, Basis
 from eligibility.language.model import (FACT_TYPES, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
                     ProgramVersion, Source, SourceClause)
 from eligibility.language.sources import RulesSource, source_for
@@ -67,6 +68,7 @@ class _Loader(Reader):
         self.override_label = params_label
         self.lines = text.splitlines()
         self.next_id = 0
+        self.pending_clauses: list[tuple] = []
 
     def load(self, data: YMap) -> Program:
         self.known_keys(data, TOP_KEYS, "rules file")
@@ -98,6 +100,7 @@ class _Loader(Reader):
             criteria=criteria, decision=decision,
             version=self.text(meta, "version", "program", required=False),
             effective=self.date(meta, "effective", "program"))
+        self.clause_dates(sources, program.effective)
         program.family_facts = dict(facts)
         program.versions = self.versions(meta, program)
         return program
@@ -169,7 +172,7 @@ class _Loader(Reader):
             if not isinstance(item, YMap):
                 self.error(items.pos(i), "program sources: each source must be a mapping")
                 continue
-            self.known_keys(item, ("id", "title", "publisher", "date", "url", "locator"), "source")
+            self.known_keys(item, ("id", "title", "publisher", "date", "reports", "url", "locator"), "source")
             sid = self.text(item, "id", "source")
             if sid in out:
                 self.error(item.pos("id"), f"duplicate source id '{sid}'")
@@ -177,7 +180,8 @@ class _Loader(Reader):
                               publisher=self.text(item, "publisher", "source", required=False),
                               date=self.date(item, "date", "source"),
                               url=self.text(item, "url", "source", required=False),
-                              locator=self.text(item, "locator", "source", required=False))
+                              locator=self.text(item, "locator", "source", required=False),
+                              reports=self.date(item, "reports", "source"))
         return out
 
     # -- fact schema and parameters ------------------------------------------------
@@ -238,7 +242,7 @@ class _Loader(Reader):
                 spec_map = YMap({"value": spec})
                 spec_map.start, spec_map.key_pos, spec_map.value_pos = params.pos(name), {}, {"value": params.pos(name)}
                 spec = spec_map
-            self.known_keys(spec, ("type", "value", "description", "unit"), f"parameter '{name}'")
+            self.known_keys(spec, ("type", "value", "description", "unit", "basis"), f"parameter '{name}'")
             if "value" not in spec:
                 self.error(spec.start, f"parameter '{name}': missing 'value'")
                 continue
@@ -258,7 +262,8 @@ class _Loader(Reader):
             out[name] = Parameter(name=name, type=ptype, value=value,
                                   description=self.text(spec, "description", "parameter", False),
                                   unit=self.text(spec, "unit", "parameter", False), line=kpos.line,
-                                  overridden=overridden, rules_value=rules_value if overridden else None)
+                                  overridden=overridden, rules_value=rules_value if overridden else None,
+                                  basis=self.basis(spec, "basis", f"parameter '{name}'", warn_missing=True))
         for name in self.overrides:
             if name not in out and not (params and name in params):
                 self.problems.add(0, 0, f"{self.override_label} {name}: no such parameter"
@@ -353,7 +358,8 @@ class _Loader(Reader):
             if not isinstance(item, YMap):
                 self.error(items.pos(i), "criteria: each criterion must be a mapping")
                 continue
-            self.known_keys(item, ("id", "title", "kind", "description", "points", "condition", "source"), "criterion")
+            self.known_keys(item, ("id", "title", "kind", "description", "points", "condition", "source", "basis",
+                                   "points_basis"), "criterion")
             cid = item.get("id")
             if not self.name(cid, item.pos("id") if "id" in item else item.start, "criterion id", ID_RE):
                 continue
@@ -371,12 +377,19 @@ class _Loader(Reader):
             points, points_param = self.points(item, kind, parameters, what)
             text, node = self.condition(item, scope, what)
             source = self.source_clause(item, sources, what)
+            basis = self.basis(item, "basis", what, warn_missing=True)
+            points_basis = self.basis(item, "points_basis", what, warn_missing=kind == "scored" and not points_param)
+            if kind == "gate" and "points_basis" in item:
+                self.error(item.kpos("points_basis"), f"{what}: a gate has no points, so no 'points_basis'")
+            if points_basis is None and points_param in parameters:
+                points_basis = parameters[points_param].basis
             if node is not None:
                 out.append(Criterion(id=cid, title=self.text(item, "title", what, False) or cid, kind=kind,
                                      condition_text=text, condition=node,
                                      description=self.text(item, "description", what, False),
                                      points=points, points_param=points_param, source=source,
-                                     line=item.start.line))
+                                     line=item.start.line, basis=basis,
+                                     points_basis=points_basis if kind == "scored" else None))
         return out
 
     def points(self, item: YMap, kind: str, parameters: dict, what: str) -> tuple[float, str]:
@@ -419,13 +432,14 @@ class _Loader(Reader):
         ref = self.text(src, "ref", f"{what} source")
         if ref and ref not in sources:
             self.error(src.pos("ref"), f"{what}: source '{ref}' is not in program.sources" + suggest(ref, sources))
+        self.pending_clauses.append((src, ref, what))
         return SourceClause(ref=ref, clause=self.text(src, "clause", f"{what} source"))
 
     def decision(self, data: YMap, parameters: dict) -> DecisionPolicy:
         dec = self.mapping(data, "decision", data.start, "rules file", required=False)
         if dec is None:
             return DecisionPolicy()
-        self.known_keys(dec, ("threshold", "quota", "tie_breaks"), "decision")
+        self.known_keys(dec, ("threshold", "quota", "tie_breaks", "threshold_basis"), "decision")
         threshold, threshold_param = (0, "")
         if "threshold" in dec:
             threshold, threshold_param = self.number_or_param(dec, "threshold", parameters, "decision")
@@ -441,9 +455,44 @@ class _Loader(Reader):
                 self.error(ties.pos(i) if isinstance(ties, YList) else dec.start,
                            f"decision: unknown tie-break {t!r}" + suggest(str(t), TIE_BREAKS)
                            + f"; choose from {', '.join(TIE_BREAKS)}")
+        threshold_basis = self.basis(dec, "threshold_basis", "decision",
+                                     warn_missing=bool(threshold) and not threshold_param)
         return DecisionPolicy(threshold=threshold or 0, threshold_param=threshold_param,
                               quota=int(quota) if quota is not None else None, quota_param=quota_param,
-                              tie_breaks=tuple(str(t) for t in ties))
+                              tie_breaks=tuple(str(t) for t in ties), threshold_basis=threshold_basis)
+
+    def basis(self, item: YMap, key: str, what: str, warn_missing: bool = False) -> Basis | None:
+        """`key: official` or `key: {kind: official, note: ...}`; a missing basis is a warning where asked."""
+        raw = item.get(key)
+        if raw is None:
+            if warn_missing:
+                self.warn(item.start, f"{what}: no '{key}': say whether it is {', '.join(BASES[:-1])} "
+                                      f"or {BASES[-1]}")
+            return None
+        note, pos = "", item.pos(key)
+        if isinstance(raw, YMap):
+            self.known_keys(raw, ("kind", "note"), f"{what} {key}")
+            note = self.text(raw, "note", f"{what} {key}", required=False)
+            pos = raw.pos("kind") if "kind" in raw else raw.start
+            raw = raw.get("kind")
+        if not isinstance(raw, str) or raw not in BASES:
+            self.error(pos, f"{what}: unknown {key} {raw!r}" + suggest(str(raw), BASES) + f"; choose from "
+                            f"{', '.join(BASES)}")
+            return None
+        return Basis(raw, note)
+
+    def clause_dates(self, sources: dict, effective: str) -> None:
+        """Warn about a source clause dated after the rule version it justifies took effect: it
+        cannot be what the rule was based on (`reports` gives the date of the event a later
+        article reports)."""
+        if not effective:
+            return
+        for src, ref, what in self.pending_clauses:
+            doc = sources.get(ref)
+            when = doc and (doc.reports or doc.date)
+            if when and when > effective:
+                self.warn(src.pos("ref"), f"{what}: source '{ref}' dates from {when}, after this rule version "
+                                          f"took effect ({effective}); cite what the rule was based on then")
 
     # -- whole-file checks --------------------------------------------------------------------
     def check_cycles(self, concepts: dict[str, Concept], items: YList) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from eligibility.language.fields import ID_RE, NAME_RE
+from eligibility.language.basis import BASES
 from eligibility.language.model import EVIDENCE_KINDS, FACT_TYPES, Program
 from eligibility.language.profile import ENTRY_KEYS, PROFILE_KEYS, UNKNOWN
 from eligibility.language.rules import PARAM_TYPES, TIE_BREAKS, TOP_KEYS
@@ -35,21 +36,26 @@ def _object(properties: dict, required: tuple = (), description: str = "") -> di
 def rules_schema() -> dict:
     """The schema of a rules file (`rules/*.yaml`)."""
     number_or_param = {"anyOf": [{"type": "number", "minimum": 0}, NAME]}
+    basis = {"anyOf": [{"enum": list(BASES)}, _object({"kind": {"enum": list(BASES)}, "note": TEXT}, ("kind",))],
+             "description": "Who stands behind it: official text, a press report, this project's inference, "
+                            "or the analyst's calibration; with an optional note."}
     defs = {
-        "source": _object({"id": ID, "title": TEXT, "publisher": TEXT, "date": DATE, "url": TEXT, "locator": TEXT},
+        "source": _object({"id": ID, "title": TEXT, "publisher": TEXT, "date": DATE, "reports": DATE, "url": TEXT,
+                           "locator": TEXT},
                           ("id", "title"), "A document that rules cite by id."),
         "fact": _object({"type": {"enum": list(FACT_TYPES)}, "description": TEXT, "unit": TEXT,
                          "values": {"type": "array", "items": TEXT, "minItems": 1},
                          "items": {"type": "array", "items": TEXT, "minItems": 1}},
                         ("type",), "A fact of the schema; enum facts list their 'values', list facts may list 'items'."),
         "parameter": {"anyOf": [
-            _object({"type": {"enum": list(PARAM_TYPES)}, "value": SCALAR, "description": TEXT, "unit": TEXT},
+            _object({"type": {"enum": list(PARAM_TYPES)}, "value": SCALAR, "description": TEXT, "unit": TEXT,
+                     "basis": basis},
                     ("value",)),
             SCALAR]},
         "concept": _object({"id": NAME, "title": TEXT, "description": TEXT, "condition": TEXT},
                            ("id", "condition"), "A named condition that other conditions may use."),
         "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": ["gate", "scored"]}, "description": TEXT,
-                              "points": number_or_param, "condition": TEXT,
+                              "points": number_or_param, "condition": TEXT, "basis": basis, "points_basis": basis,
                               "source": _object({"ref": ID, "clause": TEXT}, ("ref", "clause"))},
                              ("id", "kind", "condition"),
                              "A gate (must be met) or a scored criterion (earns its points when met)."),
@@ -70,7 +76,8 @@ def rules_schema() -> dict:
         "criteria": {"type": "array", "items": {"$ref": "#/$defs/criterion"}, "minItems": 1},
         "decision": _object({"threshold": number_or_param,
                              "quota": {"anyOf": [{"type": "integer", "minimum": 0}, NAME, {"type": "null"}]},
-                             "tie_breaks": {"type": "array", "items": {"enum": list(TIE_BREAKS)}}}),
+                             "tie_breaks": {"type": "array", "items": {"enum": list(TIE_BREAKS)}},
+                             "threshold_basis": basis}),
     }
     assert set(props) == set(TOP_KEYS)
     return {"$schema": DRAFT, "title": "eligibility rules file",

@@ -3,7 +3,8 @@
 The record is defined once, as a table of fields (`FIELDS`): each field's name, how its value
 is read from an evaluation, and its scope: the same for every applicant of a run (`run`: the
 programme, parameters, versions), the same for every applicant with the same assessment
-(`assessment`: verdict, score, criteria), or the applicant's own (`applicant`). `record()`
+(`assessment`: verdict, score, criteria, and the basis of the verdict, which the evaluation's
+`standing` gives), or the applicant's own (`applicant`). `record()`
 gives the plain dict (what `check --format json` writes). `RecordEncoder` writes the same
 record as compact JSON text, encoding the run and assessment fields once per assessment
 (through the batch's memo): the tests hold it to `compact_json(record(...))`.
@@ -21,6 +22,7 @@ from eligibility.evaluate.assess import CriterionResult, Evaluation
 from eligibility.evaluate.memo import Memo
 from eligibility.evaluate.trace import build_trace, jsonable
 from eligibility.language.model import Program
+from eligibility.language.standing import points_basis
 
 SCHEMA = "eligibility.evaluation/1"
 RUN, ASSESSMENT, APPLICANT = "run", "assessment", "applicant"
@@ -75,11 +77,44 @@ def program_info(p: Program) -> dict[str, Any]:
             "rules_sha256": p.main_sha256 or p.sha256}
 
 
-def criterion_dict(r: CriterionResult) -> dict[str, Any]:
+def criterion_dict(r: CriterionResult, p: Program) -> dict[str, Any]:
+    c = p.criterion(r.id)
     scored = r.kind == "scored"
     return {"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
+            "description": c.description or None,
             "points": r.points if scored else None, "awarded": r.awarded if scored else None,
-            "missing": list(r.missing)}
+            "missing": list(r.missing),
+            "basis": c.basis.as_dict() if c.basis else None,
+            "points_basis": c.points_basis.as_dict() if c.points_basis else None}
+
+
+def trace_of(ev: Evaluation) -> dict[str, Any]:
+    """The trace, with evidence published after the as-of date moved out of `evidence` (what was
+    known then) into `later_evidence`, and each criterion's description and basis."""
+    trace = build_trace(ev)
+    p = ev.program
+    for c in trace["criteria"]:
+        crit = p.criterion(c["id"])
+        c["description"] = crit.description or None
+        c["basis"] = crit.basis.as_dict() if crit.basis else None
+    if ev.as_of:
+        for fact in trace["facts"].values():
+            later = [e for e in fact["evidence"] if e["source"].get("date", "") > ev.as_of]
+            if later:
+                fact["evidence"] = [e for e in fact["evidence"] if e not in later]
+                fact["later_evidence"] = later
+    return trace
+
+
+def basis_detail(ev: Evaluation) -> dict[str, Any]:
+    """Each rule the verdict rests on with its basis, the points' and the threshold's basis, and the
+    deciding facts known only from press or analysis."""
+    p = ev.program
+    threshold = p.threshold_basis()
+    detail = {**ev.standing.as_dict(), "points": points_basis(p) or None,
+              "threshold": (threshold.kind if threshold else "calibration") if p.decision.threshold else None}
+    del detail["basis"], detail["unofficial"]
+    return detail
 
 
 def _applicant(ev: Evaluation, _: RecordOptions) -> dict[str, Any]:
@@ -98,19 +133,22 @@ FIELDS: tuple[Field, ...] = (
     Field("as_of", RUN, lambda ev, o: ev.as_of),
     Field("verdict", ASSESSMENT, lambda ev, o: ev.verdict),
     Field("reason", APPLICANT, lambda ev, o: ev.reason),
+    Field("basis", ASSESSMENT, lambda ev, o: ev.standing.word),
+    Field("unofficial", ASSESSMENT, lambda ev, o: ev.standing.unofficial),
+    Field("basis_detail", ASSESSMENT, lambda ev, o: basis_detail(ev)),
     Field("score", ASSESSMENT, lambda ev, o: ev.score),
     Field("score_max", ASSESSMENT, lambda ev, o: ev.score_max),
     Field("threshold", RUN, lambda ev, o: ev.program.decision.threshold),
     Field("missing", ASSESSMENT, lambda ev, o: list(ev.missing)),
     Field("gates_failed", ASSESSMENT, lambda ev, o: ev.gates_failed),
-    Field("criteria", ASSESSMENT, lambda ev, o: [criterion_dict(r) for r in ev.assessment.criteria]),
+    Field("criteria", ASSESSMENT, lambda ev, o: [criterion_dict(r, ev.program) for r in ev.assessment.criteria]),
     Field("parameters", RUN, lambda ev, o: {n: jsonable(p.value) for n, p in ev.program.parameters.items()}),
     Field("overrides", APPLICANT, lambda ev, o: {n: jsonable(fv.value) for n, fv in ev.applicant.overrides.items()}),
     Field("parameter_overrides", RUN, lambda ev, o: {
         n: {"value": jsonable(p.value), "rules_value": jsonable(p.rules_value)}
         for n, p in ev.program.parameters.items() if p.overridden}),
     Field("command", RUN, lambda ev, o: list(o.command or ()), lambda o: o.command is not None),
-    Field("trace", APPLICANT, lambda ev, o: build_trace(ev), lambda o: o.trace),
+    Field("trace", APPLICANT, lambda ev, o: trace_of(ev), lambda o: o.trace),
 )
 
 
@@ -129,7 +167,7 @@ class RecordEncoder:
 
     The fields are taken in order: each applicant field is encoded for each applicant; the text
     between two applicant fields (run and assessment fields) is the same for every applicant
-    with the same assessment, and is made once per assessment (kept in `memo`, when given)."""
+    with the same assessment and standing, and is made once for them (kept in `memo`, when given)."""
 
     def __init__(self, options: RecordOptions = RecordOptions(), memo: Memo | None = None):
         self.options, self.memo = options, memo
@@ -156,7 +194,7 @@ class RecordEncoder:
         if self.memo is None:
             shared = self._shared_text(ev)
         else:     # an assessment is made for one program, so its run fields come with it
-            shared = self.memo.get("record", ev.assessment, lambda: self._shared_text(ev))
+            shared = self.memo.get("record", (ev.assessment, ev.standing), lambda: self._shared_text(ev))
         options, out = self.options, [shared[0]]
         for (member, f), text in zip(self.own, shared[1:]):
             out.append(member)

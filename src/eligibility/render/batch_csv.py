@@ -1,7 +1,9 @@
 """The batch decision as CSV: one row per input, in input order.
 
-Columns: input, id, name, final_verdict, rank, score, one column per criterion
-(`met 30`, `met`, `not met`, `unknown`), failed_gates, reason, error, path. Rows are
+Columns: input, id, name, final_verdict, basis (official, reported, inferred or calibration: the
+weakest rule the verdict rests on), unofficial (yes/no), rank, score, one column per criterion
+(`met 30`, `met`, `not met`, `unknown`), failed_gates, reason, basis_note (in words, with the
+points' basis), error, path. Rows are
 spooled while the batch runs and completed with rank and final verdict at the end.
 """
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import IO, Any
 
 from eligibility.program.batch import Sink
 from eligibility.render.batch_common import criterion_cells
+from eligibility.render.explain import entry_basis, program_numbers_note
 from eligibility.core.formatting import number
 from eligibility.core.text import safe_data
 
-FIXED = ("input", "id", "name", "final_verdict", "rank", "score")
-TAIL = ("failed_gates", "reason", "error", "path")
+FIXED = ("input", "id", "name", "final_verdict", "basis", "unofficial", "rank", "score")
+TAIL = ("failed_gates", "reason", "basis_note", "error", "path")
 
 
 def header(program) -> list[str]:
@@ -35,9 +38,12 @@ class CsvSink(Sink):
         err = entry.error or {}
         where = f"{err['path']}:{err['line']}" if err.get("line") else err.get("path", "")
         error = f"{where}: {err['message']}" if err else ""
-        row = [entry.key, entry.id, "" if entry.error else entry.name, entry.verdict, "",
+        word, unofficial, words = entry_basis(self.program, entry)
+        note = "; ".join(x for x in (words, program_numbers_note(self.program)) if x) if word else ""
+        row = [entry.key, entry.id, "" if entry.error else entry.name, entry.verdict, word,
+               ("yes" if unofficial else "no") if word else "", "",
                "" if entry.error else f"{number(entry.score)}", *criterion_cells(self.program, entry),
-               ";".join(entry.gates_failed), "" if entry.error else entry.reason, error, entry.path]
+               ";".join(entry.gates_failed), "" if entry.error else entry.reason, note, error, entry.path]
         self.spool.write(json.dumps(safe_data(row)) + "\n")
 
     def finish(self, result) -> None:
@@ -49,7 +55,7 @@ class CsvSink(Sink):
             row = json.loads(line)
             e = ranked.get(row[0])
             if e is not None:
-                row[3], row[4] = e.final, str(e.rank)
-                row[-3] = e.reason
+                row[3], row[6] = e.final, str(e.rank)
+                row[-4] = e.reason
             out.writerow(row)
         self.spool.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from eligibility.render.batch_common import criterion_cells, rank_text, score_text
+from eligibility.render.explain import entry_basis, program_numbers_note
 from eligibility.render.markdown import _cell
 from eligibility.core.formatting import number
 
@@ -15,12 +16,21 @@ def render_ranking(result) -> str:
              f"- Policy: {quota}, threshold {number(d.threshold)}, ties broken by {', '.join(d.tie_breaks) or 'id'}",
              f"- {s['inputs']} inputs: " + ", ".join(f"{s[v]} {v}" for v in
                                                    ("selected", "eligible-not-selected", "excluded", "undetermined"))
-             + f", {s['errors']} error(s)", ""]
-    head = ["rank", "applicant", "verdict", "score", *[c.id for c in program.criteria], "failed gates", "reason"]
+             + f", {s['errors']} error(s)"]
+    numbers = program_numbers_note(program)
+    if numbers:
+        lines.append(f"- Numbers: {numbers}")
+    lines.append("- Basis: the weakest rule each verdict rests on (official, reported, inferred, calibration); "
+                 "*unofficial* marks a verdict that does not rest on official text alone")
+    lines.append("")
+    head = ["rank", "applicant", "verdict", "basis", "score", *[c.id for c in program.criteria], "failed gates",
+            "reason", "rests on"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in d.ordered():
         name = e.name if e.final == "error" else f"{e.name} (`{e.id}`)"
-        row = [rank_text(e), name, f"**{e.final}**", score_text(e), *criterion_cells(program, e),
-               ", ".join(e.gates_failed), e.reason]
+        word, unofficial, words = entry_basis(program, e)
+        basis = f"{word}, *unofficial*" if unofficial else word
+        row = [rank_text(e), name, f"**{e.final}**", basis, score_text(e), *criterion_cells(program, e),
+               ", ".join(e.gates_failed), e.reason, words]
         lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from eligibility import __version__
 from eligibility.program.decision import Decision, Entry
 from eligibility.records.record import engine_version
+from eligibility.render.explain import EFFECT_LEGEND, basis_headline, effect_tree, score_line
 from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, number, value
 
 # Okabe-Ito colours (safe for the common colour-vision deficiencies), each with its own symbol.
@@ -43,8 +44,8 @@ class Records:
     def record(self, key: int) -> dict:
         return self._records[key]
 
-    def brief(self, key: int) -> tuple[float, tuple]:
-        """(score_max, criteria) of a record: criteria as (id, kind, outcome, awarded) tuples."""
+    def brief(self, key: int) -> tuple:
+        """What the decision table shows of a record beyond its entry (see `brief_of`)."""
         return brief_of(self._records[key])
 
     def first(self) -> dict:
@@ -54,8 +55,10 @@ class Records:
         return len(self._records)
 
 
-def brief_of(rec: dict) -> tuple[float, tuple]:
-    return rec["score_max"], tuple((c["id"], c["kind"], c["outcome"], c.get("awarded")) for c in rec["criteria"])
+def brief_of(rec: dict) -> tuple:
+    """(score_max, criteria as (id, kind, outcome, awarded), basis, unofficial, basis headline)."""
+    return (rec["score_max"], tuple((c["id"], c["kind"], c["outcome"], c.get("awarded")) for c in rec["criteria"]),
+            rec.get("basis"), rec.get("unofficial"), basis_headline(rec) if "basis" in rec else "")
 
 
 def render_report(records: Mapping[int, dict], decision: Decision, program: dict, command: str,
@@ -101,6 +104,8 @@ def report_context(records: Any, decision: Decision, program: dict, command: str
         "traces": Lazy(ordered, lambda e: applicant_row(e, records.record(e.key), evidence_sources)),
         "chart": score_chart(ordered, records, decision, program),
         "evidence_sources": evidence_sources.items,
+        "numbers": _numbers(first),
+        "effect_legend": EFFECT_LEGEND,
     }
 
 
@@ -117,12 +122,19 @@ class Lazy:
         return len(self._items)
 
 
-def table_row(e: Entry, brief: tuple[float, tuple]) -> dict:
+def table_row(e: Entry, brief: tuple) -> dict:
     """What the decision table and the criteria matrix show of one applicant."""
-    score_max, criteria = brief
-    return {"anchor": "applicant-" + e.id, "id": e.id, "name": e.name, "rank": e.rank, "verdict": e.final or e.verdict,
+    score_max, criteria, basis, unofficial, headline = brief
+    return {"basis": basis, "unofficial": unofficial, "basis_headline": headline,
+            "anchor": "applicant-" + e.id, "id": e.id, "name": e.name, "rank": e.rank, "verdict": e.final or e.verdict,
             "score": e.score, "score_max": score_max, "gates_failed": list(e.gates_failed), "reason": e.reason,
             "criteria": [{"id": i, "kind": k, "outcome": o, "awarded": a} for i, k, o, a in criteria]}
+
+
+def _numbers(rec: dict) -> str:
+    """`points: calibration, not published; threshold: ...` from a record's basis detail."""
+    line = score_line(dict(rec, score=0, score_max=0, threshold=0)) if rec else ""
+    return line.partition("; ")[2]
 
 
 def applicant_row(e: Entry, rec: dict, sources: "EvidenceSources") -> dict:
@@ -130,12 +142,17 @@ def applicant_row(e: Entry, rec: dict, sources: "EvidenceSources") -> dict:
     facts = []
     for name, f in trace["facts"].items():
         evidence = [dict(ev, ref=sources.ref(ev["source"], rec["applicant"]["name"], name)) for ev in f["evidence"]]
-        facts.append({"name": name, **f, "evidence": evidence})
+        later = [dict(ev, ref=sources.ref(ev["source"], rec["applicant"]["name"], name))
+                 for ev in f.get("later_evidence", [])]
+        facts.append({"name": name, **f, "evidence": evidence, "later_evidence": later})
+    criteria = [dict(c, effects=effect_tree(c["tree"])) for c in trace["criteria"]]
     return {
+        "basis": rec.get("basis"), "unofficial": rec.get("unofficial"),
+        "basis_headline": basis_headline(rec) if "basis" in rec else "", "score_line": score_line(rec),
         "anchor": "applicant-" + e.id, "id": e.id, "name": e.name, "rank": e.rank, "verdict": e.final or e.verdict,
         "score": rec["score"], "score_max": rec["score_max"], "gates_failed": list(e.gates_failed),
         "reason": e.reason, "missing": rec.get("missing", []), "applicant": rec["applicant"],
-        "criteria": rec["criteria"], "trace_criteria": trace["criteria"], "facts": facts,
+        "criteria": rec["criteria"], "trace_criteria": criteria, "facts": facts,
         "overrides": rec.get("overrides", {}),
     }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 from eligibility.core.text import safe, safe_data
 from eligibility.core.formatting import OUTCOME_LABEL, number, value
+from eligibility.render.explain import (EFFECT_LEGEND, EFFECT_SYMBOL, basis_flag, basis_headline, basis_words, cite,
+                                        effect_tree, fact_dated, score_line, split_evidence)
 
 _EMOJI = {"met": "✅", "not_met": "❌", "unknown": "❔"}      # GitHub renders these in colour
 _MARK = {k: f"{e} {OUTCOME_LABEL[k]}" for k, e in _EMOJI.items()}
@@ -17,8 +19,10 @@ def render_check(rec: dict) -> str:
     rec = safe_data(rec)                  # control characters shown as escapes, from any source
     a, p = rec["applicant"], rec["program"]
     lines = [f"# {a['name']}: **{rec['verdict']}**", "",
-             f"{rec['reason']}", "",
-             f"- Program: {p['title']} (`{p['path']}`, sha256 `{p['sha256'][:12]}`)",
+             f"{rec['reason']}", ""]
+    if "basis" in rec:
+        lines += [f"**{basis_flag(rec)}**: {basis_headline(rec)}", ""]
+    lines += [f"- Program: {p['title']} (`{p['path']}`, sha256 `{p['sha256'][:12]}`)",
              f"- Score: {number(rec['score'])} (threshold {number(rec['threshold'])}; at most {number(rec['score_max'])})",
              f"- Engine: {rec['engine']}"]
     if rec.get("overrides"):
@@ -27,20 +31,61 @@ def render_check(rec: dict) -> str:
         lines.append("- What-if parameters: " + ", ".join(
             f"`{k}={value(v['value'])}` (rules: `{value(v['rules_value'])}`)"
             for k, v in rec["parameter_overrides"].items()))
+    if "basis" in rec:
+        lines.append(f"- Numbers: {score_line(rec)}")
     if rec.get("as_of"):
-        lines.append(f"- As of: {rec['as_of']}")
-    lines += ["", "| criterion | kind | outcome | points | because |", "|---|---|---|---|---|"]
+        lines.append(f"- As of: {rec['as_of']} (evidence published later is listed apart)")
+    lines += ["", "| criterion | kind | basis | outcome | points | because |", "|---|---|---|---|---|---|"]
     trace = {c["id"]: c for c in (rec.get("trace") or {}).get("criteria", [])}
     for c in rec["criteria"]:
         pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
-        lines.append(f"| {_cell(c['id'])} | {c['kind']} | {_MARK.get(c['outcome'], c['outcome'])} | {pts} | {_cell(why)} |")
+        basis = (c.get("basis") or {}).get("kind", "")
+        if c.get("points_basis"):
+            basis += f"; points: {c['points_basis']['kind']}"
+        lines.append(f"| {_cell(c['id'])} | {c['kind']} | {_cell(basis)} | {_MARK.get(c['outcome'], c['outcome'])} "
+                     f"| {pts} | {_cell(why)} |")
     if rec.get("trace"):
-        lines += ["", "## Evidence", ""]
-        for name, f in rec["trace"]["facts"].items():
-            lines.append(f"- **{name}** = {_cell(value(f['value']))}")
-            for e in f["evidence"]:
-                s = e["source"]
-                cite = ", ".join(x for x in (s.get("title"), s.get("publisher"), s.get("date"), s.get("url") or s.get("locator")) if x)
-                lines.append(f"  - {e['kind']}: {_cell(e['note'])} ({_cell(cite)})")
+        lines += _trace(rec["trace"]) + _evidence(rec["trace"])
     return "\n".join(lines) + "\n"
+
+
+def _trace(trace: dict) -> list[str]:
+    lines = ["", "## Trace", "", f"{EFFECT_LEGEND}; the condition as written in `code`.", ""]
+    for c in trace["criteria"]:
+        lines.append(f"### {_MARK.get(c['outcome'], c['outcome'])} {c['id']}: {_cell(c.get('description') or c['title'])}")
+        lines += ["", f"Condition: `{c['condition']}`", ""]
+        lines += _tree(effect_tree(c["tree"]), 0)
+        if c.get("basis"):
+            b = c["basis"]
+            lines.append(f"- basis: **{b['kind']}**, {basis_words(b['kind'])}" + (f": {_cell(b['note'])}" if b.get("note") else ""))
+        src = c.get("source")
+        if src:
+            where = cite(src.get("document", {}))
+            lines.append(f"- source [{src['ref']}]: {_cell(src['clause'])}" + (f" ({_cell(where)})" if where else ""))
+        lines.append("")
+    return lines
+
+
+def _tree(node: dict, depth: int) -> list[str]:
+    out = [f"{'  ' * depth}- {EFFECT_SYMBOL[node['effect']]} {_cell(node['words'])} `{node['raw']}`"]
+    for child in node["children"]:
+        out += _tree(child, depth + 1)
+    return out
+
+
+def _evidence(trace: dict) -> list[str]:
+    lines = ["## Evidence and sources", ""]
+    for name, f in trace["facts"].items():
+        dated = fact_dated(f)
+        lines.append(f"- **{name}** = {_cell(value(f['value']))}" + (f" ({dated})" if dated else ""))
+        known, later = split_evidence(f)
+        for e in known:
+            lines.append(f"  - {e['kind']}: {_cell(e['note'])} ({_cell(_title_cite(e['source']))})")
+        for e in later:
+            lines.append(f"  - *published later*: {e['kind']}: {_cell(e['note'])} ({_cell(_title_cite(e['source']))})")
+    return lines
+
+
+def _title_cite(source: dict) -> str:
+    return ", ".join(x for x in (source.get("title"), cite(source)) if x)

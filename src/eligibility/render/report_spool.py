@@ -36,8 +36,7 @@ class RecordSpool(Sink):
         self._file = tempfile.TemporaryFile("w+b")
         self._offset = array("q")
         self._size = array("q")
-        self._score_max = array("d")
-        self._criteria: list[tuple] = []
+        self._brief: list[tuple] = []
         self._shared: dict[tuple, tuple] = {}
         self._first: Optional[dict] = None
         self._end = 0
@@ -47,18 +46,16 @@ class RecordSpool(Sink):
         while len(self._offset) <= entry.key:     # error inputs have no record
             self._offset.append(-1)
             self._size.append(0)
-            self._score_max.append(0.0)
-            self._criteria.append(())
+            self._brief.append(())
         if piece is None:
             return
-        text, (score_max, criteria) = piece
+        text, brief = piece
         data = text.encode("utf-8")
         self._file.seek(self._end)
         self._file.write(data)
         self._offset[entry.key], self._size[entry.key] = self._end, len(data)
         self._end += len(data)
-        self._score_max[entry.key] = score_max
-        self._criteria[entry.key] = self._shared.setdefault(criteria, criteria)
+        self._brief[entry.key] = self._shared.setdefault(brief, brief)
         self._count += 1
         if self._first is None:
             self._first = json.loads(text)
@@ -67,9 +64,8 @@ class RecordSpool(Sink):
         self._file.seek(self._offset[key])
         return json.loads(self._file.read(self._size[key]).decode("utf-8"))
 
-    def brief(self, key: int) -> tuple[float, tuple]:
-        score_max = self._score_max[key]
-        return (int(score_max) if score_max.is_integer() else score_max), self._criteria[key]
+    def brief(self, key: int) -> tuple:
+        return self._brief[key]
 
     def first(self) -> dict:
         return self._first or {}

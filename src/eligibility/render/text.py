@@ -11,6 +11,8 @@ from rich.text import Text
 from rich.tree import Tree
 from eligibility.core.text import safe_data
 from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, clip, number, value
+from eligibility.render.explain import (EFFECT_LEGEND, EFFECT_SYMBOL, basis_flag, basis_headline, basis_words, cite,
+                                        effect_tree, fact_dated, score_line, split_evidence)
 
 VERDICT_STYLE = {"selected": "bold green", "eligible-not-selected": "bold cyan", "excluded": "bold red",
                  "undetermined": "bold yellow", "error": "bold magenta"}
@@ -30,11 +32,13 @@ def render_check(rec: dict, console: Console) -> None:
     verdict = rec["verdict"]
     head = Text.assemble((verdict.upper(), VERDICT_STYLE.get(verdict, "bold")), "  ", (a["name"], "bold"),
                          f"  ({a['id']})")
+    if "basis" in rec:
+        head.append("  ")
+        head.append(f"[{basis_flag(rec)}]", style="bold yellow" if rec.get("unofficial") else "bold green")
     body = [head, Text(rec["reason"])]
-    score = f"score {number(rec['score'])} / threshold {number(rec['threshold'])}"
-    if rec["score_max"] != rec["score"]:
-        score += f" (up to {number(rec['score_max'])} if unknowns are met)"
-    body.append(Text(score, style="dim"))
+    if "basis" in rec:
+        body.append(Text(basis_headline(rec), style="yellow" if rec.get("unofficial") else ""))
+    body.append(Text(score_line(rec), style="dim"))
     if rec.get("overrides"):
         body.append(Text("what-if overrides: " + ", ".join(f"{k}={value(v)}" for k, v in rec["overrides"].items()),
                          style="bold magenta"))
@@ -63,40 +67,41 @@ def criteria_table(rec: dict) -> Table:
         pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
         label = Text.assemble(c["id"], "\n", (clip(c["title"]), "dim"))
-        table.add_row(label, c["kind"], _mark(c["outcome"]), pts, Text(clip(why, 600)))
+        kind = Text(c["kind"])
+        if c.get("basis") or c.get("points_basis"):
+            kind.append("\n" + (c["basis"] or {}).get("kind", "basis?"), style="dim")
+        if c.get("points_basis"):
+            kind.append(f"\npoints: {c['points_basis']['kind']}", style="dim")
+        table.add_row(label, kind, _mark(c["outcome"]), pts, Text(clip(why, 600)))
     return table
 
 
 def trace_tree(rec: dict) -> Tree:
-    root = Tree(Text("Trace (each test shows actual vs expected)", style="bold"))
+    root = Tree(Text.assemble(("Trace", "bold"), ("  " + EFFECT_LEGEND + "; [the condition as written]", "dim")))
     for c in rec["trace"]["criteria"]:
-        label = Text.assemble(_mark(c["outcome"]), f"  {c['id']}: ", (c["condition"], "italic"))
+        label = Text.assemble(_mark(c["outcome"]), f"  {c['id']}: ", (c.get("description") or c["title"]))
+        label.append(f"  [{c['condition']}]", style="dim italic")
         branch = root.add(label)
-        _add_node(branch, c["tree"])
+        _add_node(branch, effect_tree(c["tree"]))
+        if c.get("basis"):
+            b = c["basis"]
+            branch.add(Text(f"basis: {b['kind']}, {basis_words(b['kind'])}" + (f": {b['note']}" if b.get("note") else ""),
+                            style="yellow" if b["kind"] != "official" else "dim"))
         src = c.get("source")
         if src:
-            doc = src.get("document", {})
-            cite = ", ".join(x for x in (doc.get("publisher"), doc.get("date")) if x)
-            branch.add(Text(f"source [{src['ref']}] {src['clause']}" + (f" ({cite})" if cite else ""), style="dim"))
+            where = cite(src.get("document", {}))
+            branch.add(Text(f"source [{src['ref']}] {src['clause']}" + (f" ({where})" if where else ""), style="dim"))
     return root
 
 
+_EFFECT_STYLE = {"helps": "green", "hurts": "red", "unknown": "yellow"}
+
+
 def _add_node(branch: Tree, node: dict) -> None:
-    mark = _mark(node["outcome"]) if node["outcome"] != "unknown" else Text("?", style="yellow")
-    kind = node["kind"]
-    if kind == "test":
-        actual = value(node["actual"]) if node["known"] else "unknown"
-        label = Text.assemble(mark, " ", (node["fact"], "bold"), f" = {actual}", ("  expected ", "dim"),
-                              node["expected"])
-        branch.add(label)
-        return
-    if kind == "concept":
-        label = Text.assemble(mark, " ", ("not " if node["negated"] else ""), (node["concept"], "bold cyan"),
-                              f"  ({node['title']})")
-    else:
-        label = Text.assemble(mark, " ", (kind, "bold"), "  ", (node["text"], "dim"))
+    mark = Text(EFFECT_SYMBOL[node["effect"]], style=_EFFECT_STYLE[node["effect"]])
+    label = Text.assemble(mark, " ", node["words"], (f"  [{node['raw']}]", "dim"))
     sub = branch.add(label)
-    for child in node.get("children", []):
+    for child in node["children"]:
         _add_node(sub, child)
 
 
@@ -105,11 +110,15 @@ def facts_table(trace: dict) -> Table:
     for col in ("fact", "value", "evidence"):
         table.add_column(col, overflow="fold")
     for name, f in trace["facts"].items():
-        ev = "\n".join(
-            f"{e['kind']}: {e['source'].get('publisher', '')} {e['source'].get('date', '')} — {e['note']}".strip()
-            for e in f["evidence"])
+        known, later = split_evidence(f)
+        ev = Text("\n".join(f"{e['kind']}: {cite(e['source'])} — {e['note']}" for e in known))
+        for e in later:
+            ev.append(("\n" if ev.plain else "") + f"published later: {e['kind']}: {cite(e['source'])} — {e['note']}",
+                      style="dim")
         shown = Text(value(f["value"]))
+        if fact_dated(f):
+            shown.append("\n" + fact_dated(f), style="dim")
         if f.get("overridden"):
             shown.append(" [override]", style="bold magenta")
-        table.add_row(name, shown, Text(ev))      # Text: brackets in values and notes are not markup
+        table.add_row(name, shown, ev)      # Text: brackets in values and notes are not markup
     return table
