@@ -40,7 +40,7 @@ def serve(
     print(f"eligibility: serving {settings.rules} on http://{where}:{port}/ "
           f"({'bearer token required' if settings.token else 'no token'}); Ctrl-C stops", flush=True)
     uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False, server_header=False,
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, timeout_keep_alive=30)
 
 
 def _token(path: Optional[str]) -> Optional[str]:

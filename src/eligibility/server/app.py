@@ -192,6 +192,10 @@ def create_app(settings: Settings) -> Guard:
     async def style() -> Response:
         return _asset("workbench.css", "text/css; charset=utf-8")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/report.css", include_in_schema=False)
     async def report_style() -> Response:
         text = resources.files("eligibility").joinpath("templates/report.css").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from eligibility.server.problems import PROBLEM_TYPE, ApiError
 from eligibility.server.settings import LOOPBACK_NAMES, Settings
 
 PUBLIC = ("/v1/health",)                           # answered without the token
-STATIC = ("/", "/workbench.js", "/workbench.css", "/report.css")   # the page: no data, no secrets
+STATIC = ("/", "/workbench.js", "/workbench.css", "/report.css", "/favicon.ico")   # the page: no data, no secrets
 STREAMS = ("/v1/evaluate/stream",)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
