@@ -8,7 +8,7 @@ import pytest
 
 from helpers import ROOT
 
-STAGES = ("cli", "api", "render", "analysis", "program", "records", "evaluate", "engine", "language", "core")
+STAGES = ("cli", "server", "api", "render", "analysis", "program", "records", "evaluate", "engine", "language", "core")
 
 
 @pytest.fixture(scope="module")
