@@ -17,6 +17,7 @@ from eligibility.language.rules import load_program
 from conftest import DATA, RULES
 
 ALL_OPS = os.path.join(DATA, "all_ops.yaml")
+ALL_ARITH = os.path.join(DATA, "all_arith.yaml")
 N_RANDOM = int(os.environ.get("ELIGIBILITY_DIFF_N", "20000"))
 
 
@@ -25,16 +26,17 @@ def domain(spec, program):
     if spec.type == "bool":
         return [True, False]
     if spec.type == "int":
-        return [-1, 0, 1, 2, 3, 4, 5, 6, 10, 11, 100]
+        return [-1, 0, 1, 2, 3, 4, 5, 6, 10, 11, 100, -12]
     if spec.type == "float":
-        return [0.0, 0.25, 0.2499, 0.5, 0.5000001, 1.0, -3.5, 2]
+        return [0.0, 0.25, 0.2499, 0.5, 0.5000001, 1.0, -3.5, 2, 0.1, 0.2, 0.3, -0.0, 1.5, 2.5]
     if spec.type == "enum":
         return list(spec.values)
     if spec.type == "string":
-        return ["a", "b", "c", "", "A", 'quote"d', "back\\slash", "한국어"]
+        return ["a", "b", "c", "", "A", 'quote"d', "back\\slash", "한국어", "1", "1.0", "01", "true"]
     if spec.type == "date":
         return [dt.date(2025, 8, 3), dt.date(2025, 8, 4), dt.date(2025, 8, 5), dt.date(2019, 12, 31),
-                dt.date(2020, 1, 1)]
+                dt.date(2020, 1, 1), dt.date(2024, 2, 29), dt.date(2023, 3, 31), dt.date(2022, 8, 4), dt.date(1, 1, 5),
+                dt.date(9999, 12, 30)]
     if spec.type == "list":
         pool = list(spec.values) or ["x", "y", "z", "red"]
         return [tuple(sorted(set(c))) for c in ([], pool[:1], pool[1:2], pool[:2], pool, pool[-1:], pool[::2])]
@@ -54,7 +56,7 @@ def assert_agree(evaluator, values):
     assert closures == python, {n: (closures.get(n), python[n]) for n in python if closures.get(n) != python[n]}
 
 
-@pytest.fixture(scope="module", params=[RULES, ALL_OPS], ids=["sovereign-ai", "all-ops"])
+@pytest.fixture(scope="module", params=[RULES, ALL_OPS, ALL_ARITH], ids=["sovereign-ai", "all-ops", "all-arith"])
 def evaluator(request):
     ev = Evaluator(load_program(request.param))
     ev.closures = CompiledNodes(ev.program)

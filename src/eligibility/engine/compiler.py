@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from eligibility.core.errors import EngineError
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
+from eligibility.engine.python import value_fn
+from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Program
+from eligibility.language.numeric import Const, Expr, FactRef, engine_number
 
 PROFILE, DERIVED, SENTINEL = "p", "d", "s"
 SENTINEL_RULE = "~s"
@@ -31,6 +33,8 @@ MAX_RULES_PER_TEST = 250      # rules fed by one test or one derived fact: more 
 DERIVED_PER_TAG = 200         # derived fact names per discriminator (each adds a child under it)
 
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+COMPUTED = "X"                # computed-field names: X0, X1, ... (fact names are lower case)
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
 
@@ -105,6 +109,7 @@ class _Compiler:
         self.target: dict[str, str] = {}
         self.pairs: dict[int, tuple[str, str]] = {}
         self.concept_pairs: dict[str, tuple[str, str]] = {}
+        self.computed: dict[str, tuple[str, Expr]] = {}    # expression signature -> (field, expression)
 
     def run(self) -> CompiledRuleset:
         self.limits = _Shards(self.program)
@@ -120,9 +125,12 @@ class _Compiler:
             raise EngineError(f"{self.program.path}: the conditions compile to {len(self.rules)} engine rules "
                               f"(limit {MAX_RULES}); simplify or split the rules file")
         shard_fields = [sorted(f) for f in self.limits.fields]
+        types = {n: s.type for n, s in facts.items()} | {name: "float" for name, _ in self.computed.values()}
+        encode = _encoder(shard_fields, types)
+        if self.computed:
+            encode = _with_computed(encode, [(name, value_fn(e)) for name, e in self.computed.values()])
         return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs,
-                               budget=2 * len(self.rules) + 16,
-                               encode=_encoder(shard_fields, {n: s.type for n, s in facts.items()}))
+                               budget=2 * len(self.rules) + 16, encode=encode)
 
     def add(self, name: str, rule: dict, asserts: str | None) -> None:
         assert name not in self.rules, name
@@ -162,7 +170,7 @@ class _Compiler:
             pair = (yes, no)
         else:
             true_tests, false_tests = self.leaf_tests(n, True), self.leaf_tests(n, False)
-            tag = self.limits.place_leaf(n.fact, true_tests, false_tests)
+            tag = self.limits.place_leaf(self.leaf_fields(n), true_tests, false_tests)
             for i, test in enumerate(true_tests):
                 self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
             for i, test in enumerate(false_tests):
@@ -182,8 +190,41 @@ class _Compiler:
                 names.append(part)
         self.add(rule_name, {"all": [{f"a{j}": self.derived(c)} for j, c in enumerate(names)]}, target)
 
+    def leaf_fields(self, n: Node) -> list[str]:
+        """The profile fields (facts and computed values) a leaf's tests read."""
+        if isinstance(n, Compare):
+            return [side for side in (self.side(n.left), self.side(n.right)) if isinstance(side, str)]
+        return [n.fact]
+
+    def side(self, expr: Expr) -> Any:
+        """A comparison side in the engine: ("const", value), or the name of the field holding it."""
+        if isinstance(expr, Const):
+            return ("const", engine_value(engine_number(expr.value)))
+        if isinstance(expr, FactRef):
+            return expr.fact
+        sig = _signature(expr)
+        if sig not in self.computed:
+            self.computed[sig] = (f"{COMPUTED}{len(self.computed)}", expr)
+        return self.computed[sig][0]
+
+    def value_test(self, n: Compare, outcome: bool) -> dict:
+        """`left OP right` as an engine test. A field compared with a field is guarded by `$ex` on
+        both: durable makes a comparison whose referenced field is missing always match."""
+        op = n.op if outcome else _NEGATE[n.op]
+        left, right = self.side(n.left), self.side(n.right)
+        if isinstance(left, tuple):
+            left, right, op = right, left, _MIRROR[op]
+        if isinstance(right, tuple):
+            return _compare(field_name(left), op, right[1])
+        lf, rf = field_name(left), field_name(right)
+        ref = {"$m": rf}
+        test = {lf: ref} if op == "==" else {_DURABLE_OP[op]: {lf: ref}}
+        return {"$and": [{"$ex": {lf: 1}}, {"$ex": {rf: 1}}, test]}
+
     def leaf_tests(self, n: Node, outcome: bool) -> list[dict]:
         """Profile tests (one per engine rule; any of them proves `outcome`) for a leaf node."""
+        if isinstance(n, Compare):
+            return [self.value_test(n, outcome)]
         if isinstance(n, Cmp):
             op = n.op if outcome else _NEGATE[n.op]
             return [_compare(field_name(n.fact), op, engine_value(n.value))]
@@ -230,7 +271,7 @@ class _Shards:
         raise InputError(Problem(self.program.path, line, 1 if line else 0,
                                  f"{kind} '{name}': {message}; simplify it or split the rules file"))
 
-    def place_leaf(self, fact: str, true_tests: list[dict], false_tests: list[dict]) -> str:
+    def place_leaf(self, facts: list[str], true_tests: list[dict], false_tests: list[dict]) -> str:
         """The profile shard (its `t` tag) for a leaf's tests, opening a new shard when one is full."""
         sig = json.dumps([true_tests, false_tests], sort_keys=True, default=str)
         if sig in self.placed:
@@ -240,14 +281,14 @@ class _Shards:
         children = len(true_tests) + len(false_tests)
         k = len(self.fields) - 1
         if (self.matching[k] + matching > MAX_MATCHING_TESTS or len(self.children[k]) + children > MAX_CHILD_TESTS
-                or self.field_count(self.fields[k] | {fact}) > MAX_PROFILE_FIELDS):
+                or self.field_count(self.fields[k] | set(facts)) > MAX_PROFILE_FIELDS):
             if not self.fields[k]:
                 self.refuse(f"one test needs {children} engine conditions (limit {MAX_CHILD_TESTS})")
             self.fields.append(set())
             self.matching.append(0)
             self.children.append(set())
             k += 1
-        self.fields[k].add(fact)
+        self.fields[k].update(facts)
         self.matching[k] += matching
         tag = f"{PROFILE}{k}"
         self.placed[sig] = tag
@@ -256,7 +297,7 @@ class _Shards:
     def field_count(self, facts: set[str]) -> int:
         """Engine fields of a shard fact: its tag, one per fact, one more per list (its length)."""
         specs = self.program.facts
-        return 1 + sum(2 if specs[f].type == "list" else 1 for f in facts)
+        return 1 + sum(2 if f in specs and specs[f].type == "list" else 1 for f in facts)
 
     def derived_tag(self, name: str) -> str:
         """The discriminator of a derived fact: a new one every DERIVED_PER_TAG names."""
@@ -286,6 +327,27 @@ class _Shards:
         if self.feeds[key] > MAX_RULES_PER_TEST:
             self.refuse(f"one test or concept is used by more than {MAX_RULES_PER_TEST} engine rules "
                         "(the engine's limit is 255)")
+
+
+def _signature(expr: Expr) -> str:
+    """Equal for structurally equal expressions (they share one computed field)."""
+    parts = [type(expr).__name__, getattr(expr, "op", ""), getattr(expr, "func", ""), getattr(expr, "fact", ""),
+             repr(getattr(expr, "value", None))]
+    return "(" + " ".join(parts + [_signature(p) for p in expr.parts()]) + ")"
+
+
+def _with_computed(encode: Callable[[Mapping[str, Any]], tuple[str, ...]],
+                   computed: list[tuple[str, Callable[[Mapping[str, Any]], Any]]]
+                   ) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+    """`encode`, with each computed value added to the profile (left out when it has none)."""
+    def encode_with(values: Mapping[str, Any]) -> tuple[str, ...]:
+        extended = dict(values)
+        for name, fn in computed:
+            value = fn(values)
+            if value is not None:
+                extended[name] = engine_number(value)
+        return encode(extended)
+    return encode_with
 
 
 def _compare(field_: str, op: str, value: Any) -> dict:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
+from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Program
+from eligibility.language.numeric import (MAX_SPAN, BinOp, Call, Const, Expr, FactRef, Neg, Span, add_span, number,
+                                          round_half_away, years_between)
 from eligibility.language.semantics import _OPS
 
 Outcomes = dict[int, "bool | None"]
@@ -76,6 +78,14 @@ class CompiledNodes:
                 r = out[nid] = None if v is None else (item in v) != negated
                 return r
             return has
+        if isinstance(n, Compare):
+            left, right, op = value_fn(n.left), value_fn(n.right), _OPS[n.op]
+
+            def compare(facts, out, values):
+                a, b = left(facts), right(facts)
+                r = out[nid] = None if a is None or b is None else op(a, b)
+                return r
+            return compare
         if isinstance(n, Ref):
             concept, negated = self._concept(self._index[n.concept]), n.negated
 
@@ -108,3 +118,73 @@ class CompiledNodes:
                 return r
             return or_
         raise TypeError(f"unknown node {type(n).__name__}")
+
+
+ValueFn = Callable[[Mapping[str, Any]], Any]
+
+
+def value_fn(expr: Expr) -> ValueFn:
+    """A function of the known fact values computing `expr` (None: unknown or undefined), built
+    from the typed expression once; the meaning is language/numeric.compute's."""
+    if isinstance(expr, Const):
+        const = expr.value
+        return lambda facts: const
+    if isinstance(expr, FactRef):
+        fact = expr.fact
+        return lambda facts: facts.get(fact)
+    if isinstance(expr, Neg):
+        item = value_fn(expr.item)
+
+        def neg(facts):
+            v = item(facts)
+            return None if v is None else Span(-v.months, -v.days) if isinstance(v, Span) else number(-v)
+        return neg
+    if isinstance(expr, BinOp):
+        return _binop_fn(expr)
+    assert isinstance(expr, Call)
+    return _call_fn(expr)
+
+
+def _binop_fn(expr: BinOp) -> ValueFn:
+    left, right = value_fn(expr.left), value_fn(expr.right)
+    if expr.type == "date":
+        sign = -1 if expr.op == "-" else 1
+        date_first = expr.left.type == "date"
+
+        def shift(facts):
+            a, b = left(facts), right(facts)
+            if a is None or b is None:
+                return None
+            return add_span(a, b, sign) if date_first else add_span(b, a, sign)
+        return shift
+    arith = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+             "/": lambda a, b: None if b == 0 else a / b}[expr.op]
+
+    def binop(facts):
+        a, b = left(facts), right(facts)
+        if a is None or b is None:
+            return None
+        v = arith(a, b)
+        return None if v is None else number(v)
+    return binop
+
+
+def _call_fn(expr: Call) -> ValueFn:
+    args = tuple(value_fn(a) for a in expr.args)
+    func = expr.func
+    impl: Callable[..., Any] = {
+        "min": min, "max": max, "abs": abs, "count": len, "years_between": years_between,
+        "days_between": lambda a, b: (b - a).days,
+        "round": lambda v, digits=None: number(round_half_away(v, digits)),
+        "years": lambda n: Span(months=12 * n), "months": lambda n: Span(months=n), "days": lambda n: Span(days=n),
+    }[func]
+    span = func in ("years", "months", "days")
+
+    def call(facts):
+        values = [a(facts) for a in args]
+        if None in values:
+            return None
+        if span and abs(values[0]) > MAX_SPAN:
+            return None
+        return impl(*values)
+    return call

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
 
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
-from eligibility.language.model import Applicant, Criterion, FactValue, Program
+from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref, show_value
+from eligibility.language.model import LEAVES, Applicant, Criterion, FactValue, Program, leaf_facts
+from eligibility.language.numeric import compute, show, worked
 from eligibility.core.formatting import number
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
@@ -60,7 +61,7 @@ class Assessment:
     @functools.cached_property
     def reason_facts(self) -> tuple[str, ...]:
         """The facts a failed gate's reason names."""
-        return tuple(dict.fromkeys(leaf.fact for _, leaves in self.failed for leaf in leaves))
+        return tuple(dict.fromkeys(f for _, leaves in self.failed for leaf in leaves for f in leaf_facts(leaf)))
 
     def reason_for(self, applicant: Applicant, as_of: str | None) -> str:
         if self.reason is not None:
@@ -197,13 +198,15 @@ def _criterion_part(program: Program, c: Criterion, settled: Mapping[Any, Criter
                     outcomes: Mapping[int, bool | None]) -> Part:
     """One criterion's result, and the leaves that decided it if it is a gate not met. An unknown
     criterion's missing facts are those of the unknown tests that decide it (a test is unknown
-    exactly when its fact is)."""
+    exactly when its fact is; a comparison of value expressions names all the facts it reads, as
+    it is also unknown when its arithmetic has no value)."""
     value = outcomes.get(c.condition.id)
     if value is not None:
         failed = value is False and c.kind == "gate"
         return settled[value], (tuple(deciding(program, c.condition, outcomes)) if failed else ())
-    missing = tuple(sorted({leaf.fact for leaf in deciding(program, c.condition, outcomes)
-                            if isinstance(leaf, (Cmp, OneOf, Has)) and outcomes.get(leaf.id) is None}))
+    missing = tuple(sorted({fact for leaf in deciding(program, c.condition, outcomes)
+                            if isinstance(leaf, LEAVES) and outcomes.get(leaf.id) is None
+                            for fact in leaf_facts(leaf)}))
     return (CriterionResult(c.id, c.title, c.kind, UNKNOWN, c.points, 0, missing) if missing else settled[None]), ()
 
 
@@ -244,7 +247,7 @@ def _verdict(program: Program, criteria: tuple[CriterionResult, ...], score: flo
     unknown_scored = [r for r in criteria if r.kind == "scored" and r.outcome == UNKNOWN]
     missing: tuple[str, ...] = ()
     if failed:
-        named = {leaf.fact for _, leaves in failed for leaf in leaves}
+        named = {f for _, leaves in failed for leaf in leaves for f in leaf_facts(leaf)}
         typed = any(getattr(program.facts.get(f), "type", "float") == "float" for f in named)
         return Assessment(criteria, score, score_max, EXCLUDED, None, missing, failed, typed)
     if score_max < threshold:
@@ -297,11 +300,29 @@ def describe_leaves(leaves: Iterable[Node], applicant: Applicant, as_of: str | N
 
 def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> list[str]:
     """Each deciding fact with its value and evidence, once."""
-    return list(dict.fromkeys(describe_leaf(leaf, applicant.fact(leaf.fact, as_of)) for leaf in leaves))
+    out: list[str] = []
+    for leaf in leaves:
+        if isinstance(leaf, Compare):
+            out.append(describe_comparison(leaf, applicant, as_of))
+        out += [describe_leaf(leaf, applicant.fact(f, as_of), f) for f in leaf_facts(leaf)]
+    return list(dict.fromkeys(out))
 
 
-def describe_leaf(leaf: Node, fv: FactValue | None) -> str:
-    fact = getattr(leaf, "fact", "?")
+def describe_comparison(leaf: Compare, applicant: Applicant, as_of: str | None) -> str:
+    """`left OP right` with the arithmetic worked out on the applicant's values, e.g.
+    `4*innovation + 3*impact >= 50: 4 x 9 + 3 x 8 = 60, not >= 50`."""
+    values = {f: fv.value for f in leaf_facts(leaf) if (fv := applicant.fact(f, as_of)) is not None}
+    sides = []
+    for side in (leaf.left, leaf.right):
+        value = compute(side, values)
+        shown = "unknown" if value is None else show(value)
+        steps = worked(side, values)
+        sides.append(shown if steps in (shown, side.text) else f"{steps} = {shown}")
+    return f"{leaf.text}: {sides[0]} {leaf.op} {sides[1]}"
+
+
+def describe_leaf(leaf: Node, fv: FactValue | None, fact: str = "") -> str:
+    fact = fact or getattr(leaf, "fact", "?")
     if fv is None or fv.value is None:
         return f"{fact} is unknown"
     text = f"{fact} is {show_value(fv.value)}"

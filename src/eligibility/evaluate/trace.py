@@ -5,9 +5,9 @@ import json
 from typing import Any
 
 from eligibility.engine.compiler import DERIVED, PROFILE
-from eligibility.evaluate.assess import Evaluation, deciding, leaf_descriptions
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
-from eligibility.language.model import FactValue, Source
+from eligibility.evaluate.assess import Evaluation, deciding, describe_comparison, leaf_descriptions
+from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref, show_value
+from eligibility.language.model import LEAVES, FactValue, Source, leaf_facts
 
 _TRUTH = {True: "true", False: "false", None: "unknown"}
 
@@ -45,6 +45,8 @@ def node_tree(ev: Evaluation, node: Node) -> dict:
         concept = ev.program.concepts[node.concept]
         out.update(kind="concept", concept=node.concept, negated=node.negated, title=concept.title,
                    children=[node_tree(ev, concept.condition)])
+    elif isinstance(node, Compare):
+        out.update(kind="compare", facts=list(node.facts), worked=describe_comparison(node, ev.applicant, ev.as_of))
     else:
         fv = ev.applicant.fact(node.fact, ev.as_of)
         out.update(kind="test", fact=node.fact, actual=jsonable(fv.value) if fv and fv.known else None,
@@ -97,7 +99,7 @@ def firing_list(ev: Evaluation) -> list[dict]:
     for rule, msg in zip(ev.firings.rules, ev.firings.messages):
         matched = {}
         node = nodes.get(_node_id(rule))
-        tested = {"f_" + node.fact, "n_" + node.fact} if hasattr(node, "fact") else set()
+        tested = {p + f for f in leaf_facts(node) for p in ("f_", "n_")} if isinstance(node, LEAVES) else set()
         try:
             body = json.loads(msg)
             for alias, fact in next(iter(body.values())).items():

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
+
+from eligibility.language.arith import ValueBinder, compare_types
+from eligibility.language.exprbase import ExprError, suggest
+from eligibility.language.numeric import Expr, facts_of
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 32
@@ -25,22 +28,13 @@ _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _SINGULAR = {"attribute access", "arithmetic", "assignment", "await", "yield"}
 _LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False}
 _UNSUPPORTED = {
-    ast.Call: "function calls", ast.Attribute: "attribute access", ast.Subscript: "subscripts",
+    ast.Attribute: "attribute access", ast.Subscript: "subscripts",
     ast.Lambda: "lambdas", ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
     ast.DictComp: "comprehensions", ast.GeneratorExp: "comprehensions", ast.JoinedStr: "f-strings",
-    ast.IfExp: "conditional expressions", ast.BinOp: "arithmetic", ast.NamedExpr: "assignment",
+    ast.IfExp: "conditional expressions", ast.NamedExpr: "assignment",
     ast.Dict: "dictionaries", ast.Set: "sets", ast.Starred: "starred expressions",
     ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
 }
-
-
-class ExprError(Exception):
-    """A problem in a condition, at 0-based character offset `offset` of its text."""
-
-    def __init__(self, offset: int, message: str):
-        super().__init__(message)
-        self.offset = offset
-        self.message = message
 
 
 @dataclass(eq=False)
@@ -91,6 +85,25 @@ class Has(Node):
 
 
 @dataclass(eq=False)
+class Compare(Node):
+    """`left OP right` between two typed value expressions (language/numeric.py): arithmetic,
+    fact with fact, fact with a computed value. Unknown when either side has no value."""
+
+    left: Expr = None  # type: ignore[assignment]
+    op: str = "=="
+    right: Expr = None  # type: ignore[assignment]
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(facts_of(self.left) + facts_of(self.right)))
+
+    @property
+    def fact(self) -> str:
+        """The first fact read (code that names one fact per test); `facts` has them all."""
+        return (self.facts or ("",))[0]
+
+
+@dataclass(eq=False)
 class Ref(Node):
     """A reference to a derived concept; `negated` for `concept == false`."""
 
@@ -122,7 +135,7 @@ class Not(Node):
         return (self.item,) if self.item is not None else ()
 
 
-Leaf = (Cmp, OneOf, Has)
+Leaf = (Cmp, OneOf, Has, Compare)
 
 
 @dataclass(frozen=True)
@@ -135,11 +148,6 @@ class Scope:
 
     def all_names(self) -> list[str]:
         return [*self.facts, *self.concepts, *self.parameters]
-
-
-def suggest(name: str, candidates) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def parse_condition(text: str, scope: Scope) -> Node:
@@ -206,6 +214,10 @@ class _Binder:
             return self.truth(node, text)
         if isinstance(node, ast.Constant):
             raise ExprError(off, f"a constant ({text}) is not a condition")
+        if isinstance(node, ast.Call):
+            ValueBinder(self.text, self.scope).value(node)       # a call not allowed is reported as such
+        if isinstance(node, (ast.BinOp, ast.Call, ast.UnaryOp)):
+            raise ExprError(off, f"a value ({text}) is not a condition: compare it, e.g. {text} >= 10")
         raise self.unsupported(node)
 
     def truth(self, node: ast.Name, text: str, negated: bool = False) -> Node:
@@ -243,6 +255,8 @@ class _Binder:
         text, off = self.src(node), node.col_offset
         if op in ("in", "not in"):
             return self.membership(left, right, op == "not in", off, text)
+        if self.is_value_comparison(left, right):
+            return self.value_comparison(left, op, right, off, text)
         left_is_name = isinstance(left, ast.Name) and left.id not in _LITERAL_NAMES
         right_is_name = isinstance(right, ast.Name) and right.id not in _LITERAL_NAMES
         if left_is_name and right_is_name and right.id not in self.scope.parameters:
@@ -264,6 +278,25 @@ class _Binder:
         value = self.check_value(spec, op, value, right, param)
         self.leaves += 1
         return Cmp(off, text, fact=spec.name, op=op, value=value, param=param)
+
+    def is_value_comparison(self, left: ast.AST, right: ast.AST) -> bool:
+        """Whether `left OP right` needs value expressions: arithmetic or a call on either side, or
+        two names that are not both... one fact (or concept) and a literal or parameter."""
+        atoms = (ast.Name, ast.Constant)
+        for side in (left, right):
+            if isinstance(side, ast.UnaryOp) and isinstance(side.operand, ast.Constant):
+                continue
+            if not isinstance(side, atoms):
+                return True
+        names = [s.id for s in (left, right) if isinstance(s, ast.Name)
+                 and s.id not in _LITERAL_NAMES and s.id not in self.scope.parameters]
+        return len(names) == 2 and not (set(names) & set(self.scope.concepts))
+
+    def value_comparison(self, left: ast.AST, op: str, right: ast.AST, off: int, text: str) -> Node:
+        values = ValueBinder(self.text, self.scope)
+        lhs, rhs = compare_types(op, values.value(left), values.value(right), off, values)
+        self.leaves += 1
+        return Compare(off, text, left=lhs, op=op, right=rhs)
 
     def membership(self, left: ast.AST, right: ast.AST, negated: bool, off: int, text: str) -> Node:
         if isinstance(right, ast.Name) and right.id not in _LITERAL_NAMES:

@@ -5,13 +5,26 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar, Union
 
-from eligibility.language.expr import Cmp, Has, Node, OneOf, Ref
+from eligibility.language.expr import Cmp, Compare, Has, Node, OneOf, Ref
+from eligibility.language.numeric import params_of
 
-LEAVES = (Cmp, OneOf, Has)
+LEAVES = (Cmp, OneOf, Has, Compare)
 
 FACT_TYPES = ("bool", "int", "float", "string", "enum", "list", "date")
 EVIDENCE_KINDS = ("official", "company", "press", "analysis")
 Value = Union[bool, int, float, str, dt.date, tuple]
+
+
+def leaf_facts(leaf: Node) -> tuple[str, ...]:
+    """The facts a test reads: one, or every fact of a comparison between value expressions."""
+    return leaf.facts if isinstance(leaf, Compare) else (leaf.fact,)  # type: ignore[attr-defined]
+
+
+def leaf_params(leaf: Node) -> set[str]:
+    """The parameters a test reads."""
+    if isinstance(leaf, Compare):
+        return params_of(leaf.left) | params_of(leaf.right)
+    return {leaf.param} if isinstance(leaf, Cmp) and leaf.param else set()
 
 
 @dataclass(frozen=True)
@@ -156,7 +169,7 @@ class Program:
 
     def facts_read(self, node: Node) -> set[str]:
         """The facts `node` reads, through its concepts."""
-        return {leaf.fact for leaf in self.leaves(node)}
+        return {fact for leaf in self.leaves(node) for fact in leaf_facts(leaf)}
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from eligibility.core.errors import Problems
 from eligibility.language.static import constant_conditions
 from eligibility.language.expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
 from eligibility.language.fields import ID_RE, Reader
-from eligibility.language.model import (FACT_TYPES, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
-                    ProgramVersion, Source, SourceClause)
+from eligibility.language.model import (FACT_TYPES, LEAVES, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
+                    ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
 from eligibility.language.sources import RulesSource, source_for
 from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml
 
@@ -474,7 +474,7 @@ class _Loader(Reader):
                      data: YMap, concept_items: YList) -> None:
         """Warn about parameters and concepts that nothing reads."""
         nodes = [n for c in [*concepts.values(), *criteria] for n in c.condition.walk()]
-        used = {n.param for n in nodes if isinstance(n, Cmp)} | {c.points_param for c in criteria}
+        used = {p for n in nodes if isinstance(n, LEAVES) for p in leaf_params(n)} | {c.points_param for c in criteria}
         used |= {decision.threshold_param, decision.quota_param}
         for name in parameters:
             if name not in used:
@@ -488,7 +488,7 @@ class _Loader(Reader):
     def unused_facts(self, facts: dict, concepts: dict, criteria: list, data: YMap) -> None:
         used = set()
         for node in [c.condition for c in concepts.values()] + [c.condition for c in criteria]:
-            used |= {getattr(n, "fact", None) for n in node.walk()}
+            used |= {f for n in node.walk() if isinstance(n, LEAVES) for f in leaf_facts(n)}
         for name in facts:
             if name not in used:
                 self.warn(data["facts"].kpos(name), f"fact '{name}' is declared but no condition reads it")

@@ -2,7 +2,8 @@
 
 This is the reference that the durable-rules path is tested against, and the
 `--engine python` evaluator. True/False/None (unknown) follow Kleene's logic:
-a test on an unknown fact is unknown, `and` is false as soon as one part is
+a test on an unknown fact is unknown (and a comparison is unknown when a side has no value:
+language/numeric.py), `and` is false as soon as one part is
 false, `or` is true as soon as one part is true.
 """
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import operator
 from typing import Any, Mapping
 
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
+from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Concept, Program
+from eligibility.language.numeric import compute
 
 _OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
         ">": operator.gt, ">=": operator.ge}
@@ -53,6 +55,9 @@ class NodeEvaluation:
         elif isinstance(n, Has):
             v = facts.get(n.fact)
             r = None if v is None else (n.item in v) != n.negated
+        elif isinstance(n, Compare):
+            left, right = compute(n.left, facts), compute(n.right, facts)
+            r = None if left is None or right is None else _OPS[n.op](left, right)
         elif isinstance(n, Ref):
             c = self.concept(n.concept)
             r = None if c is None else c != n.negated

@@ -88,6 +88,9 @@ def _add_node(branch: Tree, node: dict) -> None:
                               node["expected"])
         branch.add(label)
         return
+    if kind == "compare":
+        branch.add(Text.assemble(mark, " ", (node["worked"], "bold")))
+        return
     if kind == "concept":
         label = Text.assemble(mark, " ", ("not " if node["negated"] else ""), (node["concept"], "bold cyan"),
                               f"  ({node['title']})")
