@@ -112,3 +112,39 @@ def test_fact_read_only_on_the_right_counts_as_used():
     _, problems = check_program("arith.yaml", text=text)
     unused = [p.message for p in problems.items if "no condition reads it" in p.message]
     assert not any(f"'{f}'" in m for m in unused for f in ("innovation", "impact", "team", "share")), unused
+
+
+COMPUTED = RULES.replace("criteria:", """computed:
+  weighted_mark: 4*innovation + 3*impact + 3*team
+  capped: {formula: "min(weighted_mark / 10, 5)", description: at most 5}
+criteria:""")
+
+
+def test_computed_values_are_usable_by_name_and_show_their_arithmetic():
+    from eligibility.language.model import Applicant, FactValue
+    prog = load_program("arith.yaml", text=COMPUTED.replace("CONDITION", "weighted_mark >= 84 and capped < impact"))
+    assert list(prog.computed) == ["weighted_mark", "capped"] and prog.computed["capped"].expr.type == "float"
+    values = dict(innovation=9, impact=8, team=8)
+    applicant = Applicant("a.yaml", "", "a", "A", history={k: (FactValue(v, ()),) for k, v in values.items()})
+    for engine in ("durable", "python", "both"):
+        ev = Evaluator(prog, engine=engine)
+        result = ev.evaluate(applicant)
+        ev.close()
+        assert result.criteria[0].outcome == "met", engine
+    from eligibility.evaluate.trace import build_trace
+    tree = build_trace(result)["criteria"][0]["tree"]
+    assert tree["children"][0]["worked"] == "weighted_mark >= 84: weighted_mark = 4 x 9 + 3 x 8 + 3 x 8 = 84 >= 84"
+    assert tree["children"][1]["worked"] == "capped < impact: capped = min(84 / 10, 5) = 5 < 8"
+
+
+@pytest.mark.parametrize("computed, message", [
+    ("  a: b + 1\n  b: innovation\n", "unknown name 'b' (a computed value may use only those defined above it)"),
+    ("  innovation: impact + 1\n", "computed value 'innovation': the name is already used by a fact"),
+    ("  a: innovation > 1\n", "'innovation > 1' is a condition (true or false), not a number or a date"),
+    ("  a: {formula: impact + 1, unit: points, colour: red}\n", "unknown key 'colour'"),
+])
+def test_computed_value_errors(computed, message):
+    text = RULES.replace("CONDITION", "impact > 1").replace("criteria:", "computed:\n" + computed + "criteria:")
+    with pytest.raises(InputError) as info:
+        load_program("arith.yaml", text=text)
+    assert any(message in p.message and p.line > 0 for p in info.value.problems), info.value.problems

@@ -332,6 +332,7 @@ class _Shards:
 def _signature(expr: Expr) -> str:
     """Equal for structurally equal expressions (they share one computed field)."""
     parts = [type(expr).__name__, getattr(expr, "op", ""), getattr(expr, "func", ""), getattr(expr, "fact", ""),
+             getattr(expr, "name", ""),
              repr(getattr(expr, "value", None))]
     return "(" + " ".join(parts + [_signature(p) for p in expr.parts()]) + ")"
 

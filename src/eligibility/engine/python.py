@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Program
-from eligibility.language.numeric import (MAX_SPAN, BinOp, Call, Const, Expr, FactRef, Neg, Span, add_span, number,
+from eligibility.language.numeric import (MAX_SPAN, BinOp, Call, Const, Expr, FactRef, Named, Neg, Span, add_span, number,
                                           round_half_away, years_between)
 from eligibility.language.semantics import _OPS
 
@@ -132,6 +132,8 @@ def value_fn(expr: Expr) -> ValueFn:
     if isinstance(expr, FactRef):
         fact = expr.fact
         return lambda facts: facts.get(fact)
+    if isinstance(expr, Named):
+        return value_fn(expr.item)
     if isinstance(expr, Neg):
         item = value_fn(expr.item)
 

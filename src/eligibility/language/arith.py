@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from eligibility.language.exprbase import ExprError, suggest
-from eligibility.language.numeric import NUMBERS, BinOp, Call, Const, Expr, FactRef, Neg, Span, compute
+from eligibility.language.numeric import NUMBERS, BinOp, Call, Const, Expr, FactRef, Named, Neg, Span, compute
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _LITERALS = {"true": True, "false": False, "True": True, "False": False}
@@ -55,6 +55,8 @@ class ValueBinder:
             return self.binop(node, _OPS[type(node.op)], depth, off, text)
         if isinstance(node, ast.Call):
             return self.call(node, depth, off, text)
+        if isinstance(node, (ast.Compare, ast.BoolOp)) or isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            raise ExprError(off, f"'{text}' is a condition (true or false), not a number or a date")
         if isinstance(node, (ast.BinOp, ast.UnaryOp)):
             raise ExprError(off, f"this arithmetic is not allowed in '{text}' (use + - * / and unary minus)")
         raise ExprError(off, f"'{text}' is not allowed in a value (use numbers, facts, parameters, + - * /, "
@@ -68,6 +70,9 @@ class ValueBinder:
         if spec is not None:
             kind = "enum" if spec.type == "enum" else spec.type
             return FactRef(off, text, fact=name, type=kind)
+        computed = self.scope.computed.get(name)
+        if computed is not None:
+            return Named(off, text, name=name, item=computed, type=computed.type)
         param = self.scope.parameters.get(name)
         if param is not None:
             value = param.value

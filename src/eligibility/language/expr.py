@@ -145,17 +145,38 @@ class Scope:
     facts: Mapping[str, Any]
     concepts: Mapping[str, Any]
     parameters: Mapping[str, Any]
+    computed: Mapping[str, Expr] = field(default_factory=dict)     # computed value name -> its expression
 
     def all_names(self) -> list[str]:
-        return [*self.facts, *self.concepts, *self.parameters]
+        return [*self.facts, *self.concepts, *self.parameters, *self.computed]
 
 
 def parse_condition(text: str, scope: Scope) -> Node:
     """Parse and type-check `text` against `scope`. Raises ExprError with an offset into `text`."""
+    tree, text = _syntax_tree(text, "condition")
+    binder = _Binder(text, scope)
+    node = binder.bool_expr(tree.body, 0)
+    if binder.leaves > MAX_LEAVES:
+        raise ExprError(0, f"condition has {binder.leaves} tests (limit {MAX_LEAVES}); split it into concepts")
+    return node
+
+
+def parse_value(text: str, scope: Scope) -> Expr:
+    """Parse a value expression (a computed value: a number or a date) against `scope`."""
+    tree, text = _syntax_tree(text, "formula")
+    expr = ValueBinder(text, scope).value(tree.body)
+    if expr.type not in ("int", "float", "date"):
+        raise ExprError(0, f"a computed value is a number or a date; '{text}' is not")
+    return expr
+
+
+def _syntax_tree(text: str, what: str) -> tuple[ast.Expression, str]:
+    """Python's syntax tree of `text` (only parsed, never run), checked for size, depth and
+    look-alike names; and the text its offsets refer to."""
     if not isinstance(text, str) or not text.strip():
-        raise ExprError(0, "condition is empty")
+        raise ExprError(0, f"{what} is empty")
     if len(text) > MAX_LENGTH:
-        raise ExprError(0, f"condition is {len(text)} characters long (limit {MAX_LENGTH})")
+        raise ExprError(0, f"{what} is {len(text)} characters long (limit {MAX_LENGTH})")
     # Newlines and leading blanks become spaces inside parentheses: offsets stay valid.
     source = "(" + text.replace("\n", " ").replace("\r", " ") + ")"
     text = source[1:-1]
@@ -166,21 +187,17 @@ def parse_condition(text: str, scope: Scope) -> Node:
         offset = min(max((exc.offset or 1) - 2, 0), len(text))
         raise ExprError(offset, f"syntax error: {exc.msg}") from None
     except (RecursionError, MemoryError):
-        raise ExprError(0, f"condition is nested too deeply (limit {MAX_DEPTH})") from None
+        raise ExprError(0, f"{what} is nested too deeply (limit {MAX_DEPTH})") from None
     except ValueError as exc:
-        raise ExprError(0, f"invalid condition: {exc}") from None
+        raise ExprError(0, f"invalid {what}: {exc}") from None
     if _depth(tree.body) > MAX_DEPTH + 8:  # (+ compare, name, context) the same answer on every Python
-        raise ExprError(0, f"condition is nested too deeply (limit {MAX_DEPTH})")
+        raise ExprError(0, f"{what} is nested too deeply (limit {MAX_DEPTH})")
     for name in ast.walk(tree):
         # Python folds look-alike letters (NFKC: full-width 'ｂ' is 'b'): refuse anything not written as read.
         if isinstance(name, ast.Name) and (not name.id.isascii() or ast.get_source_segment(text, name) != name.id):
             shown = ast.get_source_segment(text, name) or name.id
             raise ExprError(name.col_offset, f"name {shown!r} must be written in ASCII letters, digits and _")
-    binder = _Binder(text, scope)
-    node = binder.bool_expr(tree.body, 0)
-    if binder.leaves > MAX_LEAVES:
-        raise ExprError(0, f"condition has {binder.leaves} tests (limit {MAX_LEAVES}); split it into concepts")
-    return node
+    return tree, text
 
 
 class _Binder:
@@ -290,11 +307,15 @@ class _Binder:
                 return True
         names = [s.id for s in (left, right) if isinstance(s, ast.Name)
                  and s.id not in _LITERAL_NAMES and s.id not in self.scope.parameters]
+        if set(names) & set(self.scope.computed):
+            return True
         return len(names) == 2 and not (set(names) & set(self.scope.concepts))
 
     def value_comparison(self, left: ast.AST, op: str, right: ast.AST, off: int, text: str) -> Node:
         values = ValueBinder(self.text, self.scope)
         lhs, rhs = compare_types(op, values.value(left), values.value(right), off, values)
+        if not facts_of(lhs) + facts_of(rhs):
+            raise ExprError(off, "a comparison needs a fact on one side")
         self.leaves += 1
         return Compare(off, text, left=lhs, op=op, right=rhs)
 

@@ -60,6 +60,18 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class ComputedValue:
+    """A named quantity of the rules file (`computed:`), e.g. a weighted mark."""
+
+    name: str
+    formula: str
+    expr: Any                      # numeric.Expr, typed
+    description: str = ""
+    unit: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class SourceClause:
     ref: str
     clause: str
@@ -135,6 +147,7 @@ class Program:
     family_facts: dict[str, FactSpec] = field(default_factory=dict)
     main_path: str = ""            # the rules file named by the user, when this is a version it chose
     main_sha256: str = ""
+    computed: dict[str, ComputedValue] = field(default_factory=dict)
     _made: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def made_once(self, build: Callable[["Program"], T]) -> T:

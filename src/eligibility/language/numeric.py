@@ -88,6 +88,17 @@ class Call(Expr):
         return self.args
 
 
+@dataclass(eq=False)
+class Named(Expr):
+    """A computed value of the rules file (`computed:`), used by name."""
+
+    name: str = ""
+    item: Expr = None  # type: ignore[assignment]
+
+    def parts(self) -> tuple[Expr, ...]:
+        return (self.item,)
+
+
 def facts_of(expr: Expr) -> tuple[str, ...]:
     """The facts an expression reads, in order of first appearance."""
     return tuple(dict.fromkeys(e.fact for e in expr.walk() if isinstance(e, FactRef)))
@@ -137,6 +148,8 @@ def compute(expr: Expr, facts: Mapping[str, Any]) -> Any:
         return expr.value
     if isinstance(expr, FactRef):
         return facts.get(expr.fact)
+    if isinstance(expr, Named):
+        return compute(expr.item, facts)
     values = [compute(p, facts) for p in expr.parts()]
     if any(v is None for v in values):
         return None
@@ -206,6 +219,9 @@ def worked(expr: Expr, facts: Mapping[str, Any]) -> str:
     if isinstance(expr, FactRef):
         v = facts.get(expr.fact)
         return "?" if v is None else show(v)
+    if isinstance(expr, Named):
+        v = compute(expr.item, facts)
+        return "?" if v is None else show(v)
     if isinstance(expr, Neg):
         return "-" + _wrapped(expr.item, facts, "*", True)
     if isinstance(expr, BinOp):
@@ -213,6 +229,16 @@ def worked(expr: Expr, facts: Mapping[str, Any]) -> str:
         return f"{_wrapped(expr.left, facts, expr.op, False)} {op} {_wrapped(expr.right, facts, expr.op, True)}"
     assert isinstance(expr, Call)
     return f"{expr.func}({', '.join(worked(a, facts) for a in expr.args)})"
+
+
+def worked_side(expr: Expr, facts: Mapping[str, Any]) -> str:
+    """One side of a comparison worked out: `weighted_mark = 4 x 9 + 3 x 8 + 3 x 8 = 84`."""
+    value = compute(expr, facts)
+    shown = "unknown" if value is None else show(value)
+    if isinstance(expr, Named):
+        return f"{expr.name} = {worked_side(expr.item, facts)}"
+    steps = worked(expr, facts)
+    return shown if steps in (shown, expr.text) else f"{steps} = {shown}"
 
 
 def _wrapped(expr: Expr, facts: Mapping[str, Any], parent: str, right: bool) -> str:

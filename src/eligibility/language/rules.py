@@ -8,14 +8,14 @@ from typing import Any, Mapping
 
 from eligibility.core.errors import Problems
 from eligibility.language.static import constant_conditions
-from eligibility.language.expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
+from eligibility.language.expr import ExprError, Node, Ref, Scope, parse_condition, parse_value, suggest
 from eligibility.language.fields import ID_RE, Reader
-from eligibility.language.model import (FACT_TYPES, LEAVES, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
+from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
                     ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
 from eligibility.language.sources import RulesSource, source_for
 from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml
 
-TOP_KEYS = ("program", "facts", "parameters", "concepts", "criteria", "decision")
+TOP_KEYS = ("program", "facts", "parameters", "computed", "concepts", "criteria", "decision")
 PARAM_TYPES = ("int", "float", "bool", "string", "date")
 TIE_BREAKS = ("criteria_order", "gates_met", "name", "id")
 OVERRIDE_LABEL = "parameter override"   # how problems name a parameter given for one run
@@ -79,7 +79,9 @@ class _Loader(Reader):
         self.unique_names(facts, parameters, data)
         concept_items = self.seq(data, "concepts", "rules file") or YList()
         concept_ids = [c.get("id") for c in concept_items if isinstance(c, YMap)]
-        scope = Scope(facts, {c: True for c in concept_ids if isinstance(c, str)}, parameters)
+        concept_names = {c: True for c in concept_ids if isinstance(c, str)}
+        computed = self.computed(data, Scope(facts, concept_names, parameters))
+        scope = Scope(facts, concept_names, parameters, {name: c.expr for name, c in computed.items()})
         concepts = self.concepts(concept_items, scope)
         criteria = self.criteria(data, scope, sources, parameters)
         decision = self.decision(data, parameters)
@@ -97,7 +99,7 @@ class _Loader(Reader):
             sources=sources, facts=facts, parameters=parameters, concepts=concepts,
             criteria=criteria, decision=decision,
             version=self.text(meta, "version", "program", required=False),
-            effective=self.date(meta, "effective", "program"))
+            effective=self.date(meta, "effective", "program"), computed=computed)
         program.family_facts = dict(facts)
         program.versions = self.versions(meta, program)
         return program
@@ -263,6 +265,43 @@ class _Loader(Reader):
             if name not in out and not (params and name in params):
                 self.problems.add(0, 0, f"{self.override_label} {name}: no such parameter"
                                   + suggest(name, list(params or ())))
+        return out
+
+    def computed(self, data: YMap, scope: Scope) -> dict[str, ComputedValue]:
+        """`computed:` named numbers or dates, each a formula over facts, parameters and the
+        computed values above it (so there is no cycle)."""
+        out: dict[str, ComputedValue] = {}
+        items = self.mapping(data, "computed", data.start, "rules file", required=False)
+        for name, spec in (items or {}).items():
+            kpos = items.kpos(name)
+            if not self.name(name, kpos, "computed value"):
+                continue
+            if name in scope.facts or name in scope.parameters or name in scope.concepts:
+                kind = "fact" if name in scope.facts else "parameter" if name in scope.parameters else "concept"
+                self.error(kpos, f"computed value '{name}': the name is already used by a {kind}")
+                continue
+            holder, key = items, name
+            if isinstance(spec, YMap):
+                self.known_keys(spec, ("formula", "description", "unit"), f"computed value '{name}'")
+                holder, key = spec, "formula"
+            formula = holder.get(key)
+            if not isinstance(formula, (str, int, float)) or isinstance(formula, bool):
+                self.error(holder.pos(key) if key in holder else kpos,
+                           f"computed value '{name}': give a formula, e.g. \"4*innovation + 3*impact\"")
+                continue
+            formula = str(formula)
+            here = Scope(scope.facts, scope.concepts, scope.parameters, {n: c.expr for n, c in out.items()})
+            try:
+                expr = parse_value(formula, here)
+            except ExprError as exc:
+                line, col = self.locate(holder.pos(key), formula, exc.offset)
+                later = " (a computed value may use only those defined above it)" if "unknown name" in exc.message \
+                    and any(exc.message.startswith(f"unknown name '{n}'") for n in items) else ""
+                self.problems.add(line, col, f"computed value '{name}': {exc.message}{later}")
+                continue
+            meta = spec if isinstance(spec, YMap) else YMap()
+            out[name] = ComputedValue(name, formula, expr, description=self.text(meta, "description", "computed", False),
+                                      unit=self.text(meta, "unit", "computed", False), line=kpos.line)
         return out
 
     def coerce_override(self, name: str, ptype: str, raw: Any) -> Any:

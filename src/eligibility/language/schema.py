@@ -46,6 +46,11 @@ def rules_schema() -> dict:
             _object({"type": {"enum": list(PARAM_TYPES)}, "value": SCALAR, "description": TEXT, "unit": TEXT},
                     ("value",)),
             SCALAR]},
+        "computed": {"anyOf": [
+            TEXT, {"type": "number"},
+            _object({"formula": TEXT, "description": TEXT, "unit": TEXT}, ("formula",))],
+            "description": "A named number or date computed from facts, parameters and the computed values "
+                           "above it, e.g. \"4*innovation + 3*impact\"."},
         "concept": _object({"id": NAME, "title": TEXT, "description": TEXT, "condition": TEXT},
                            ("id", "condition"), "A named condition that other conditions may use."),
         "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": ["gate", "scored"]}, "description": TEXT,
@@ -66,6 +71,7 @@ def rules_schema() -> dict:
                            ("id", "title")),
         "facts": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/fact"}},
         "parameters": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/parameter"}},
+        "computed": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/computed"}},
         "concepts": {"type": "array", "items": {"$ref": "#/$defs/concept"}},
         "criteria": {"type": "array", "items": {"$ref": "#/$defs/criterion"}, "minItems": 1},
         "decision": _object({"threshold": number_or_param,
