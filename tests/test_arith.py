@@ -148,3 +148,26 @@ def test_computed_value_errors(computed, message):
     with pytest.raises(InputError) as info:
         load_program("arith.yaml", text=text)
     assert any(message in p.message and p.line > 0 for p in info.value.problems), info.value.problems
+
+
+def test_today_is_the_evaluation_date_and_is_recorded():
+    from eligibility.evaluate.trace import build_trace
+    from eligibility.language.model import Applicant, FactValue
+    prog = program("last_voucher + years(lookback) <= today")
+    applicant = Applicant("a.yaml", "", "a", "A", history={"last_voucher": (FactValue(dt.date(2023, 3, 31), ()),)})
+    for engine in ("durable", "python", "both"):
+        ev = Evaluator(prog, engine=engine)
+        before, on = ev.evaluate(applicant, as_of="2026-03-30"), ev.evaluate(applicant, as_of="2026-03-31")
+        ev.close()
+        assert (before.criteria[0].outcome, on.criteria[0].outcome) == ("not_met", "met"), engine
+    trace = build_trace(on)
+    assert trace["evaluation_date"] == "2026-03-31"
+    assert trace["criteria"][0]["tree"]["worked"].endswith("= 2026-03-31 <= 2026-03-31")
+    assert "evaluation_date" not in build_trace(Evaluator(program("impact > 1"), "python").evaluate(
+        Applicant("a.yaml", "", "a", "A", history={"impact": (FactValue(2, ()),)})))
+
+
+def test_today_is_a_reserved_name():
+    with pytest.raises(InputError, match="'today' is reserved for the evaluation date"):
+        load_program("arith.yaml", text=RULES.replace("  team: {type: int}", "  today: {type: date}").replace(
+            "CONDITION", "impact > 1"))

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref, show_value
 from eligibility.language.model import LEAVES, Applicant, Criterion, FactValue, Program, leaf_facts
-from eligibility.language.numeric import worked_side
+from eligibility.language.numeric import TODAY, evaluation_date, worked_side
 from eligibility.core.formatting import number
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
@@ -312,6 +312,7 @@ def describe_comparison(leaf: Compare, applicant: Applicant, as_of: str | None) 
     """`left OP right` with the arithmetic worked out on the applicant's values, e.g.
     `4*innovation + 3*impact >= 50: 4 x 9 + 3 x 8 = 60, not >= 50`."""
     values = {f: fv.value for f in leaf_facts(leaf) if (fv := applicant.fact(f, as_of)) is not None}
+    values[TODAY] = evaluation_date(as_of)
     return f"{leaf.text}: {worked_side(leaf.left, values)} {leaf.op} {worked_side(leaf.right, values)}"
 
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from eligibility.core.errors import EngineError, EnginesDisagree
 from eligibility.engine.compiler import CompiledRuleset, compile_program
 from eligibility.engine.python import CompiledNodes
 from eligibility.evaluate.assess import Assessor, Evaluation
 from eligibility.language.model import Applicant, Program
+from eligibility.language.numeric import evaluation_date, with_today
 
 ENGINES = ("durable", "python", "both")
 
@@ -60,18 +61,19 @@ class Evaluator:
         applicant the engine fails on (the others are still evaluated). The durable engine runs
         for all of them back to back, then the rest of the work is done: for a few dozen
         applicants at a time that is faster than one by one (docs/performance.md)."""
+        dated = self._dated(as_of)
         if self._engine is None:
             assessor, run = self.assessor, self._python.evaluate  # type: ignore[union-attr]
             out: list[Evaluation | EngineError] = []
             for applicant in applicants:
-                known = applicant.values(as_of)
+                known = dated(applicant.values(as_of))
                 outcomes = run(known)
                 out.append(assessor.assess(applicant, assessor.key(outcomes), lambda o=outcomes: o, self.engine_name, as_of))
             return out
         if self.engine_name == "both":
-            values = [a.values(as_of) for a in applicants]
+            values = [dated(a.values(as_of)) for a in applicants]
         else:       # the encoder skips unknown (None) values: an applicant's bare values will do
-            values = [a.plain_values() or a.values(as_of) for a in applicants]
+            values = [dated(a.plain_values() or a.values(as_of)) for a in applicants]
         runs = self._engine.run_all(list(map(self.compiled.encode, values)), trace)
         # the fired rules determine the node outcomes, so they are the memo key (one string: rule
         # names hold no newline)
@@ -87,6 +89,12 @@ class Evaluator:
                 self._compare(known, ev.outcomes)
             out.append(ev)
         return out
+
+    def _dated(self, as_of: str | None) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+        """Adds the evaluation date to the values when a condition reads `today`; else the identity."""
+        if not self.program.reads_today:
+            return lambda values: values
+        return partial(with_today, day=evaluation_date(as_of))
 
     def close(self) -> None:
         if self._engine is not None:

@@ -6,8 +6,9 @@ from typing import Any
 
 from eligibility.engine.compiler import DERIVED, PROFILE
 from eligibility.evaluate.assess import Evaluation, deciding, describe_comparison, leaf_descriptions
-from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref, show_value
+from eligibility.language.expr import And, Cmp, Compare, Has, IsTest, Node, Not, OneOf, Or, Ref, show_value
 from eligibility.language.model import LEAVES, FactValue, Source, leaf_facts
+from eligibility.language.numeric import NONE, evaluation_date
 
 _TRUTH = {True: "true", False: "false", None: "unknown"}
 
@@ -25,6 +26,8 @@ def fact_dict(fv: FactValue | None) -> dict:
 
 
 def jsonable(value: Any) -> Any:
+    if value is NONE:
+        return "none"
     if isinstance(value, tuple):
         return list(value)
     if hasattr(value, "isoformat"):
@@ -64,6 +67,8 @@ def _expected(node: Node) -> str:
         return f"{'not in' if node.negated else 'in'} {show_value(node.values)}"
     if isinstance(node, Has):
         return f"{'does not contain' if node.negated else 'contains'} {show_value(node.item)}"
+    if isinstance(node, IsTest):
+        return f"is {'not ' if node.negated else ''}{node.test}"
     return ""
 
 
@@ -87,7 +92,10 @@ def build_trace(ev: Evaluation) -> dict:
     facts = {name: fact_dict(ev.applicant.fact(name, ev.as_of)) for name in program.facts}
     for name in facts:
         facts[name]["overridden"] = name in ev.applicant.overrides
-    return {"criteria": criteria, "facts": facts, "firings": firing_list(ev)}
+    out = {"criteria": criteria, "facts": facts, "firings": firing_list(ev)}
+    if program.reads_today:          # the date `today` stood for: the --as-of date, else the day of the run
+        out["evaluation_date"] = evaluation_date(ev.as_of).isoformat()
+    return out
 
 
 def firing_list(ev: Evaluation) -> list[dict]:

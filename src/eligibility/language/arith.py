@@ -12,7 +12,8 @@ import datetime as dt
 from typing import Any
 
 from eligibility.language.exprbase import ExprError, suggest
-from eligibility.language.numeric import NUMBERS, BinOp, Call, Const, Expr, FactRef, Named, Neg, Span, compute
+from eligibility.language.numeric import (NUMBERS, TODAY, BinOp, Call, Const, Expr, FactRef, Named, Neg, Span, Today,
+                                          compute)
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _LITERALS = {"true": True, "false": False, "True": True, "False": False}
@@ -80,6 +81,8 @@ class ValueBinder:
             return Const(off, text, value=value, param=name, type=kind)
         if name in self.scope.concepts:
             raise ExprError(off, f"concept '{name}' is true or false, not a value")
+        if name == TODAY:
+            return Today(off, text, type="date")
         raise ExprError(off, f"unknown name '{name}'" + suggest(name, self.scope.all_names()))
 
     def binop(self, node: ast.BinOp, op: str, depth: int, off: int, text: str) -> Expr:

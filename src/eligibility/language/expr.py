@@ -14,7 +14,7 @@ from typing import Any, Iterator, Mapping
 
 from eligibility.language.arith import ValueBinder, compare_types
 from eligibility.language.exprbase import ExprError, suggest
-from eligibility.language.numeric import Expr, facts_of
+from eligibility.language.numeric import TODAY, Expr, facts_of, uses_today
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 32
@@ -73,6 +73,7 @@ class OneOf(Node):
     fact: str = ""
     values: tuple = ()
     negated: bool = False
+    param: str = ""                  # the list parameter the values came from, if any
 
 
 @dataclass(eq=False)
@@ -101,6 +102,16 @@ class Compare(Node):
     def fact(self) -> str:
         """The first fact read (code that names one fact per test); `facts` has them all."""
         return (self.facts or ("",))[0]
+
+
+@dataclass(eq=False)
+class IsTest(Node):
+    """`fact is none` / `fact is known` (or `is not`). `is known` is never unknown: it is true
+    when the fact has a value, none included, and false when it is unknown."""
+
+    fact: str = ""
+    test: str = "none"             # "none" or "known"
+    negated: bool = False
 
 
 @dataclass(eq=False)
@@ -135,7 +146,7 @@ class Not(Node):
         return (self.item,) if self.item is not None else ()
 
 
-Leaf = (Cmp, OneOf, Has, Compare)
+Leaf = (Cmp, OneOf, Has, Compare, IsTest)
 
 
 @dataclass(frozen=True)
@@ -262,6 +273,8 @@ class _Binder:
                 items.append(self.compare(pair))
             return And(node.col_offset, self.src(node), items=tuple(items))
         op_type = type(node.ops[0])
+        if op_type in (ast.Is, ast.IsNot):
+            return self.is_test(node, op_type is ast.IsNot)
         if op_type not in _AST_OPS:
             raise ExprError(node.col_offset, f"operator '{type(node.ops[0]).__name__}' is not allowed "
                             "(use ==, !=, <, <=, >, >=, in, not in)")
@@ -296,9 +309,22 @@ class _Binder:
         self.leaves += 1
         return Cmp(off, text, fact=spec.name, op=op, value=value, param=param)
 
+    def is_test(self, node: ast.Compare, negated: bool) -> Node:
+        left, right, off = node.left, node.comparators[0], node.col_offset
+        if not (isinstance(right, ast.Name) and right.id in ("none", "known")):
+            raise ExprError(self.off(right), "'is' tests for none or known only: write 'fact is none', "
+                                             "'fact is not none', 'fact is known' or 'fact is not known'")
+        spec = self.fact_spec(left)
+        if right.id == "none" and not getattr(spec, "optional", False):
+            raise ExprError(off, f"fact '{spec.name}' is never none: declare it 'optional: true' in facts "
+                                 "if it can be known to be absent")
+        self.leaves += 1
+        return IsTest(off, self.src(node), fact=spec.name, test=right.id, negated=negated)
+
     def is_value_comparison(self, left: ast.AST, right: ast.AST) -> bool:
-        """Whether `left OP right` needs value expressions: arithmetic or a call on either side, or
-        two names that are not both... one fact (or concept) and a literal or parameter."""
+        """Whether `left OP right` needs value expressions: arithmetic or a call on either side, a
+        computed value or `today`, or two names that are not parameters (fact with fact); the
+        older form `fact OP literal-or-parameter` keeps its own node (Cmp)."""
         atoms = (ast.Name, ast.Constant)
         for side in (left, right):
             if isinstance(side, ast.UnaryOp) and isinstance(side.operand, ast.Constant):
@@ -307,19 +333,22 @@ class _Binder:
                 return True
         names = [s.id for s in (left, right) if isinstance(s, ast.Name)
                  and s.id not in _LITERAL_NAMES and s.id not in self.scope.parameters]
-        if set(names) & set(self.scope.computed):
+        if set(names) & {*self.scope.computed, TODAY}:
             return True
         return len(names) == 2 and not (set(names) & set(self.scope.concepts))
 
     def value_comparison(self, left: ast.AST, op: str, right: ast.AST, off: int, text: str) -> Node:
         values = ValueBinder(self.text, self.scope)
         lhs, rhs = compare_types(op, values.value(left), values.value(right), off, values)
-        if not facts_of(lhs) + facts_of(rhs):
+        if not facts_of(lhs) + facts_of(rhs) and not uses_today([lhs, rhs]):
             raise ExprError(off, "a comparison needs a fact on one side")
         self.leaves += 1
         return Compare(off, text, left=lhs, op=op, right=rhs)
 
     def membership(self, left: ast.AST, right: ast.AST, negated: bool, off: int, text: str) -> Node:
+        param = self.scope.parameters.get(right.id) if isinstance(right, ast.Name) else None
+        if param is not None and param.type == "list":
+            return self.in_parameter(left, param, negated, off, text)
         if isinstance(right, ast.Name) and right.id not in _LITERAL_NAMES:
             spec = self.fact_spec(right)
             if spec.type != "list":
@@ -347,6 +376,20 @@ class _Binder:
             values.append(self.check_value(spec, "==", value, elt, param))
         self.leaves += 1
         return OneOf(off, text, fact=spec.name, values=tuple(dict.fromkeys(values)), negated=negated)
+
+    def in_parameter(self, left: ast.AST, param: Any, negated: bool, off: int, text: str) -> Node:
+        """`fact in list_parameter`: a one-of test whose values come from the parameter."""
+        spec = self.fact_spec(left)
+        if spec.type in ("bool", "list"):
+            raise ExprError(self.off(left), f"'{spec.name}' is {spec.type}: 'in {param.name}' needs a scalar fact")
+        values = []
+        for value in param.value:
+            try:
+                values.append(self.check_value(spec, "==", value, left, param.name))
+            except ExprError as exc:
+                raise ExprError(off, f"parameter '{param.name}': {exc.message}") from None
+        self.leaves += 1
+        return OneOf(off, text, fact=spec.name, values=tuple(dict.fromkeys(values)), negated=negated, param=param.name)
 
     def fact_spec(self, node: ast.AST):
         if not isinstance(node, ast.Name):

@@ -5,10 +5,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar, Union
 
-from eligibility.language.expr import Cmp, Compare, Has, Node, OneOf, Ref
-from eligibility.language.numeric import params_of
+from eligibility.language.expr import Cmp, Compare, Has, IsTest, Node, OneOf, Ref
+from eligibility.language.numeric import params_of, uses_today
 
-LEAVES = (Cmp, OneOf, Has, Compare)
+LEAVES = (Cmp, OneOf, Has, Compare, IsTest)
 
 FACT_TYPES = ("bool", "int", "float", "string", "enum", "list", "date")
 EVIDENCE_KINDS = ("official", "company", "press", "analysis")
@@ -24,7 +24,7 @@ def leaf_params(leaf: Node) -> set[str]:
     """The parameters a test reads."""
     if isinstance(leaf, Compare):
         return params_of(leaf.left) | params_of(leaf.right)
-    return {leaf.param} if isinstance(leaf, Cmp) and leaf.param else set()
+    return {leaf.param} if isinstance(leaf, (Cmp, OneOf)) and leaf.param else set()
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class FactSpec:
     unit: str = ""
     values: tuple[str, ...] = ()      # enum: allowed values; list: allowed items (empty = any string)
     line: int = 0
+    range: tuple[Any, Any] | None = None   # int and float: the lowest and highest value allowed
+    optional: bool = False         # may be `none` (known to be absent), which is not unknown
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,11 @@ class Program:
             made = self._made[build] = build(self)
         return made
 
+    @property
+    def reads_today(self) -> bool:
+        """Whether a condition reads `today` (the evaluation date): engines then get it as a value."""
+        return self.made_once(_reads_today)
+
     def criterion(self, cid: str) -> Criterion:
         for c in self.criteria:
             if c.id == cid:
@@ -183,6 +190,12 @@ class Program:
     def facts_read(self, node: Node) -> set[str]:
         """The facts `node` reads, through its concepts."""
         return {fact for leaf in self.leaves(node) for fact in leaf_facts(leaf)}
+
+
+def _reads_today(program: Program) -> bool:
+    roots = [c.condition for c in program.concepts.values()] + [c.condition for c in program.criteria]
+    sides = [side for root in roots for n in root.walk() if isinstance(n, Compare) for side in (n.left, n.right)]
+    return uses_today(sides)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ length of time made by `years(n)`, `months(n)` or `days(n)`, only ever added to 
 subtracted from a date). `compute` is the reference meaning of every operator; the engines
 implement the same meaning independently and the differential tests hold them to it.
 
-Defined outcomes (documented in docs/format.md): an unknown input makes the value unknown; so
+Defined outcomes (documented in docs/format.md): a `none` input (an optional fact known to be
+absent) makes the value none; otherwise an unknown input makes the value unknown; so
 does dividing by zero, a number whose size reaches 2**53 (or is not finite), and a date outside
 years 1-9999. A comparison with an unknown side is unknown, never silently true or false.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
+import operator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Mapping
@@ -23,6 +25,40 @@ LIMIT = 2 ** 53                 # numbers at or beyond this size are not exact i
 MAX_SPAN = 100_000              # years(n), months(n), days(n): |n| beyond this is undefined
 NUMBERS = ("int", "float")
 FUNCTIONS = ("min", "max", "abs", "round", "count", "years_between", "days_between", "years", "months", "days")
+
+
+class Absent:
+    """The value `none` of an optional fact: known to be absent (not the same as unknown)."""
+
+    _one: "Absent | None" = None
+
+    def __new__(cls) -> "Absent":
+        if cls._one is None:
+            cls._one = super().__new__(cls)
+        return cls._one
+
+    def __repr__(self) -> str:
+        return "none"
+
+    def __reduce__(self) -> str:
+        return "NONE"                 # pickled as the module's one instance (worker processes)
+
+
+NONE = Absent()
+
+
+def compare(op: str, a: Any, b: Any) -> bool | None:
+    """`a OP b` in three values: with a none side, `!=` is true and every other test false (none
+    equals nothing and has no order); otherwise unknown when a side is unknown (None)."""
+    if a is NONE or b is NONE:
+        return op == "!="
+    if a is None or b is None:
+        return None
+    return _COMPARE[op](a, b)
+
+
+_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+            ">=": operator.ge}
 
 
 @dataclass(frozen=True)
@@ -88,6 +124,28 @@ class Call(Expr):
         return self.args
 
 
+TODAY = "today"                 # the evaluation date's name in conditions and in the values engines read
+
+
+@dataclass(eq=False)
+class Today(Expr):
+    """The evaluation date: the --as-of date, else the day of the run."""
+
+
+def evaluation_date(as_of: str | None) -> dt.date:
+    """The date `today` stands for in a run evaluated as of `as_of` (ISO date or None)."""
+    return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+
+
+def with_today(values: Mapping[str, Any], day: dt.date) -> dict[str, Any]:
+    """Fact values plus the evaluation date, for a program whose conditions read `today`."""
+    return {**values, TODAY: day}
+
+
+def uses_today(exprs) -> bool:
+    return any(isinstance(e, Today) for expr in exprs for e in expr.walk())
+
+
 @dataclass(eq=False)
 class Named(Expr):
     """A computed value of the rules file (`computed:`), used by name."""
@@ -150,7 +208,11 @@ def compute(expr: Expr, facts: Mapping[str, Any]) -> Any:
         return facts.get(expr.fact)
     if isinstance(expr, Named):
         return compute(expr.item, facts)
+    if isinstance(expr, Today):
+        return facts.get(TODAY)
     values = [compute(p, facts) for p in expr.parts()]
+    if any(v is NONE for v in values):          # none + anything is none, even + unknown
+        return NONE
     if any(v is None for v in values):
         return None
     if isinstance(expr, Neg):
@@ -209,6 +271,8 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, Span):
         return f"{value.months} months {value.days} days"
+    if value is NONE:
+        return "none"
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -219,8 +283,8 @@ def worked(expr: Expr, facts: Mapping[str, Any]) -> str:
     if isinstance(expr, FactRef):
         v = facts.get(expr.fact)
         return "?" if v is None else show(v)
-    if isinstance(expr, Named):
-        v = compute(expr.item, facts)
+    if isinstance(expr, (Named, Today)):
+        v = compute(expr, facts)
         return "?" if v is None else show(v)
     if isinstance(expr, Neg):
         return "-" + _wrapped(expr.item, facts, "*", True)

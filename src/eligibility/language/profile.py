@@ -4,17 +4,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any, Mapping
 
 from eligibility.core.errors import InputError, Problem, Problems
 from eligibility.language.expr import suggest
 from eligibility.language.fields import ID_RE, Reader
+from eligibility.language.numeric import NONE
 from eligibility.language.model import EVIDENCE_KINDS, Applicant, BareApplicant, Evidence, FactSpec, FactValue, Program, Source
 from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml, read_text
 
 PROFILE_KEYS = ("id", "name", "lead", "consortium", "notes", "program", "facts")
 ENTRY_KEYS = ("value", "evidence", "date")
 UNKNOWN = "unknown"
+ABSENT = "none"                # the value of an optional fact known to be absent
 
 
 def load_applicant(path: str, program: Program, text: str | None = None) -> Applicant:
@@ -162,15 +165,25 @@ class _ProfileReader(Reader):
         return out
 
     def typed(self, raw: Any, spec: FactSpec, pos: Pos) -> Any:
-        """The value converted to the fact's type; None for unknown; _INVALID after an error."""
-        if raw is None or raw == UNKNOWN:
+        """The value converted to the fact's type; None for unknown, NONE for none (an optional fact
+        known to be absent); _INVALID after an error. `null` is never read as unknown."""
+        if raw == UNKNOWN:
             return None
+        if raw is None or (raw == ABSENT and spec.optional):
+            if spec.optional:
+                return NONE
+            self.error(pos, f"fact '{spec.name}': null is not a value of a fact that is not optional: write "
+                            f"'unknown' if it is not known, or declare '{spec.name}' 'optional: true' in the rules "
+                            "and write 'none' if it is known to be absent")
+            return _INVALID
         value = convert_value(raw, spec)
         if value is _INVALID:
             shown = "text" if isinstance(raw, str) else type(raw).__name__
             article = "an" if spec.type[0] in "aeiou" else "a"
             detail = f"{raw!r} is not {article} {spec.type}" if spec.type not in ("enum", "list") else ""
-            if spec.type == "enum":
+            if spec.range is not None and convert_value(raw, replace(spec, range=None)) is not _INVALID:
+                detail = f"{raw!r} is outside its range {range_text(spec)}"
+            elif spec.type == "enum":
                 detail = f"{raw!r} is not one of {', '.join(spec.values)}" + (suggest(raw, spec.values) if isinstance(raw, str) else "")
             elif spec.type == "list":
                 detail = f"expected a list of strings{' from ' + ', '.join(spec.values) if spec.values else ''}, got {raw!r}"
@@ -191,10 +204,11 @@ def convert_value(raw: Any, spec: FactSpec) -> Any:
     if t == "int":
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
-        return raw if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 2 ** 53 else _INVALID
+        ok = isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 2 ** 53
+        return raw if ok and _in_range(raw, spec) else _INVALID
     if t == "float":
         ok = isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw == raw and abs(raw) < 2 ** 53
-        return raw if ok else _INVALID
+        return raw if ok and _in_range(raw, spec) else _INVALID
     if t == "string":
         return raw if isinstance(raw, str) else _INVALID
     if t == "enum":
@@ -217,6 +231,16 @@ def convert_value(raw: Any, spec: FactSpec) -> Any:
             return _INVALID
         return tuple(sorted(set(raw)))
     return _INVALID
+
+
+def _in_range(value: Any, spec: FactSpec) -> bool:
+    return spec.range is None or spec.range[0] <= value <= spec.range[1]
+
+
+def range_text(spec: FactSpec) -> str:
+    """A fact's declared range as the rules file writes it, with its unit: `[0, 10] points`."""
+    assert spec.range is not None
+    return f"[{spec.range[0]}, {spec.range[1]}]" + (f" {spec.unit}" if spec.unit else "")
 
 
 def plain_applicant(data: dict, program: Program, path: str, digest: str, line: int) -> Applicant | None:
@@ -264,8 +288,10 @@ def plain_applicant(data: dict, program: Program, path: str, digest: str, line: 
             if spec is None or kind is dict or (kind is list and spec.type != "list"):
                 return None
             if raw is None:
-                value = None
-            elif kind is int and spec.type == "int" and -2 ** 53 < raw < 2 ** 53:
+                if not spec.optional:
+                    return None               # the full reader reports it
+                value = NONE
+            elif kind is int and spec.type == "int" and -2 ** 53 < raw < 2 ** 53 and spec.range is None:
                 value = raw
             else:
                 value = convert_value(raw, spec)
@@ -291,6 +317,8 @@ def _common_values(program: Program) -> dict[str, dict[Any, Any]]:
     tables: dict[str, dict[Any, Any]] = {}
     for name, spec in program.facts.items():
         table: dict[Any, Any] = {UNKNOWN: None}
+        if spec.optional:
+            table[ABSENT] = NONE
         if spec.type == "bool":
             table.update({True: True, False: False})
         elif spec.type == "enum":
@@ -337,9 +365,11 @@ def apply_overrides(applicant: Applicant, program: Program, settings: Mapping[st
         spec = program.facts.get(name)
         if spec is None:
             raise InputError(Problem(label, 0, 0, f"unknown fact '{name}'" + suggest(name, program.facts)))
-        value = None if raw in (None, UNKNOWN) else convert_value(raw, spec)
+        value = None if raw in (None, UNKNOWN) else NONE if raw == ABSENT and spec.optional else convert_value(raw, spec)
         if value is _INVALID:
             allowed = f" (one of {', '.join(spec.values)})" if spec.values else ""
+            if spec.range is not None and convert_value(raw, replace(spec, range=None)) is not _INVALID:
+                raise InputError(Problem(label, 0, 0, f"{name}={raw}: outside its range {range_text(spec)}"))
             raise InputError(Problem(label, 0, 0, f"{name}={raw}: not a valid {spec.type}{allowed}"))
         evidence = Evidence(kind="analysis", note=note, source=Source(id="", title=f"{label} override"))
         applicant.overrides[name] = FactValue(value=value, evidence=(evidence,))

@@ -4,19 +4,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from typing import Any, Mapping
 
 from eligibility.core.errors import Problems
 from eligibility.language.static import constant_conditions
 from eligibility.language.expr import ExprError, Node, Ref, Scope, parse_condition, parse_value, suggest
 from eligibility.language.fields import ID_RE, Reader
+from eligibility.language.numeric import TODAY
 from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
                     ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
 from eligibility.language.sources import RulesSource, source_for
 from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml
 
 TOP_KEYS = ("program", "facts", "parameters", "computed", "concepts", "criteria", "decision")
-PARAM_TYPES = ("int", "float", "bool", "string", "date")
+PARAM_TYPES = ("int", "float", "bool", "string", "date", "list")
+MAX_PARAM_LIST = 200
 TIE_BREAKS = ("criteria_order", "gates_met", "name", "id")
 OVERRIDE_LABEL = "parameter override"   # how problems name a parameter given for one run
 MAX_FACTS = 200        # the engine stores at most 253 fields per fact, list facts take two
@@ -197,7 +200,8 @@ class _Loader(Reader):
             if not isinstance(spec, YMap):
                 self.error(facts.pos(name), f"fact '{name}': expected a mapping with 'type'")
                 continue
-            self.known_keys(spec, ("type", "description", "unit", "values", "items"), f"fact '{name}'")
+            self.known_keys(spec, ("type", "description", "unit", "values", "items", "range", "optional"),
+                            f"fact '{name}'")
             ftype = self.text(spec, "type", f"fact '{name}'")
             if ftype and ftype not in FACT_TYPES:
                 self.error(spec.pos("type"), f"fact '{name}': unknown type '{ftype}'" + suggest(ftype, FACT_TYPES)
@@ -205,8 +209,43 @@ class _Loader(Reader):
                 continue
             values = self.allowed_values(spec, name, ftype)
             out[name] = FactSpec(name=name, type=ftype, description=self.text(spec, "description", "fact", False),
-                                 unit=self.text(spec, "unit", "fact", False), values=values, line=kpos.line)
+                                 unit=self.text(spec, "unit", "fact", False), values=values, line=kpos.line,
+                                 range=self.fact_range(spec, name, ftype), optional=self.optional(spec, name, ftype))
         return out
+
+    def optional(self, spec: YMap, name: str, ftype: str) -> bool:
+        """`optional: true`: the fact may be `none` in a profile (known to be absent)."""
+        raw = spec.get("optional", False)
+        if not isinstance(raw, bool):
+            self.error(spec.pos("optional"), f"fact '{name}': 'optional' is true or false")
+            return False
+        if raw and ftype == "list":
+            self.error(spec.kpos("optional"), f"fact '{name}': a list fact is empty rather than none; "
+                                              "drop 'optional'")
+            return False
+        if raw and "none" in (spec.get("values") or ()):
+            self.error(spec.kpos("optional"), f"fact '{name}': 'none' is one of its values, so it cannot also be "
+                                              "optional; rename that value")
+            return False
+        return raw
+
+    def fact_range(self, spec: YMap, name: str, ftype: str) -> tuple[Any, Any] | None:
+        """`range: [low, high]` of a number fact: every value given for it must lie within."""
+        if "range" not in spec:
+            return None
+        raw = spec["range"]
+        if ftype not in ("int", "float"):
+            self.error(spec.kpos("range"), f"fact '{name}': 'range' applies to int and float facts only")
+            return None
+        ok = isinstance(raw, YList) and len(raw) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 2 ** 53
+            and (ftype == "float" or isinstance(v, int)) for v in raw)
+        if not ok or raw[0] > raw[1]:
+            whole = "whole numbers " if ftype == "int" else "numbers "
+            self.error(spec.pos("range"), f"fact '{name}': 'range' must be [lowest, highest], two {whole}"
+                                          "with lowest <= highest")
+            return None
+        return raw[0], raw[1]
 
     def allowed_values(self, spec: YMap, name: str, ftype: str) -> tuple[str, ...]:
         key = "values" if ftype == "enum" else "items" if ftype == "list" else None
@@ -249,6 +288,8 @@ class _Loader(Reader):
             if ptype not in PARAM_TYPES:
                 self.error(spec.pos("type"), f"parameter '{name}': unknown type '{ptype}'" + suggest(ptype, PARAM_TYPES))
                 continue
+            if isinstance(value, YList):
+                value = tuple(value)
             rules_value, overridden = value, name in self.overrides
             if overridden:
                 value = self.coerce_override(name, ptype, self.overrides[name])
@@ -275,6 +316,9 @@ class _Loader(Reader):
         for name, spec in (items or {}).items():
             kpos = items.kpos(name)
             if not self.name(name, kpos, "computed value"):
+                continue
+            if name == TODAY:
+                self.error(kpos, f"'{TODAY}' is reserved for the evaluation date: choose another name")
                 continue
             if name in scope.facts or name in scope.parameters or name in scope.concepts:
                 kind = "fact" if name in scope.facts else "parameter" if name in scope.parameters else "concept"
@@ -311,6 +355,10 @@ class _Loader(Reader):
         return value
 
     def unique_names(self, facts: dict, parameters: dict, data: YMap) -> None:
+        for kind, names in (("facts", facts), ("parameters", parameters)):
+            if TODAY in names:
+                self.error(data[kind].kpos(TODAY), f"'{TODAY}' is reserved for the evaluation date (the --as-of "
+                                                   "date, else the day of the run): choose another name")
         for name in set(facts) & set(parameters):
             self.error(data["parameters"].kpos(name), f"'{name}' is both a fact and a parameter")
 
@@ -534,6 +582,8 @@ class _Loader(Reader):
 
 
 def _type_of(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "list"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
@@ -550,12 +600,26 @@ def _fits(value: Any, ptype: str) -> bool:
         return False                     # nan or infinity would make every comparison meaningless
     if ptype == "float":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ptype == "list":               # strings, or numbers, and not too many
+        return isinstance(value, tuple) and 0 < len(value) <= MAX_PARAM_LIST and (
+            all(isinstance(v, str) for v in value) or all(_fits(v, "float") for v in value))
     return _type_of(value) == ptype
+
+
+def _number_or_text(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            value = kind(text)
+            return value if math.isfinite(value) else text
+        except ValueError:
+            pass
+    return text
 
 
 def _coerce(raw: Any, ptype: str) -> Any:
     """A --param value given as text, converted to the parameter's type (None if it does not fit)."""
     if not isinstance(raw, str):
+        raw = tuple(raw) if isinstance(raw, list) else raw
         return raw if _fits(raw, ptype) else None
     try:
         if ptype == "int":
@@ -567,6 +631,9 @@ def _coerce(raw: Any, ptype: str) -> Any:
             return {"true": True, "false": False}[raw.lower()]
         if ptype == "date":
             return dt.date.fromisoformat(raw)
+        if ptype == "list":              # "FR;DE" or "FR,DE"; numbers stay numbers
+            items = tuple(_number_or_text(s.strip()) for s in re.split(r"[;,]", raw) if s.strip())
+            return items if _fits(items, "list") else None
         return raw
     except (ValueError, KeyError):
         return None

@@ -8,15 +8,13 @@ false, `or` is true as soon as one part is true.
 """
 from __future__ import annotations
 
-import operator
 from typing import Any, Mapping
 
-from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref
+from eligibility.language.expr import And, Cmp, Compare, Has, IsTest, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Concept, Program
-from eligibility.language.numeric import compute
+from eligibility.language.numeric import _COMPARE, NONE, compare, compute
 
-_OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-        ">": operator.gt, ">=": operator.ge}
+_OPS = _COMPARE
 Truth = "bool | None"
 
 
@@ -47,17 +45,18 @@ class NodeEvaluation:
     def node(self, n: Node) -> bool | None:
         facts = self.facts
         if isinstance(n, Cmp):
-            v = facts.get(n.fact)
-            r = None if v is None else _OPS[n.op](v, n.value)
+            r = compare(n.op, facts.get(n.fact), n.value)
         elif isinstance(n, OneOf):
             v = facts.get(n.fact)
-            r = None if v is None else (v in n.values) != n.negated
+            r = None if v is None else n.negated if v is NONE else (v in n.values) != n.negated
+        elif isinstance(n, IsTest):
+            v = facts.get(n.fact)
+            r = (v is not None) != n.negated if n.test == "known" else None if v is None else (v is NONE) != n.negated
         elif isinstance(n, Has):
             v = facts.get(n.fact)
             r = None if v is None else (n.item in v) != n.negated
         elif isinstance(n, Compare):
-            left, right = compute(n.left, facts), compute(n.right, facts)
-            r = None if left is None or right is None else _OPS[n.op](left, right)
+            r = compare(n.op, compute(n.left, facts), compute(n.right, facts))
         elif isinstance(n, Ref):
             c = self.concept(n.concept)
             r = None if c is None else c != n.negated
