@@ -7,6 +7,8 @@ import shutil
 import signal
 import sys
 
+from eligibility.language.numeric import NONE
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RULES = os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml")
 APPLICANTS = os.path.join(ROOT, "applicants")
@@ -26,20 +28,26 @@ def console_script() -> str:
 
 
 def domain(spec, program):
-    """Values worth trying for a fact: the literals the conditions use, their neighbours, and more."""
+    """Values worth trying for a fact: the literals the conditions use, their neighbours, and more
+    (and none, for an optional fact)."""
+    return values_of(spec) + ([NONE] if spec.optional else [])
+
+
+def values_of(spec):
     if spec.type == "bool":
         return [True, False]
     if spec.type == "int":
-        return [-1, 0, 1, 2, 3, 4, 5, 6, 10, 11, 100]
+        return [-1, 0, 1, 2, 3, 4, 5, 6, 10, 11, 100, -12]
     if spec.type == "float":
-        return [0.0, 0.25, 0.2499, 0.5, 0.5000001, 1.0, -3.5, 2]
+        return [0.0, 0.25, 0.2499, 0.5, 0.5000001, 1.0, -3.5, 2, 0.1, 0.2, 0.3, -0.0, 1.5, 2.5]
     if spec.type == "enum":
         return list(spec.values)
     if spec.type == "string":
-        return ["a", "b", "c", "", "A", 'quote"d', "back\\slash", "한국어"]
+        return ["a", "b", "c", "", "A", 'quote"d', "back\\slash", "한국어", "1", "1.0", "01", "true"]
     if spec.type == "date":
         return [dt.date(2025, 8, 3), dt.date(2025, 8, 4), dt.date(2025, 8, 5), dt.date(2019, 12, 31),
-                dt.date(2020, 1, 1)]
+                dt.date(2020, 1, 1), dt.date(2024, 2, 29), dt.date(2023, 3, 31), dt.date(2022, 8, 4), dt.date(1, 1, 5),
+                dt.date(9999, 12, 30)]
     if spec.type == "list":
         pool = list(spec.values) or ["x", "y", "z", "red"]
         return [tuple(sorted(set(c))) for c in ([], pool[:1], pool[1:2], pool[:2], pool, pool[-1:], pool[::2])]
@@ -49,6 +57,7 @@ def domain(spec, program):
 def random_profile(rng, program, missing):
     return {name: rng.choice(domain(spec, program)) for name, spec in program.facts.items()
             if rng.random() >= missing}
+
 
 
 @contextlib.contextmanager

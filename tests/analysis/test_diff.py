@@ -9,7 +9,7 @@ import pytest
 from eligibility import api
 from eligibility.analysis.rulediff import compare, evaluate_profiles, load_rules_ref, profile_paths
 
-from helpers import APPLICANTS, RULES, with_versions
+from helpers import APPLICANTS, ROOT, RULES, with_versions
 
 ALL = ["kakao", "kt", "lg-ai-research", "naver-cloud", "nc-ai", "sk-telecom", "upstage"]
 
@@ -192,3 +192,23 @@ def test_api_compare_matches_cli(tmp_path):
     report = compare(load_rules_ref(RULES), load_rules_ref(new), profile_paths([APPLICANTS]))
     assert json.loads(json.dumps(report)) == report          # JSON-ready as is
     assert flipped(report) == {"sk-telecom": ("selected", "excluded")}
+
+
+def test_diff_param_on_either_side(run_cli, tmp_path):
+    """`diff --param` changes the new side (--old-param the old one); the change is attributed."""
+    example = os.path.join(ROOT, "examples", "innovation-voucher")
+    rules, profiles = os.path.join(example, "rules.yaml"), os.path.join(example, "applicants")
+    r = run_cli("diff", profiles, "--rules", rules, "--param", "min_cofinancing=0.4", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    (change,) = report["rule_changes"]["parameters"]
+    assert (change["old"], change["new"]) == (0.25, 0.4), change
+    moved = {a["id"]: (a["old"]["verdict"], a["new"]["verdict"]) for a in report["applicants"]
+             if a["old"]["verdict"] != a["new"]["verdict"]}
+    assert moved["alba"] == ("selected", "excluded") and moved["helix"] == ("selected", "excluded")
+    back = json.loads(run_cli("diff", profiles, "--rules", rules, "--old-param", "min_cofinancing=0.4",
+                               "--format", "json").stdout)
+    assert {a["id"]: a["new"]["verdict"] for a in back["applicants"]}["alba"] == "selected"
+    bad = run_cli("diff", profiles, "--rules", rules, "--param", "min_cofinancng=0.4")
+    assert bad.returncode == 2 and "--param min_cofinancng: no such parameter (did you mean 'min_cofinancing'?)" \
+        in bad.stderr and "Traceback" not in bad.stderr

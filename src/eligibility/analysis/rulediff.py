@@ -13,14 +13,14 @@ attributed to the rule version (criteria added, removed or edited) and to the ne
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from eligibility.program.batch import collect_records
 from eligibility.program.inputs import expand_paths
 from eligibility.program.decision import Entry
 from eligibility.core.errors import InputError, Problem
-from eligibility.language.expr import Cmp, Node, Ref
-from eligibility.language.model import Program
+from eligibility.language.expr import Node, Ref
+from eligibility.language.model import LEAVES, Program, leaf_params
 from eligibility.records.record import program_info
 from eligibility.evaluate.trace import jsonable, fact_dict
 from eligibility.language.versions import load_rules
@@ -31,10 +31,12 @@ FLIPPED, CHANGED, UNCHANGED = "flipped", "changed", "unchanged"
 
 
 # -- inputs ----------------------------------------------------------------------------------
-def load_rules_ref(spec: str, as_of: str | None = None) -> Program:
+def load_rules_ref(spec: str, as_of: str | None = None, params: Mapping[str, Any] | None = None,
+                   params_label: str = "parameter override") -> Program:
     """Load a rules file by path, or from git history as `git:REV:path` (path relative to here);
-    with `as_of`, the version of it in force on that date (api.load_rules)."""
-    return load_rules(spec, None, as_of)
+    with `as_of`, the version of it in force on that date (api.load_rules); `params` overrides
+    parameters on this side (`params_label` names where they were given, in problems)."""
+    return load_rules(spec, params or None, as_of, params_label=params_label)
 
 
 def profile_paths(items: Iterable[str]) -> list[str]:
@@ -84,8 +86,8 @@ def _params_of(program: Program, node: Node, seen: set[str] | None = None) -> se
     seen = set() if seen is None else seen
     out = set()
     for n in node.walk():
-        if isinstance(n, Cmp) and n.param:
-            out.add(n.param)
+        if isinstance(n, LEAVES):
+            out |= leaf_params(n)
         elif isinstance(n, Ref) and n.concept not in seen and n.concept in program.concepts:
             seen.add(n.concept)
             out |= _params_of(program, program.concepts[n.concept].condition, seen)

@@ -16,6 +16,7 @@ Format (documented in docs/testing.md):
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,16 +26,21 @@ from eligibility.language.profile import apply_overrides, load_applicant as load
 from eligibility.language.versions import load_rules
 from eligibility.core.errors import InputError, Problems
 from eligibility.evaluate.assess import Evaluation, MET, NOT_MET, UNKNOWN
-from eligibility.language.expr import Cmp, Has, Node, OneOf
+from eligibility.language.expr import Node
 from eligibility.language.fields import Reader
-from eligibility.language.model import Program
+from eligibility.language.model import LEAVES, Program
+from eligibility.program.decision import decide, entry_from_record
+from eligibility.records.record import evaluation_record
+from eligibility.language.numeric import NONE, TODAY, Span, compute, evaluation_date, show
 from eligibility.language.profile import applicant_from_data
 from eligibility.language.yamlsafe import YList, YMap, load_yaml, read_text
 from eligibility.core.paths import yaml_files
 
 FILE_KEYS = ("rules", "cases")
-CASE_KEYS = ("name", "profile", "facts", "set", "params", "as_of", "expect")
-EXPECT_KEYS = ("verdict", "gates_failed", "criteria", "score", "missing", "reason")
+CASE_KEYS = ("name", "profile", "facts", "set", "params", "as_of", "expect", "population")
+MEMBER_KEYS = ("id", "profile", "facts", "set")
+EXPECT_KEYS = ("verdict", "gates_failed", "criteria", "score", "missing", "reason", "computed", "rank", "final")
+FINALS = ("selected", "eligible-not-selected", "excluded", "undetermined")
 VERDICTS = ("selected", "excluded", "undetermined")
 OUTCOMES = (MET, NOT_MET, UNKNOWN)
 TRUTHS = ("true", "false", "unknown")
@@ -54,6 +60,7 @@ class Case:
     params: dict[str, Any]
     expect: dict[str, Any]
     as_of: str | None = None
+    population: list["Case"] = field(default_factory=list)   # the other applicants ranked with this one
 
 
 @dataclass
@@ -120,21 +127,40 @@ def load_cases(path: str) -> list[Case]:
         if name in names:
             problems.add(item.pos("name").line, item.pos("name").col, f"duplicate case name {name!r}")
         names.add(name)
-        profile = reader.text(item, "profile", f"case {name!r}", required=False)
-        profile_path = os.path.normpath(os.path.join(base, profile)) if profile else None
-        facts = reader.mapping(item, "facts", item.start, f"case {name!r}", required=False)
-        if profile_path is None and facts is None:
-            problems.add(item.start.line, item.start.col, f"case {name!r}: give 'profile' or 'facts'")
-        settings = reader.mapping(item, "set", item.start, f"case {name!r}", required=False) or {}
+        profile_path, facts, settings = _applicant_keys(reader, item, base, f"case {name!r}")
         params = reader.mapping(item, "params", item.start, f"case {name!r}", required=False) or {}
         expect = reader.mapping(item, "expect", item.start, f"case {name!r}") or YMap()
         if hasattr(expect, "start"):
             _check_expect(reader, expect, name)
         as_of = reader.date(item, "as_of", f"case {name!r}") or None
+        population = []
+        for j, member in enumerate(reader.seq(item, "population", f"case {name!r}") or ()):
+            if not isinstance(member, YMap):
+                problems.add(item.pos("population").line, item.pos("population").col,
+                             f"case {name!r}: each member of 'population' is a mapping with 'profile' or 'facts'")
+                continue
+            reader.known_keys(member, MEMBER_KEYS, f"case {name!r} population")
+            m_profile, m_facts, m_settings = _applicant_keys(reader, member, base, f"case {name!r} population")
+            label = reader.text(member, "id", "population member", required=False) or f"{name} #{j + 2}"
+            population.append(Case(path, member.start.line, label, rules_path, m_profile, m_facts, dict(m_settings),
+                                   dict(params), {}, as_of))
+        if population and not ({"rank", "final"} & set(expect)) and hasattr(expect, "start"):
+            reader.error(expect.start, f"case {name!r}: a population case expects 'rank' or 'final'")
         cases.append(Case(path, item.start.line, name, rules_path, profile_path, facts, dict(settings),
-                          dict(params), dict(expect), as_of))
+                          dict(params), dict(expect), as_of, population))
     problems.raise_if_any()
     return cases
+
+
+def _applicant_keys(reader: Reader, item: YMap, base: str, what: str) -> tuple[str | None, YMap | None, YMap | dict]:
+    """A case's (or population member's) profile path, inline facts and what-if settings."""
+    profile = reader.text(item, "profile", what, required=False)
+    profile_path = os.path.normpath(os.path.join(base, profile)) if profile else None
+    facts = reader.mapping(item, "facts", item.start, what, required=False)
+    if profile_path is None and facts is None:
+        reader.error(item.start, f"{what}: give 'profile' or 'facts'")
+    settings = reader.mapping(item, "set", item.start, what, required=False) or {}
+    return profile_path, facts, settings
 
 
 def _check_expect(reader: Reader, expect: YMap, name: str) -> None:
@@ -144,6 +170,11 @@ def _check_expect(reader: Reader, expect: YMap, name: str) -> None:
         reader.error(expect.start, f"{what}: expect at least a verdict")
     if "verdict" in expect and expect["verdict"] not in VERDICTS:
         reader.error(expect.pos("verdict"), f"{what}: verdict must be one of {', '.join(VERDICTS)}")
+    if "final" in expect and expect["final"] not in FINALS:
+        reader.error(expect.pos("final"), f"{what}: final must be one of {', '.join(FINALS)}")
+    if "rank" in expect and expect["rank"] is not None and (not isinstance(expect["rank"], int)
+                                                            or isinstance(expect["rank"], bool) or expect["rank"] < 1):
+        reader.error(expect.pos("rank"), f"{what}: rank is a whole number from 1 (or null: not ranked)")
     criteria = expect.get("criteria")
     if criteria is not None:
         if not isinstance(criteria, YMap):
@@ -152,6 +183,10 @@ def _check_expect(reader: Reader, expect: YMap, name: str) -> None:
             for cid, outcome in criteria.items():
                 if outcome not in OUTCOMES:
                     reader.error(criteria.pos(cid), f"{what}: outcome of '{cid}' must be one of {', '.join(OUTCOMES)}")
+    computed = expect.get("computed")
+    if computed is not None and not isinstance(computed, YMap):
+        reader.error(expect.pos("computed"), f"{what}: 'computed' maps computed value names to their values "
+                                             "(a number, a date, unknown or none)")
     for key in ("gates_failed", "missing"):
         if key in expect and not isinstance(expect[key], list):
             reader.error(expect.pos(key), f"{what}: '{key}' must be a list")
@@ -182,7 +217,27 @@ class Runner:
             apply_overrides(applicant, program, case.settings)
         ev = evaluator.evaluate(applicant, case.as_of)
         self._check_criteria_exist(case, program)
-        return CaseResult(case, ev, compare(case.expect, ev))
+        mismatches = compare(case.expect, ev)
+        if "rank" in case.expect or "final" in case.expect:
+            mismatches += self.compare_decision(case, evaluator, ev)
+        return CaseResult(case, ev, mismatches)
+
+    def compare_decision(self, case: Case, evaluator: Evaluator, ev: Evaluation) -> list[Mismatch]:
+        """Rank and final verdict (after the quota) of the case's applicant among its population."""
+        others = []
+        for member in case.population:
+            applicant = self.applicant(member, evaluator.program)
+            if member.settings:
+                apply_overrides(applicant, evaluator.program, member.settings)
+            others.append(evaluator.evaluate(applicant, case.as_of))
+        entries = [entry_from_record(i, evaluation_record(e, trace=False)) for i, e in enumerate([ev, *others])]
+        decide(evaluator.program, entries)
+        mine, out = entries[0], []
+        if "rank" in case.expect and case.expect["rank"] != mine.rank:
+            out.append(Mismatch("rank", case.expect["rank"], mine.rank))
+        if "final" in case.expect and case.expect["final"] != mine.final:
+            out.append(Mismatch("final", case.expect["final"], f"{mine.final} ({mine.reason})"))
+        return out
 
     def applicant(self, case: Case, program: Program):
         if case.profile:
@@ -191,7 +246,7 @@ class Runner:
                 apply_overrides(applicant, program, dict(case.facts))
             return applicant
         problems = Problems(case.file)
-        data = {"id": "case", "name": case.name, "facts": case.facts}
+        data = {"id": _member_id(case.name) if not case.expect else "case", "name": case.name, "facts": case.facts}
         applicant = applicant_from_data(data, program, case.file, "", problems, require_evidence=False,
                                         line=case.line)
         problems.raise_if_any()
@@ -205,10 +260,19 @@ class Runner:
         if bad:
             raise InputError.at(case.file, case.line, 1, f"case {case.name!r}: no criterion '{bad[0]}'"
                                 + suggest(str(bad[0]), ids))
+        bad = [c for c in (case.expect.get("computed") or {}) if c not in program.computed]
+        if bad:
+            raise InputError.at(case.file, case.line, 1, f"case {case.name!r}: no computed value '{bad[0]}'"
+                                + suggest(str(bad[0]), list(program.computed)))
 
     def close(self) -> None:
         for evaluator in {id(e): e for e in self.evaluators.values()}.values():
             evaluator.close()
+
+
+def _member_id(name: str) -> str:
+    """An applicant id from a population member's label (ids allow letters, digits, . _ -)."""
+    return "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("-")[:100] or "member"
 
 
 def compare(expect: dict[str, Any], ev: Evaluation) -> list[Mismatch]:
@@ -230,7 +294,28 @@ def compare(expect: dict[str, Any], ev: Evaluation) -> list[Mismatch]:
         out.append(Mismatch("missing", sorted(expect["missing"]), list(ev.missing)))
     if "reason" in expect and str(expect["reason"]) not in ev.reason:
         out.append(Mismatch("reason", f"... {expect['reason']} ...", ev.reason))
+    for name, wanted in (expect.get("computed") or {}).items():
+        got = computed_value(ev, name)
+        if not _same_value(wanted, got):
+            out.append(Mismatch(f"computed.{name}", wanted, show(got) if got is not None else "unknown"))
     return out
+
+
+def computed_value(ev: Evaluation, name: str) -> Any:
+    """A computed value of the rules file for the evaluated applicant (None when unknown)."""
+    values = ev.applicant.values(ev.as_of)
+    values[TODAY] = evaluation_date(ev.as_of)
+    return compute(ev.program.computed[name].expr, values)
+
+
+def _same_value(wanted: Any, got: Any) -> bool:
+    if wanted == "unknown" or wanted is None:
+        return got is None
+    if wanted == "none":
+        return got is NONE
+    if isinstance(got, (dt.date, Span)) or got is NONE or got is None:
+        return show(got) == str(wanted) if got is not None else False
+    return not isinstance(wanted, bool) and isinstance(wanted, (int, float)) and float(wanted) == float(got)
 
 
 # -- coverage -------------------------------------------------------------------------------------
@@ -245,7 +330,7 @@ def coverage_items(program: Program) -> dict[int, CoverageItem]:
                                                 program.path, c.line, 1)
     for owner, root, _ in owners:
         for n in root.walk():
-            if isinstance(n, (Cmp, OneOf, Has)):
+            if isinstance(n, LEAVES):
                 out[n.id] = CoverageItem("test", owner, n.text, program.path, n.line, n.col)
     return out
 

@@ -8,7 +8,7 @@ import typer
 
 from eligibility.render.output import write_atomic
 from eligibility.cli.app import (FLAG, EngineOption, OutputOption, RulesOption, app, check_date, check_engine,
-                                 format_option, output_format)
+                                 format_option, output_format, pairs)
 
 FORMATS = ("text", "json", "markdown", "csv")
 
@@ -28,6 +28,11 @@ def diff(
     output: Optional[str] = OutputOption,
     engine: str = EngineOption,
     fail_on_flip: bool = typer.Option(False, "--fail-on-flip", metavar=FLAG, help="Exit 1 when some applicant's verdict changes."),
+    param: Optional[List[str]] = typer.Option(None, "--param", metavar="NAME=VALUE", help="Override a rule parameter on the new side, as "
+                                              "name=value (repeatable): diff --param min_cofinancing=0.4 compares "
+                                              "the rules as written with that change."),
+    old_param: Optional[List[str]] = typer.Option(None, "--old-param", metavar="NAME=VALUE", help="Override a rule parameter on the old "
+                                                  "side, as name=value (repeatable)."),
 ) -> None:
     """Compare every applicant under two versions of the rules, or at two dates.
 
@@ -41,6 +46,9 @@ def diff(
     file on two dates; each change is attributed to the rule version in force (criteria added,
     removed or edited) and to the new evidence (facts whose value changed between the dates).
 
+    What-if: eligibility diff --param quota=4 compares the rules with and without the change
+    (--old-param changes the old side).
+
     Exit status: 0 compared; 1 with --fail-on-flip a verdict changed; 2 bad input (invalid
     profiles are listed as errors); 3 engine failure.
     """
@@ -51,7 +59,9 @@ def diff(
     new_date = check_date(vs_as_of) if vs_as_of else old_date
     old_spec = old or rules or api.find_rules()
     new_spec = new or old_spec
-    report = compare(load_rules_ref(old_spec, old_date), load_rules_ref(new_spec, new_date),
+    old_program = load_rules_ref(old_spec, old_date, pairs(old_param, "--old-param"), "--old-param")
+    new_program = load_rules_ref(new_spec, new_date, pairs(param, "--param"), "--param")
+    report = compare(old_program, new_program,
                      profile_paths(profiles or ["applicants"]), check_engine(engine), old_date, new_date)
     if fmt == "json":
         write_atomic(output, json.dumps(report, ensure_ascii=False, indent=2) + "\n")

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from eligibility.core.errors import EngineError, InputError, Problem
+from eligibility.engine.python import value_fn
 from eligibility.engine.result import Firing
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
-from eligibility.language.model import Program
+from eligibility.language.expr import And, Cmp, Compare, Has, IsTest, Node, Not, OneOf, Or, Ref
+from eligibility.language.model import LEAVES, Program, leaf_facts
+from eligibility.language.numeric import NONE, Const, Expr, FactRef, engine_number, facts_of
 
 PROFILE, DERIVED, SENTINEL = "p", "d", "s"
 SENTINEL_RULE = "~s"
@@ -32,6 +34,9 @@ MAX_RULES_PER_TEST = 250      # rules fed by one test or one derived fact: more 
 DERIVED_PER_TAG = 200         # derived fact names per discriminator (each adds a child under it)
 
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+COMPUTED = "X"                # computed-field names: X0, X1, ... (fact names are lower case)
+MARKER = "N"                  # N<name>: 1 when a fact or computed value is none (its own field is then absent)
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
 
@@ -60,7 +65,7 @@ class CompiledRuleset:
     derive: dict[str, str]                      # rule name -> JSON of the fact its action asserts
     target: dict[str, str]                      # rule name -> name of that derived fact
     pairs: dict[int, tuple[str, str]]           # node id -> (true fact name, false fact name)
-    leaf_facts: dict[int, str] = field(default_factory=dict)   # leaf node id -> the fact it tests
+    leaf_facts: dict[int, tuple[str, ...]] = field(default_factory=dict)   # leaf node id -> the facts it tests
     budget: int = 0
     encode: Callable[[Mapping[str, Any]], tuple[str, ...]] = field(default=None, repr=False)  # type: ignore[assignment]
     # rule name -> the (node id, outcome) pairs its derived fact settles; every node unknown
@@ -92,8 +97,8 @@ class CompiledRuleset:
         """A firing from the engine's match message: for each alias, the derived fact it matched, or
         the profile fields the rule's test read (with the applicant's values), or the sentinel."""
         digits = rule[:len(rule) - len(rule.lstrip("0123456789"))]
-        fact = self.leaf_facts.get(int(digits)) if digits else None
-        tested = {field_name(fact), length_field(fact)} if fact else set()
+        facts = self.leaf_facts.get(int(digits), ()) if digits else ()
+        tested = {f(fact) for fact in facts for f in (field_name, length_field)}
         matched: dict[str, dict[str, Any]] = {}
         try:
             body = json.loads(message)
@@ -123,6 +128,8 @@ class _Compiler:
         self.target: dict[str, str] = {}
         self.pairs: dict[int, tuple[str, str]] = {}
         self.concept_pairs: dict[str, tuple[str, str]] = {}
+        self.computed: dict[str, tuple[str, Expr]] = {}    # expression signature -> (field, expression)
+        self.optional = {name for name, spec in program.facts.items() if spec.optional}
 
     def run(self) -> CompiledRuleset:
         self.limits = _Shards(self.program)
@@ -138,12 +145,16 @@ class _Compiler:
             raise EngineError(f"{self.program.path}: the conditions compile to {len(self.rules)} engine rules "
                               f"(limit {MAX_RULES}); simplify or split the rules file")
         shard_fields = [sorted(f) for f in self.limits.fields]
-        leaf_facts = {n.id: n.fact for c in [*self.program.concepts.values(), *self.program.criteria]
-                      for n in c.condition.walk() if isinstance(n, (Cmp, OneOf, Has))}
+        types = {n: s.type for n, s in facts.items()} | {name: "float" for name, _ in self.computed.values()}
+        types |= {f: "int" for fields in shard_fields for f in fields if f not in types}   # none markers
+        encode = _encoder(shard_fields, types, self.limits.always)
+        if self.computed or self.optional:
+            encode = _with_derived(encode, sorted(self.optional),
+                                   [(name, value_fn(e)) for name, e in self.computed.values()])
+        leaf_fields = {n.id: tuple(leaf_facts(n)) for c in [*self.program.concepts.values(), *self.program.criteria]
+                       for n in c.condition.walk() if isinstance(n, LEAVES)}
         return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs,
-                               leaf_facts=leaf_facts,
-                               budget=2 * len(self.rules) + 16,
-                               encode=_encoder(shard_fields, {n: s.type for n, s in facts.items()}))
+                               leaf_facts=leaf_fields, budget=2 * len(self.rules) + 16, encode=encode)
 
     def add(self, name: str, rule: dict, asserts: str | None) -> None:
         assert name not in self.rules, name
@@ -183,7 +194,8 @@ class _Compiler:
             pair = (yes, no)
         else:
             true_tests, false_tests = self.leaf_tests(n, True), self.leaf_tests(n, False)
-            tag = self.limits.place_leaf(n.fact, true_tests, false_tests)
+            tag = self.limits.place_leaf(self.leaf_fields(n), true_tests, false_tests,
+                                         always=isinstance(n, IsTest) and n.test == "known")
             for i, test in enumerate(true_tests):
                 self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
             for i, test in enumerate(false_tests):
@@ -203,8 +215,79 @@ class _Compiler:
                 names.append(part)
         self.add(rule_name, {"all": [{f"a{j}": self.derived(c)} for j, c in enumerate(names)]}, target)
 
+    def leaf_fields(self, n: Node) -> list[str]:
+        """The profile fields (facts and computed values) a leaf's tests read."""
+        if isinstance(n, Compare):
+            fields = [side for side in (self.side(n.left), self.side(n.right)) if isinstance(side, str)]
+            return fields + self.none_markers(n)
+        return [n.fact] + ([MARKER + n.fact] if n.fact in self.optional else [])
+
+    def none_markers(self, n: Compare) -> list[str]:
+        """The none markers of a comparison's sides that can be none (they read an optional fact)."""
+        return [MARKER + side for side, expr in ((self.side(n.left), n.left), (self.side(n.right), n.right))
+                if isinstance(side, str) and set(facts_of(expr)) & self.optional]
+
+    def none_tests(self, n: Node, outcome: bool) -> list[dict]:
+        """Tests proving `outcome` because a fact or side is none: none equals nothing and has no
+        order, so `!=` is true and every other comparison false; `in [..]` is false."""
+        if isinstance(n, Compare):
+            markers = self.none_markers(n) if outcome == (n.op == "!=") else []
+        elif isinstance(n, (Cmp, OneOf)) and n.fact in self.optional:
+            markers = [MARKER + n.fact] if outcome == ((n.op == "!=") if isinstance(n, Cmp) else n.negated) else []
+        else:
+            markers = []
+        return [{field_name(m): 1} for m in markers]
+
+    def is_tests(self, n: IsTest, outcome: bool) -> list[dict]:
+        """`is known`: the field or its none marker is present (or both absent, for false);
+        `is none`: the marker is present (the field, for false). Unknown proves neither."""
+        f = field_name(n.fact)
+        m = field_name(MARKER + n.fact) if n.fact in self.optional else None
+        if n.test == "known":
+            if outcome != n.negated:
+                return [{"$ex": {f: 1}}] + ([{m: 1}] if m else [])
+            return [{"$and": [{"$nex": {f: 1}}] + ([{"$nex": {m: 1}}] if m else [])}]
+        assert m is not None
+        return [{m: 1}] if outcome != n.negated else [{"$ex": {f: 1}}]
+
+    def side(self, expr: Expr) -> Any:
+        """A comparison side in the engine: ("const", value), or the name of the field holding it."""
+        if isinstance(expr, Const):
+            return ("const", engine_value(engine_number(expr.value)))
+        if isinstance(expr, FactRef):
+            return expr.fact
+        sig = _signature(expr)
+        if sig not in self.computed:
+            self.computed[sig] = (f"{COMPUTED}{len(self.computed)}", expr)
+        return self.computed[sig][0]
+
+    def value_test(self, n: Compare, outcome: bool) -> dict:
+        """`left OP right` as an engine test. A field compared with a field is guarded by `$ex` on
+        both: durable makes a comparison whose referenced field is missing always match."""
+        op = n.op if outcome else _NEGATE[n.op]
+        left, right = self.side(n.left), self.side(n.right)
+        if isinstance(left, tuple):
+            left, right, op = right, left, _MIRROR[op]
+        if isinstance(right, tuple):
+            return _compare(field_name(left), op, right[1])
+        lf, rf = field_name(left), field_name(right)
+        ref = {"$m": rf}
+        test = {lf: ref} if op == "==" else {_DURABLE_OP[op]: {lf: ref}}
+        return {"$and": [{"$ex": {lf: 1}}, {"$ex": {rf: 1}}, test]}
+
     def leaf_tests(self, n: Node, outcome: bool) -> list[dict]:
         """Profile tests (one per engine rule; any of them proves `outcome`) for a leaf node."""
+        if isinstance(n, IsTest):
+            return self.is_tests(n, outcome)
+        extra = self.none_tests(n, outcome)
+        if isinstance(n, Compare):
+            return [self.value_test(n, outcome)] + extra
+        if isinstance(n, (Cmp, OneOf)) and extra:
+            return self.plain_tests(n, outcome) + extra
+        return self.plain_tests(n, outcome)
+
+    def plain_tests(self, n: Node, outcome: bool) -> list[dict]:
+        """Tests of a leaf on a fact's value (none aside)."""
         if isinstance(n, Cmp):
             op = n.op if outcome else _NEGATE[n.op]
             return [_compare(field_name(n.fact), op, engine_value(n.value))]
@@ -244,13 +327,15 @@ class _Shards:
         self.placed: dict[str, str] = {}           # leaf signature -> its shard's tag
         self.dtags: dict[str, str] = {}            # derived fact name -> its discriminator
         self.feeds: dict[str, int] = {}            # test or derived name -> rules it feeds
+        self.always: set[int] = set()              # shards asserted even with no known field
 
     def refuse(self, message: str) -> None:
         kind, name, line = self.owner
         raise InputError(Problem(self.program.path, line, 1 if line else 0,
                                  f"{kind} '{name}': {message}; simplify it or split the rules file"))
 
-    def place_leaf(self, fact: str, true_tests: list[dict], false_tests: list[dict]) -> str:
+    def place_leaf(self, facts: list[str], true_tests: list[dict], false_tests: list[dict],
+                   always: bool = False) -> str:
         """The profile shard (its `t` tag) for a leaf's tests, opening a new shard when one is full."""
         sig = json.dumps([true_tests, false_tests], sort_keys=True, default=str)
         if sig in self.placed:
@@ -260,15 +345,17 @@ class _Shards:
         children = len(true_tests) + len(false_tests)
         k = len(self.fields) - 1
         if (self.matching[k] + matching > MAX_MATCHING_TESTS or len(self.children[k]) + children > MAX_CHILD_TESTS
-                or self.field_count(self.fields[k] | {fact}) > MAX_PROFILE_FIELDS):
+                or self.field_count(self.fields[k] | set(facts)) > MAX_PROFILE_FIELDS):
             if not self.fields[k]:
                 self.refuse(f"one test needs {children} engine conditions (limit {MAX_CHILD_TESTS})")
             self.fields.append(set())
             self.matching.append(0)
             self.children.append(set())
             k += 1
-        self.fields[k].add(fact)
+        self.fields[k].update(facts)
         self.matching[k] += matching
+        if always:             # a test of absence: the shard must be asserted even when all its facts are
+            self.always.add(k)
         tag = f"{PROFILE}{k}"
         self.placed[sig] = tag
         return tag
@@ -276,7 +363,7 @@ class _Shards:
     def field_count(self, facts: set[str]) -> int:
         """Engine fields of a shard fact: its tag, one per fact, one more per list (its length)."""
         specs = self.program.facts
-        return 1 + sum(2 if specs[f].type == "list" else 1 for f in facts)
+        return 1 + sum(2 if f in specs and specs[f].type == "list" else 1 for f in facts)
 
     def derived_tag(self, name: str) -> str:
         """The discriminator of a derived fact: a new one every DERIVED_PER_TAG names."""
@@ -308,6 +395,35 @@ class _Shards:
                         "(the engine's limit is 255)")
 
 
+def _signature(expr: Expr) -> str:
+    """Equal for structurally equal expressions (they share one computed field)."""
+    parts = [type(expr).__name__, getattr(expr, "op", ""), getattr(expr, "func", ""), getattr(expr, "fact", ""),
+             getattr(expr, "name", ""),
+             repr(getattr(expr, "value", None))]
+    return "(" + " ".join(parts + [_signature(p) for p in expr.parts()]) + ")"
+
+
+def _with_derived(encode: Callable[[Mapping[str, Any]], tuple[str, ...]], optional: list[str],
+                  computed: list[tuple[str, Callable[[Mapping[str, Any]], Any]]]
+                  ) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+    """`encode`, with each computed value added to the profile (left out when unknown), and a
+    none marker in place of each value that is none."""
+    def encode_with(values: Mapping[str, Any]) -> tuple[str, ...]:
+        extended = dict(values)
+        for name in optional:
+            if extended.get(name) is NONE:
+                del extended[name]
+                extended[MARKER + name] = 1
+        for name, fn in computed:
+            value = fn(values)
+            if value is NONE:
+                extended[MARKER + name] = 1
+            elif value is not None:
+                extended[name] = engine_number(value)
+        return encode(extended)
+    return encode_with
+
+
 def _compare(field_: str, op: str, value: Any) -> dict:
     if op == "==":
         return {field_: value}
@@ -318,7 +434,8 @@ _KNOWN_PIECES = 1024        # fact texts kept per fact
 _TEXT_KEPT = ("bool", "string", "enum", "list", "date")
 
 
-def _encoder(shards: list[list[str]], types: Mapping[str, str]) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+def _encoder(shards: list[list[str]], types: Mapping[str, str],
+             always: set[int] = frozenset()) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:  # type: ignore[assignment]
     """A function turning known fact values into the engine's profile facts, one JSON text per shard
     (shards whose facts are all unknown are left out, but there is always at least one).
 
@@ -344,14 +461,14 @@ def _encoder(shards: list[list[str]], types: Mapping[str, str]) -> Callable[[Map
             # a value's text is kept for the types where equal values have equal texts (not so for
             # numbers: 1, 1.0 and True are equal)
             fields.append((name, key, text, count, {} if types[name] in _TEXT_KEPT else None))
-        plans.append(('{"t":"%s%d"' % (PROFILE, k), tuple(fields)))
+        plans.append(('{"t":"%s%d"' % (PROFILE, k), tuple(fields), k in always))
 
     def piece(value: Any, key: str, text: Callable[[Any], str], count: str | None) -> str:
         return key + text(value) + (count + str(len(value)) if count is not None else "")
 
     def encode(values: Mapping[str, Any]) -> tuple[str, ...]:
         docs = []
-        for head, fields in plans:
+        for head, fields, kept in plans:
             parts = [head]
             for name, key, text, count, known in fields:
                 value = values.get(name)
@@ -369,7 +486,7 @@ def _encoder(shards: list[list[str]], types: Mapping[str, str]) -> Callable[[Map
                             known.clear()
                         done = known[value] = piece(value, key, text, count)
                     parts.append(done)
-            if len(parts) > 1:
+            if len(parts) > 1 or kept:
                 parts.append("}")
                 docs.append("".join(parts))
         return tuple(docs) or (plans[0][0] + "}",)

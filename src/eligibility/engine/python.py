@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from eligibility.engine.result import EngineResult, Outcomes
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
+from eligibility.language.expr import And, Cmp, Compare, Has, IsTest, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Program
+from eligibility.language.numeric import (MAX_SPAN, NONE, TODAY, BinOp, Call, Const, Expr, FactRef, Named, Neg, Span, add_span, number,
+                                          round_half_away, Today, years_between)
 from eligibility.language.semantics import OPS
 
 NodeFn = Callable[[Mapping[str, Any], Outcomes, list], "bool | None"]
@@ -39,6 +41,21 @@ class CompiledNodes:
             fn(facts, out, values)
         return out
 
+    @staticmethod
+    def _is_test(n: IsTest) -> NodeFn:
+        nid, fact, negated = n.id, n.fact, n.negated
+        if n.test == "known":
+            def is_known(facts, out, values):
+                r = out[nid] = (facts.get(fact) is not None) != negated
+                return r
+            return is_known
+
+        def is_none(facts, out, values):
+            v = facts.get(fact)
+            r = out[nid] = None if v is None else (v is NONE) != negated
+            return r
+        return is_none
+
     def _concept(self, index: int) -> Callable[[Mapping[str, Any], Outcomes, list], "bool | None"]:
         concepts = self._concepts
 
@@ -52,13 +69,15 @@ class CompiledNodes:
     def _node(self, n: Node) -> NodeFn:
         nid = n.id
         if isinstance(n, Cmp):
-            fact, op, expected = n.fact, OPS[n.op], n.value
+            fact, op, expected, if_none = n.fact, OPS[n.op], n.value, n.op == "!="
 
             def cmp(facts, out, values):
                 v = facts.get(fact)
-                r = out[nid] = None if v is None else op(v, expected)
+                r = out[nid] = None if v is None else if_none if v is NONE else op(v, expected)
                 return r
             return cmp
+        if isinstance(n, IsTest):
+            return self._is_test(n)
         if isinstance(n, (OneOf, Has)):
             fact, negated = n.fact, n.negated
             if isinstance(n, OneOf):
@@ -66,7 +85,7 @@ class CompiledNodes:
 
                 def one_of(facts, out, values):
                     v = facts.get(fact)
-                    r = out[nid] = None if v is None else (v in options) != negated
+                    r = out[nid] = None if v is None else negated if v is NONE else (v in options) != negated
                     return r
                 return one_of
             item = n.item
@@ -76,6 +95,16 @@ class CompiledNodes:
                 r = out[nid] = None if v is None else (item in v) != negated
                 return r
             return has
+        if isinstance(n, Compare):
+            left, right, op = value_fn(n.left), value_fn(n.right), OPS[n.op]
+
+            if_none = n.op == "!="
+
+            def compare(facts, out, values):
+                a, b = left(facts), right(facts)
+                r = out[nid] = if_none if a is NONE or b is NONE else None if a is None or b is None else op(a, b)
+                return r
+            return compare
         if isinstance(n, Ref):
             concept, negated = self._concept(self._index[n.concept]), n.negated
 
@@ -141,3 +170,85 @@ class PythonEngine:
 
     def close(self) -> None:
         pass
+
+
+ValueFn = Callable[[Mapping[str, Any]], Any]
+
+
+def value_fn(expr: Expr) -> ValueFn:
+    """A function of the known fact values computing `expr` (None: unknown or undefined), built
+    from the typed expression once; the meaning is language/numeric.compute's."""
+    if isinstance(expr, Const):
+        const = expr.value
+        return lambda facts: const
+    if isinstance(expr, FactRef):
+        fact = expr.fact
+        return lambda facts: facts.get(fact)
+    if isinstance(expr, Named):
+        return value_fn(expr.item)
+    if isinstance(expr, Today):
+        return lambda facts: facts.get(TODAY)
+    if isinstance(expr, Neg):
+        item = value_fn(expr.item)
+
+        def neg(facts):
+            v = item(facts)
+            if v is None or v is NONE:
+                return v
+            return Span(-v.months, -v.days) if isinstance(v, Span) else number(-v)
+        return neg
+    if isinstance(expr, BinOp):
+        return _binop_fn(expr)
+    assert isinstance(expr, Call)
+    return _call_fn(expr)
+
+
+def _binop_fn(expr: BinOp) -> ValueFn:
+    left, right = value_fn(expr.left), value_fn(expr.right)
+    if expr.type == "date":
+        sign = -1 if expr.op == "-" else 1
+        date_first = expr.left.type == "date"
+
+        def shift(facts):
+            a, b = left(facts), right(facts)
+            if a is NONE or b is NONE:
+                return NONE
+            if a is None or b is None:
+                return None
+            return add_span(a, b, sign) if date_first else add_span(b, a, sign)
+        return shift
+    arith = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+             "/": lambda a, b: None if b == 0 else a / b}[expr.op]
+
+    def binop(facts):
+        a, b = left(facts), right(facts)
+        if a is NONE or b is NONE:
+            return NONE
+        if a is None or b is None:
+            return None
+        v = arith(a, b)
+        return None if v is None else number(v)
+    return binop
+
+
+def _call_fn(expr: Call) -> ValueFn:
+    args = tuple(value_fn(a) for a in expr.args)
+    func = expr.func
+    impl: Callable[..., Any] = {
+        "min": min, "max": max, "abs": abs, "count": len, "years_between": years_between,
+        "days_between": lambda a, b: (b - a).days,
+        "round": lambda v, digits=None: number(round_half_away(v, digits)),
+        "years": lambda n: Span(months=12 * n), "months": lambda n: Span(months=n), "days": lambda n: Span(days=n),
+    }[func]
+    span = func in ("years", "months", "days")
+
+    def call(facts):
+        values = [a(facts) for a in args]
+        if any(v is NONE for v in values):
+            return NONE
+        if any(v is None for v in values):
+            return None
+        if span and abs(values[0]) > MAX_SPAN:
+            return None
+        return impl(*values)
+    return call

@@ -13,14 +13,14 @@ from typing import Iterable, Mapping
 
 from eligibility.core.formatting import number
 from eligibility.engine.result import Firing, Outcomes
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
-from eligibility.language.model import Applicant, Criterion, FactValue, Program
+from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref, show_value
+from eligibility.language.model import LEAVES, Applicant, Criterion, FactValue, Program, leaf_facts
+from eligibility.language.numeric import TODAY, evaluation_date, worked_side
 from eligibility.language.standing import VerdictBasis, secondhand_facts, verdict_basis
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 SELECTED, EXCLUDED, UNDETERMINED = "selected", "excluded", "undetermined"
 _OUTCOME = {True: MET, False: NOT_MET, None: UNKNOWN}
-LEAVES = (Cmp, OneOf, Has)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ def assess(program: Program, outcomes: Mapping[int, bool | None]) -> Assessment:
                       gates_met=sum(r.kind == "gate" and r.outcome == MET for r in criteria),
                       gates_failed=tuple(gid for gid, _ in failed),
                       outcomes=tuple(r.outcome for r in criteria),
-                      reason_facts=tuple(dict.fromkeys(leaf.fact for _, leaves in failed for leaf in leaves)))
+                      reason_facts=tuple(dict.fromkeys(f for _, leaves in failed for leaf in leaves for f in leaf_facts(leaf))))
 
 
 def _criterion(program: Program, c: Criterion, outcomes: Mapping[int, bool | None]) -> tuple[CriterionResult, tuple]:
@@ -121,8 +121,9 @@ def _criterion(program: Program, c: Criterion, outcomes: Mapping[int, bool | Non
         result = CriterionResult(c.id, c.title, c.kind, _OUTCOME[value], c.points,
                                  c.points if scored and value else 0, ())
         return result, (tuple(deciding(program, c.condition, outcomes)) if failed else ())
-    missing = tuple(sorted({leaf.fact for leaf in deciding(program, c.condition, outcomes)
-                            if isinstance(leaf, LEAVES) and outcomes.get(leaf.id) is None}))
+    missing = tuple(sorted({fact for leaf in deciding(program, c.condition, outcomes)
+                            if isinstance(leaf, LEAVES) and outcomes.get(leaf.id) is None
+                            for fact in leaf_facts(leaf)}))
     return CriterionResult(c.id, c.title, c.kind, UNKNOWN, c.points, 0, missing), ()
 
 
@@ -205,11 +206,24 @@ def describe_leaves(leaves: Iterable[Node], applicant: Applicant, as_of: str | N
 
 def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> list[str]:
     """Each deciding fact with its value and evidence, once."""
-    return list(dict.fromkeys(describe_leaf(leaf, applicant.fact(leaf.fact, as_of), as_of) for leaf in leaves))
+    out: list[str] = []
+    for leaf in leaves:
+        if isinstance(leaf, Compare):
+            out.append(describe_comparison(leaf, applicant, as_of))
+        out += [describe_leaf(leaf, applicant.fact(f, as_of), f, as_of) for f in leaf_facts(leaf)]
+    return list(dict.fromkeys(out))
 
 
-def describe_leaf(leaf: Node, fv: FactValue | None, as_of: str | None = None) -> str:
-    fact = getattr(leaf, "fact", "?")
+def describe_comparison(leaf: Compare, applicant: Applicant, as_of: str | None) -> str:
+    """`left OP right` with the arithmetic worked out on the applicant's values, e.g.
+    `4*innovation + 3*impact >= 50: 4 x 9 + 3 x 8 = 60, not >= 50`."""
+    values = {f: fv.value for f in leaf_facts(leaf) if (fv := applicant.fact(f, as_of)) is not None}
+    values[TODAY] = evaluation_date(as_of)
+    return f"{leaf.text}: {worked_side(leaf.left, values)} {leaf.op} {worked_side(leaf.right, values)}"
+
+
+def describe_leaf(leaf: Node, fv: FactValue | None, fact: str = "", as_of: str | None = None) -> str:
+    fact = fact or getattr(leaf, "fact", "?")
     if fv is None or fv.value is None:
         return f"{fact} is unknown"
     text = f"{fact} is {show_value(fv.value)}"

@@ -1,13 +1,15 @@
 """Evaluating applicants against one program: compile once, run an engine, assess the outcomes."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from functools import partial
+from typing import Any, Callable, Mapping, Sequence
 
 from eligibility.core.errors import EngineError, EnginesDisagree
 from eligibility.engine import CompiledRuleset, EngineResult, compile_program, open_engine
 from eligibility.evaluate.assess import Assessment, Evaluation, assess, explain, standing
 from eligibility.evaluate.memo import Memo
 from eligibility.language.model import Applicant, Program
+from eligibility.language.numeric import evaluation_date, with_today
 
 ENGINES = ("durable", "python", "both")
 
@@ -58,7 +60,8 @@ class Evaluator:
         time that is faster than one by one (docs/performance.md). `memo` (a batch's) reuses
         assessments and reasons between applicants with the same outcomes."""
         program, engine, audit = self.program, self.engine_name, self._audit
-        values = [a.values(as_of) for a in applicants]
+        dated = self._dated(as_of)
+        values = [dated(a.values(as_of)) for a in applicants]
         out: list[Evaluation | EngineError] = []
         for applicant, known, result in zip(applicants, values, self._engine.run_all(values, trace)):
             if isinstance(result, EngineError):
@@ -79,6 +82,12 @@ class Evaluator:
             out.append(Evaluation(program, applicant, engine, as_of, outcomes, a, reason, basis,
                                   result.firings() if trace else ()))
         return out
+
+    def _dated(self, as_of: str | None) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+        """Adds the evaluation date to the values when a condition reads `today`; else the identity."""
+        if not self.program.reads_today:
+            return lambda values: values
+        return partial(with_today, day=evaluation_date(as_of))
 
     def close(self) -> None:
         for engine in (self._engine, self._audit):

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from eligibility.evaluate.assess import Evaluation, deciding, leaf_descriptions
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref, show_value
-from eligibility.language.model import FactValue, Source
+from eligibility.evaluate.assess import Evaluation, deciding, describe_comparison, leaf_descriptions
+from eligibility.language.expr import And, Cmp, Compare, Has, IsTest, Node, Not, OneOf, Or, Ref, show_value
+from eligibility.language.model import LEAVES, FactValue, Source, leaf_facts
+from eligibility.language.numeric import NONE, evaluation_date
 
 _TRUTH = {True: "true", False: "false", None: "unknown"}
 
@@ -23,6 +24,8 @@ def fact_dict(fv: FactValue | None) -> dict:
 
 
 def jsonable(value: Any) -> Any:
+    if value is NONE:
+        return "none"
     if isinstance(value, tuple):
         return list(value)
     if hasattr(value, "isoformat"):
@@ -43,6 +46,8 @@ def node_tree(ev: Evaluation, node: Node) -> dict:
         concept = ev.program.concepts[node.concept]
         out.update(kind="concept", concept=node.concept, negated=node.negated, title=concept.title,
                    children=[node_tree(ev, concept.condition)])
+    elif isinstance(node, Compare):
+        out.update(kind="compare", facts=list(node.facts), worked=describe_comparison(node, ev.applicant, ev.as_of))
     else:
         fv = ev.applicant.fact(node.fact, ev.as_of)
         out.update(kind="test", fact=node.fact, actual=jsonable(fv.value) if fv and fv.known else None,
@@ -60,6 +65,8 @@ def _expected(node: Node) -> str:
         return f"{'not in' if node.negated else 'in'} {show_value(node.values)}"
     if isinstance(node, Has):
         return f"{'does not contain' if node.negated else 'contains'} {show_value(node.item)}"
+    if isinstance(node, IsTest):
+        return f"is {'not ' if node.negated else ''}{node.test}"
     return ""
 
 
@@ -83,7 +90,10 @@ def build_trace(ev: Evaluation) -> dict:
     facts = {name: fact_dict(ev.applicant.fact(name, ev.as_of)) for name in program.facts}
     for name in facts:
         facts[name]["overridden"] = name in ev.applicant.overrides
-    return {"criteria": criteria, "facts": facts, "firings": firing_list(ev)}
+    out = {"criteria": criteria, "facts": facts, "firings": firing_list(ev)}
+    if program.reads_today:          # the date `today` stood for: the --as-of date, else the day of the run
+        out["evaluation_date"] = evaluation_date(ev.as_of).isoformat()
+    return out
 
 
 def firing_list(ev: Evaluation) -> list[dict]:

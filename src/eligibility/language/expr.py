@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
+
+from eligibility.language.arith import ValueBinder, compare_types
+from eligibility.language.exprbase import ExprError, suggest
+from eligibility.language.numeric import TODAY, Expr, facts_of, uses_today
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 32
@@ -25,22 +28,13 @@ _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _SINGULAR = {"attribute access", "arithmetic", "assignment", "await", "yield"}
 _LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False}
 _UNSUPPORTED = {
-    ast.Call: "function calls", ast.Attribute: "attribute access", ast.Subscript: "subscripts",
+    ast.Attribute: "attribute access", ast.Subscript: "subscripts",
     ast.Lambda: "lambdas", ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
     ast.DictComp: "comprehensions", ast.GeneratorExp: "comprehensions", ast.JoinedStr: "f-strings",
-    ast.IfExp: "conditional expressions", ast.BinOp: "arithmetic", ast.NamedExpr: "assignment",
+    ast.IfExp: "conditional expressions", ast.NamedExpr: "assignment",
     ast.Dict: "dictionaries", ast.Set: "sets", ast.Starred: "starred expressions",
     ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
 }
-
-
-class ExprError(Exception):
-    """A problem in a condition, at 0-based character offset `offset` of its text."""
-
-    def __init__(self, offset: int, message: str):
-        super().__init__(message)
-        self.offset = offset
-        self.message = message
 
 
 @dataclass(eq=False)
@@ -79,6 +73,7 @@ class OneOf(Node):
     fact: str = ""
     values: tuple = ()
     negated: bool = False
+    param: str = ""                  # the list parameter the values came from, if any
 
 
 @dataclass(eq=False)
@@ -87,6 +82,35 @@ class Has(Node):
 
     fact: str = ""
     item: str = ""
+    negated: bool = False
+
+
+@dataclass(eq=False)
+class Compare(Node):
+    """`left OP right` between two typed value expressions (language/numeric.py): arithmetic,
+    fact with fact, fact with a computed value. Unknown when either side has no value."""
+
+    left: Expr = None  # type: ignore[assignment]
+    op: str = "=="
+    right: Expr = None  # type: ignore[assignment]
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(facts_of(self.left) + facts_of(self.right)))
+
+    @property
+    def fact(self) -> str:
+        """The first fact read (code that names one fact per test); `facts` has them all."""
+        return (self.facts or ("",))[0]
+
+
+@dataclass(eq=False)
+class IsTest(Node):
+    """`fact is none` / `fact is known` (or `is not`). `is known` is never unknown: it is true
+    when the fact has a value, none included, and false when it is unknown."""
+
+    fact: str = ""
+    test: str = "none"             # "none" or "known"
     negated: bool = False
 
 
@@ -122,7 +146,7 @@ class Not(Node):
         return (self.item,) if self.item is not None else ()
 
 
-Leaf = (Cmp, OneOf, Has)
+Leaf = (Cmp, OneOf, Has, Compare, IsTest)
 
 
 @dataclass(frozen=True)
@@ -132,22 +156,38 @@ class Scope:
     facts: Mapping[str, Any]
     concepts: Mapping[str, Any]
     parameters: Mapping[str, Any]
+    computed: Mapping[str, Expr] = field(default_factory=dict)     # computed value name -> its expression
 
     def all_names(self) -> list[str]:
-        return [*self.facts, *self.concepts, *self.parameters]
-
-
-def suggest(name: str, candidates) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+        return [*self.facts, *self.concepts, *self.parameters, *self.computed]
 
 
 def parse_condition(text: str, scope: Scope) -> Node:
     """Parse and type-check `text` against `scope`. Raises ExprError with an offset into `text`."""
+    tree, text = _syntax_tree(text, "condition")
+    binder = _Binder(text, scope)
+    node = binder.bool_expr(tree.body, 0)
+    if binder.leaves > MAX_LEAVES:
+        raise ExprError(0, f"condition has {binder.leaves} tests (limit {MAX_LEAVES}); split it into concepts")
+    return node
+
+
+def parse_value(text: str, scope: Scope) -> Expr:
+    """Parse a value expression (a computed value: a number or a date) against `scope`."""
+    tree, text = _syntax_tree(text, "formula")
+    expr = ValueBinder(text, scope).value(tree.body)
+    if expr.type not in ("int", "float", "date"):
+        raise ExprError(0, f"a computed value is a number or a date; '{text}' is not")
+    return expr
+
+
+def _syntax_tree(text: str, what: str) -> tuple[ast.Expression, str]:
+    """Python's syntax tree of `text` (only parsed, never run), checked for size, depth and
+    look-alike names; and the text its offsets refer to."""
     if not isinstance(text, str) or not text.strip():
-        raise ExprError(0, "condition is empty")
+        raise ExprError(0, f"{what} is empty")
     if len(text) > MAX_LENGTH:
-        raise ExprError(0, f"condition is {len(text)} characters long (limit {MAX_LENGTH})")
+        raise ExprError(0, f"{what} is {len(text)} characters long (limit {MAX_LENGTH})")
     # Newlines and leading blanks become spaces inside parentheses: offsets stay valid.
     source = "(" + text.replace("\n", " ").replace("\r", " ") + ")"
     text = source[1:-1]
@@ -158,21 +198,17 @@ def parse_condition(text: str, scope: Scope) -> Node:
         offset = min(max((exc.offset or 1) - 2, 0), len(text))
         raise ExprError(offset, f"syntax error: {exc.msg}") from None
     except (RecursionError, MemoryError):
-        raise ExprError(0, f"condition is nested too deeply (limit {MAX_DEPTH})") from None
+        raise ExprError(0, f"{what} is nested too deeply (limit {MAX_DEPTH})") from None
     except ValueError as exc:
-        raise ExprError(0, f"invalid condition: {exc}") from None
+        raise ExprError(0, f"invalid {what}: {exc}") from None
     if _depth(tree.body) > MAX_DEPTH + 8:  # (+ compare, name, context) the same answer on every Python
-        raise ExprError(0, f"condition is nested too deeply (limit {MAX_DEPTH})")
+        raise ExprError(0, f"{what} is nested too deeply (limit {MAX_DEPTH})")
     for name in ast.walk(tree):
         # Python folds look-alike letters (NFKC: full-width 'ｂ' is 'b'): refuse anything not written as read.
         if isinstance(name, ast.Name) and (not name.id.isascii() or ast.get_source_segment(text, name) != name.id):
             shown = ast.get_source_segment(text, name) or name.id
             raise ExprError(name.col_offset, f"name {shown!r} must be written in ASCII letters, digits and _")
-    binder = _Binder(text, scope)
-    node = binder.bool_expr(tree.body, 0)
-    if binder.leaves > MAX_LEAVES:
-        raise ExprError(0, f"condition has {binder.leaves} tests (limit {MAX_LEAVES}); split it into concepts")
-    return node
+    return tree, text
 
 
 class _Binder:
@@ -206,6 +242,10 @@ class _Binder:
             return self.truth(node, text)
         if isinstance(node, ast.Constant):
             raise ExprError(off, f"a constant ({text}) is not a condition")
+        if isinstance(node, ast.Call):
+            ValueBinder(self.text, self.scope).value(node)       # a call not allowed is reported as such
+        if isinstance(node, (ast.BinOp, ast.Call, ast.UnaryOp)):
+            raise ExprError(off, f"a value ({text}) is not a condition: compare it, e.g. {text} >= 10")
         raise self.unsupported(node)
 
     def truth(self, node: ast.Name, text: str, negated: bool = False) -> Node:
@@ -233,6 +273,8 @@ class _Binder:
                 items.append(self.compare(pair))
             return And(node.col_offset, self.src(node), items=tuple(items))
         op_type = type(node.ops[0])
+        if op_type in (ast.Is, ast.IsNot):
+            return self.is_test(node, op_type is ast.IsNot)
         if op_type not in _AST_OPS:
             raise ExprError(node.col_offset, f"operator '{type(node.ops[0]).__name__}' is not allowed "
                             "(use ==, !=, <, <=, >, >=, in, not in)")
@@ -243,6 +285,8 @@ class _Binder:
         text, off = self.src(node), node.col_offset
         if op in ("in", "not in"):
             return self.membership(left, right, op == "not in", off, text)
+        if self.is_value_comparison(left, right):
+            return self.value_comparison(left, op, right, off, text)
         left_is_name = isinstance(left, ast.Name) and left.id not in _LITERAL_NAMES
         right_is_name = isinstance(right, ast.Name) and right.id not in _LITERAL_NAMES
         if left_is_name and right_is_name and right.id not in self.scope.parameters:
@@ -265,7 +309,46 @@ class _Binder:
         self.leaves += 1
         return Cmp(off, text, fact=spec.name, op=op, value=value, param=param)
 
+    def is_test(self, node: ast.Compare, negated: bool) -> Node:
+        left, right, off = node.left, node.comparators[0], node.col_offset
+        if not (isinstance(right, ast.Name) and right.id in ("none", "known")):
+            raise ExprError(self.off(right), "'is' tests for none or known only: write 'fact is none', "
+                                             "'fact is not none', 'fact is known' or 'fact is not known'")
+        spec = self.fact_spec(left)
+        if right.id == "none" and not getattr(spec, "optional", False):
+            raise ExprError(off, f"fact '{spec.name}' is never none: declare it 'optional: true' in facts "
+                                 "if it can be known to be absent")
+        self.leaves += 1
+        return IsTest(off, self.src(node), fact=spec.name, test=right.id, negated=negated)
+
+    def is_value_comparison(self, left: ast.AST, right: ast.AST) -> bool:
+        """Whether `left OP right` needs value expressions: arithmetic or a call on either side, a
+        computed value or `today`, or two names that are not parameters (fact with fact); the
+        older form `fact OP literal-or-parameter` keeps its own node (Cmp)."""
+        atoms = (ast.Name, ast.Constant)
+        for side in (left, right):
+            if isinstance(side, ast.UnaryOp) and isinstance(side.operand, ast.Constant):
+                continue
+            if not isinstance(side, atoms):
+                return True
+        names = [s.id for s in (left, right) if isinstance(s, ast.Name)
+                 and s.id not in _LITERAL_NAMES and s.id not in self.scope.parameters]
+        if set(names) & {*self.scope.computed, TODAY}:
+            return True
+        return len(names) == 2 and not (set(names) & set(self.scope.concepts))
+
+    def value_comparison(self, left: ast.AST, op: str, right: ast.AST, off: int, text: str) -> Node:
+        values = ValueBinder(self.text, self.scope)
+        lhs, rhs = compare_types(op, values.value(left), values.value(right), off, values)
+        if not facts_of(lhs) + facts_of(rhs) and not uses_today([lhs, rhs]):
+            raise ExprError(off, "a comparison needs a fact on one side")
+        self.leaves += 1
+        return Compare(off, text, left=lhs, op=op, right=rhs)
+
     def membership(self, left: ast.AST, right: ast.AST, negated: bool, off: int, text: str) -> Node:
+        param = self.scope.parameters.get(right.id) if isinstance(right, ast.Name) else None
+        if param is not None and param.type == "list":
+            return self.in_parameter(left, param, negated, off, text)
         if isinstance(right, ast.Name) and right.id not in _LITERAL_NAMES:
             spec = self.fact_spec(right)
             if spec.type != "list":
@@ -293,6 +376,20 @@ class _Binder:
             values.append(self.check_value(spec, "==", value, elt, param))
         self.leaves += 1
         return OneOf(off, text, fact=spec.name, values=tuple(dict.fromkeys(values)), negated=negated)
+
+    def in_parameter(self, left: ast.AST, param: Any, negated: bool, off: int, text: str) -> Node:
+        """`fact in list_parameter`: a one-of test whose values come from the parameter."""
+        spec = self.fact_spec(left)
+        if spec.type in ("bool", "list"):
+            raise ExprError(self.off(left), f"'{spec.name}' is {spec.type}: 'in {param.name}' needs a scalar fact")
+        values = []
+        for value in param.value:
+            try:
+                values.append(self.check_value(spec, "==", value, left, param.name))
+            except ExprError as exc:
+                raise ExprError(off, f"parameter '{param.name}': {exc.message}") from None
+        self.leaves += 1
+        return OneOf(off, text, fact=spec.name, values=tuple(dict.fromkeys(values)), negated=negated, param=param.name)
 
     def fact_spec(self, node: ast.AST):
         if not isinstance(node, ast.Name):

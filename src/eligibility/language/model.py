@@ -6,13 +6,26 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Union
 
 from eligibility.language.basis import Basis
-from eligibility.language.expr import Cmp, Has, Node, OneOf, Ref
+from eligibility.language.expr import Cmp, Compare, Has, IsTest, Node, OneOf, Ref
+from eligibility.language.numeric import params_of, uses_today
 
-LEAVES = (Cmp, OneOf, Has)
+LEAVES = (Cmp, OneOf, Has, Compare, IsTest)
 
 FACT_TYPES = ("bool", "int", "float", "string", "enum", "list", "date")
 EVIDENCE_KINDS = ("official", "company", "press", "analysis")
 Value = Union[bool, int, float, str, dt.date, tuple]
+
+
+def leaf_facts(leaf: Node) -> tuple[str, ...]:
+    """The facts a test reads: one, or every fact of a comparison between value expressions."""
+    return leaf.facts if isinstance(leaf, Compare) else (leaf.fact,)  # type: ignore[attr-defined]
+
+
+def leaf_params(leaf: Node) -> set[str]:
+    """The parameters a test reads."""
+    if isinstance(leaf, Compare):
+        return params_of(leaf.left) | params_of(leaf.right)
+    return {leaf.param} if isinstance(leaf, (Cmp, OneOf)) and leaf.param else set()
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,8 @@ class FactSpec:
     unit: str = ""
     values: tuple[str, ...] = ()      # enum: allowed values; list: allowed items (empty = any string)
     line: int = 0
+    range: tuple[Any, Any] | None = None   # int and float: the lowest and highest value allowed
+    optional: bool = False         # may be `none` (known to be absent), which is not unknown
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,18 @@ class Parameter:
     overridden: bool = False       # set by --param for one run; `rules_value` keeps the file's value
     rules_value: Any = None
     basis: Basis | None = None
+
+
+@dataclass(frozen=True)
+class ComputedValue:
+    """A named quantity of the rules file (`computed:`), e.g. a weighted mark."""
+
+    name: str
+    formula: str
+    expr: Any                      # numeric.Expr, typed
+    description: str = ""
+    unit: str = ""
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,7 @@ class Program:
     family_facts: dict[str, FactSpec] = field(default_factory=dict)
     main_path: str = ""            # the rules file named by the user, when this is a version it chose
     main_sha256: str = ""
+    computed: dict[str, ComputedValue] = field(default_factory=dict)
 
     def threshold_basis(self) -> Basis | None:
         """The basis of the decision threshold: its own, else its parameter's."""
@@ -132,6 +160,11 @@ class Program:
         if d.threshold_basis is None and d.threshold_param in self.parameters:
             return self.parameters[d.threshold_param].basis
         return d.threshold_basis
+
+    @property
+    def reads_today(self) -> bool:
+        """Whether a condition reads `today` (the evaluation date): engines then get it as a value."""
+        return _reads_today(self)
 
     def criterion(self, cid: str) -> Criterion:
         for c in self.criteria:
@@ -157,7 +190,13 @@ class Program:
 
     def facts_read(self, node: Node) -> set[str]:
         """The facts `node` reads, through its concepts."""
-        return {leaf.fact for leaf in self.leaves(node)}
+        return {fact for leaf in self.leaves(node) for fact in leaf_facts(leaf)}
+
+
+def _reads_today(program: Program) -> bool:
+    roots = [c.condition for c in program.concepts.values()] + [c.condition for c in program.criteria]
+    sides = [side for root in roots for n in root.walk() if isinstance(n, Compare) for side in (n.left, n.right)]
+    return uses_today(sides)
 
 
 @dataclass(frozen=True)

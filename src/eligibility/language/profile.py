@@ -4,17 +4,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any, Mapping
 
 from eligibility.core.errors import InputError, Problem, Problems
 from eligibility.language.expr import suggest
 from eligibility.language.fields import ID_RE, Reader
+from eligibility.language.numeric import NONE
 from eligibility.language.model import EVIDENCE_KINDS, Applicant, Evidence, FactSpec, FactValue, Program, Source
 from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml, read_text
 
 PROFILE_KEYS = ("id", "name", "lead", "consortium", "notes", "program", "facts")
 ENTRY_KEYS = ("value", "evidence", "date")
 UNKNOWN = "unknown"
+ABSENT = "none"                # the value of an optional fact known to be absent
 
 
 def load_applicant(path: str, program: Program, text: str | None = None) -> Applicant:
@@ -90,10 +93,11 @@ class _ProfileReader(Reader):
                 continue
             if bare_values and type(entry) is not dict and (type(entry) is not list or spec.type == "list"):
                 # the usual bulk shape, a bare value of a plain record: read without positions
-                value = None if entry is None or entry == UNKNOWN else convert_value(entry, spec)
+                value = convert_value(entry, spec) if entry is not None and entry != UNKNOWN and entry != ABSENT \
+                    else _INVALID
                 if value is _INVALID:
-                    self.typed(entry, spec, facts, name)          # reports it
-                elif name in own:
+                    value = self.typed(entry, spec, facts, name)     # the other cases, and the problems
+                if value is not _INVALID and name in own:
                     bare[name] = value
                 continue
             values = self.entries(facts, name, entry, spec)
@@ -187,9 +191,17 @@ class _ProfileReader(Reader):
         return out
 
     def typed(self, raw: Any, spec: FactSpec, parent: Any, key: Any) -> Any:
-        """The value converted to the fact's type; None for unknown; _INVALID after an error."""
-        if raw is None or raw == UNKNOWN:
+        """The value converted to the fact's type; None for unknown, NONE for none (an optional fact
+        known to be absent); _INVALID after an error. `null` is never read as unknown."""
+        if raw == UNKNOWN:
             return None
+        if raw is None or (raw == ABSENT and spec.optional):
+            if spec.optional:
+                return NONE
+            self.error(self.where(parent, key), f"fact '{spec.name}': null is not a value of a fact that is not "
+                       f"optional: write 'unknown' if it is not known, or declare '{spec.name}' 'optional: true' in "
+                       "the rules and write 'none' if it is known to be absent")
+            return _INVALID
         value = convert_value(raw, spec)
         if value is _INVALID:
             shown = "text" if isinstance(raw, str) else type(raw).__name__
@@ -198,7 +210,9 @@ class _ProfileReader(Reader):
             if spec.type in ("int", "float") and isinstance(raw, (int, float)) and not isinstance(raw, bool) \
                     and raw == raw and abs(raw) >= 2 ** 53:
                 detail = f"{raw!r} is outside the range of exact whole numbers (-2**53, 2**53) that the engine keeps"
-            if spec.type == "enum":
+            if spec.range is not None and convert_value(raw, replace(spec, range=None)) is not _INVALID:
+                detail = f"{raw!r} is outside its range {range_text(spec)}"
+            elif spec.type == "enum":
                 detail = f"{raw!r} is not one of {', '.join(spec.values)}" + (suggest(raw, spec.values) if isinstance(raw, str) else "")
             elif spec.type == "list":
                 detail = f"expected a list of strings{' from ' + ', '.join(spec.values) if spec.values else ''}, got {raw!r}"
@@ -226,19 +240,30 @@ def _bool(raw: Any, spec: FactSpec) -> Any:
     return raw if raw is True or raw is False else _INVALID
 
 
+def _in_range(value: Any, spec: FactSpec) -> bool:
+    return spec.range is None or spec.range[0] <= value <= spec.range[1]
+
+
+def range_text(spec: FactSpec) -> str:
+    """A fact's declared range as the rules file writes it, with its unit: `[0, 10] points`."""
+    assert spec.range is not None
+    return f"[{spec.range[0]}, {spec.range[1]}]" + (f" {spec.unit}" if spec.unit else "")
+
+
 def _int(raw: Any, spec: FactSpec) -> Any:
     if isinstance(raw, str):
         raw = _from_text(raw, "int")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 2 ** 53 else _INVALID
+    ok = isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 2 ** 53
+    return raw if ok and _in_range(raw, spec) else _INVALID
 
 
 def _float(raw: Any, spec: FactSpec) -> Any:
     if isinstance(raw, str):
         raw = _from_text(raw, "float")
     ok = isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw == raw and abs(raw) < 2 ** 53
-    return raw if ok else _INVALID
+    return raw if ok and _in_range(raw, spec) else _INVALID
 
 
 def _string(raw: Any, spec: FactSpec) -> Any:
@@ -295,9 +320,11 @@ def apply_overrides(applicant: Applicant, program: Program, settings: Mapping[st
         spec = program.facts.get(name)
         if spec is None:
             raise InputError(Problem(label, 0, 0, f"unknown fact '{name}'" + suggest(name, program.facts)))
-        value = None if raw in (None, UNKNOWN) else convert_value(raw, spec)
+        value = None if raw in (None, UNKNOWN) else NONE if raw == ABSENT and spec.optional else convert_value(raw, spec)
         if value is _INVALID:
             allowed = f" (one of {', '.join(spec.values)})" if spec.values else ""
+            if spec.range is not None and convert_value(raw, replace(spec, range=None)) is not _INVALID:
+                raise InputError(Problem(label, 0, 0, f"{name}={raw}: outside its range {range_text(spec)}"))
             raise InputError(Problem(label, 0, 0, f"{name}={raw}: not a valid {spec.type}{allowed}"))
         evidence = Evidence(kind="analysis", note=note, source=Source(id="", title=f"{label} override"))
         applicant.overrides[name] = FactValue(value=value, evidence=(evidence,))

@@ -4,20 +4,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from typing import Any, Mapping
 
 from eligibility.core.errors import Problems
 from eligibility.language.static import constant_conditions
-from eligibility.language.expr import Cmp, ExprError, Node, Ref, Scope, parse_condition, suggest
+from eligibility.language.expr import ExprError, Node, Ref, Scope, parse_condition, parse_value, suggest
 from eligibility.language.fields import ID_RE, Reader
 from eligibility.language.basis import BASES, Basis
-from eligibility.language.model import (FACT_TYPES, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
-                    ProgramVersion, Source, SourceClause)
+from eligibility.language.numeric import TODAY
+from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
+                    ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
 from eligibility.language.sources import RulesSource, source_for
 from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml
 
-TOP_KEYS = ("program", "facts", "parameters", "concepts", "criteria", "decision")
-PARAM_TYPES = ("int", "float", "bool", "string", "date")
+TOP_KEYS = ("program", "facts", "parameters", "computed", "concepts", "criteria", "decision")
+PARAM_TYPES = ("int", "float", "bool", "string", "date", "list")
+MAX_PARAM_LIST = 200
 TIE_BREAKS = ("criteria_order", "gates_met", "name", "id")
 OVERRIDE_LABEL = "parameter override"   # how problems name a parameter given for one run
 MAX_FACTS = 200        # the engine stores at most 253 fields per fact, list facts take two
@@ -81,7 +84,9 @@ class _Loader(Reader):
         self.unique_names(facts, parameters, data)
         concept_items = self.seq(data, "concepts", "rules file") or YList()
         concept_ids = [c.get("id") for c in concept_items if isinstance(c, YMap)]
-        scope = Scope(facts, {c: True for c in concept_ids if isinstance(c, str)}, parameters)
+        concept_names = {c: True for c in concept_ids if isinstance(c, str)}
+        computed = self.computed(data, Scope(facts, concept_names, parameters))
+        scope = Scope(facts, concept_names, parameters, {name: c.expr for name, c in computed.items()})
         concepts = self.concepts(concept_items, scope)
         criteria = self.criteria(data, scope, sources, parameters)
         decision = self.decision(data, parameters)
@@ -99,7 +104,7 @@ class _Loader(Reader):
             sources=sources, facts=facts, parameters=parameters, concepts=concepts,
             criteria=criteria, decision=decision,
             version=self.text(meta, "version", "program", required=False),
-            effective=self.date(meta, "effective", "program"))
+            effective=self.date(meta, "effective", "program"), computed=computed)
         self.clause_dates(sources, program.effective)
         program.family_facts = dict(facts)
         program.versions = self.versions(meta, program)
@@ -199,7 +204,8 @@ class _Loader(Reader):
             if not isinstance(spec, YMap):
                 self.error(facts.pos(name), f"fact '{name}': expected a mapping with 'type'")
                 continue
-            self.known_keys(spec, ("type", "description", "unit", "values", "items"), f"fact '{name}'")
+            self.known_keys(spec, ("type", "description", "unit", "values", "items", "range", "optional"),
+                            f"fact '{name}'")
             ftype = self.text(spec, "type", f"fact '{name}'")
             if ftype and ftype not in FACT_TYPES:
                 self.error(spec.pos("type"), f"fact '{name}': unknown type '{ftype}'" + suggest(ftype, FACT_TYPES)
@@ -207,8 +213,43 @@ class _Loader(Reader):
                 continue
             values = self.allowed_values(spec, name, ftype)
             out[name] = FactSpec(name=name, type=ftype, description=self.text(spec, "description", "fact", False),
-                                 unit=self.text(spec, "unit", "fact", False), values=values, line=kpos.line)
+                                 unit=self.text(spec, "unit", "fact", False), values=values, line=kpos.line,
+                                 range=self.fact_range(spec, name, ftype), optional=self.optional(spec, name, ftype))
         return out
+
+    def optional(self, spec: YMap, name: str, ftype: str) -> bool:
+        """`optional: true`: the fact may be `none` in a profile (known to be absent)."""
+        raw = spec.get("optional", False)
+        if not isinstance(raw, bool):
+            self.error(spec.pos("optional"), f"fact '{name}': 'optional' is true or false")
+            return False
+        if raw and ftype == "list":
+            self.error(spec.kpos("optional"), f"fact '{name}': a list fact is empty rather than none; "
+                                              "drop 'optional'")
+            return False
+        if raw and "none" in (spec.get("values") or ()):
+            self.error(spec.kpos("optional"), f"fact '{name}': 'none' is one of its values, so it cannot also be "
+                                              "optional; rename that value")
+            return False
+        return raw
+
+    def fact_range(self, spec: YMap, name: str, ftype: str) -> tuple[Any, Any] | None:
+        """`range: [low, high]` of a number fact: every value given for it must lie within."""
+        if "range" not in spec:
+            return None
+        raw = spec["range"]
+        if ftype not in ("int", "float"):
+            self.error(spec.kpos("range"), f"fact '{name}': 'range' applies to int and float facts only")
+            return None
+        ok = isinstance(raw, YList) and len(raw) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 2 ** 53
+            and (ftype == "float" or isinstance(v, int)) for v in raw)
+        if not ok or raw[0] > raw[1]:
+            whole = "whole numbers " if ftype == "int" else "numbers "
+            self.error(spec.pos("range"), f"fact '{name}': 'range' must be [lowest, highest], two {whole}"
+                                          "with lowest <= highest")
+            return None
+        return raw[0], raw[1]
 
     def allowed_values(self, spec: YMap, name: str, ftype: str) -> tuple[str, ...]:
         key = "values" if ftype == "enum" else "items" if ftype == "list" else None
@@ -251,6 +292,8 @@ class _Loader(Reader):
             if ptype not in PARAM_TYPES:
                 self.error(spec.pos("type"), f"parameter '{name}': unknown type '{ptype}'" + suggest(ptype, PARAM_TYPES))
                 continue
+            if isinstance(value, YList):
+                value = tuple(value)
             rules_value, overridden = value, name in self.overrides
             if overridden:
                 value = self.coerce_override(name, ptype, self.overrides[name])
@@ -270,6 +313,46 @@ class _Loader(Reader):
                                   + suggest(name, list(params or ())))
         return out
 
+    def computed(self, data: YMap, scope: Scope) -> dict[str, ComputedValue]:
+        """`computed:` named numbers or dates, each a formula over facts, parameters and the
+        computed values above it (so there is no cycle)."""
+        out: dict[str, ComputedValue] = {}
+        items = self.mapping(data, "computed", data.start, "rules file", required=False)
+        for name, spec in (items or {}).items():
+            kpos = items.kpos(name)
+            if not self.name(name, kpos, "computed value"):
+                continue
+            if name == TODAY:
+                self.error(kpos, f"'{TODAY}' is reserved for the evaluation date: choose another name")
+                continue
+            if name in scope.facts or name in scope.parameters or name in scope.concepts:
+                kind = "fact" if name in scope.facts else "parameter" if name in scope.parameters else "concept"
+                self.error(kpos, f"computed value '{name}': the name is already used by a {kind}")
+                continue
+            holder, key = items, name
+            if isinstance(spec, YMap):
+                self.known_keys(spec, ("formula", "description", "unit"), f"computed value '{name}'")
+                holder, key = spec, "formula"
+            formula = holder.get(key)
+            if not isinstance(formula, (str, int, float)) or isinstance(formula, bool):
+                self.error(holder.pos(key) if key in holder else kpos,
+                           f"computed value '{name}': give a formula, e.g. \"4*innovation + 3*impact\"")
+                continue
+            formula = str(formula)
+            here = Scope(scope.facts, scope.concepts, scope.parameters, {n: c.expr for n, c in out.items()})
+            try:
+                expr = parse_value(formula, here)
+            except ExprError as exc:
+                line, col = self.locate(holder.pos(key), formula, exc.offset)
+                later = " (a computed value may use only those defined above it)" if "unknown name" in exc.message \
+                    and any(exc.message.startswith(f"unknown name '{n}'") for n in items) else ""
+                self.problems.add(line, col, f"computed value '{name}': {exc.message}{later}")
+                continue
+            meta = spec if isinstance(spec, YMap) else YMap()
+            out[name] = ComputedValue(name, formula, expr, description=self.text(meta, "description", "computed", False),
+                                      unit=self.text(meta, "unit", "computed", False), line=kpos.line)
+        return out
+
     def coerce_override(self, name: str, ptype: str, raw: Any) -> Any:
         value = _coerce(raw, ptype)
         if value is None:
@@ -277,6 +360,10 @@ class _Loader(Reader):
         return value
 
     def unique_names(self, facts: dict, parameters: dict, data: YMap) -> None:
+        for kind, names in (("facts", facts), ("parameters", parameters)):
+            if TODAY in names:
+                self.error(data[kind].kpos(TODAY), f"'{TODAY}' is reserved for the evaluation date (the --as-of "
+                                                   "date, else the day of the run): choose another name")
         for name in set(facts) & set(parameters):
             self.error(data["parameters"].kpos(name), f"'{name}' is both a fact and a parameter")
 
@@ -523,7 +610,7 @@ class _Loader(Reader):
                      data: YMap, concept_items: YList) -> None:
         """Warn about parameters and concepts that nothing reads."""
         nodes = [n for c in [*concepts.values(), *criteria] for n in c.condition.walk()]
-        used = {n.param for n in nodes if isinstance(n, Cmp)} | {c.points_param for c in criteria}
+        used = {p for n in nodes if isinstance(n, LEAVES) for p in leaf_params(n)} | {c.points_param for c in criteria}
         used |= {decision.threshold_param, decision.quota_param}
         for name in parameters:
             if name not in used:
@@ -537,13 +624,15 @@ class _Loader(Reader):
     def unused_facts(self, facts: dict, concepts: dict, criteria: list, data: YMap) -> None:
         used = set()
         for node in [c.condition for c in concepts.values()] + [c.condition for c in criteria]:
-            used |= {getattr(n, "fact", None) for n in node.walk()}
+            used |= {f for n in node.walk() if isinstance(n, LEAVES) for f in leaf_facts(n)}
         for name in facts:
             if name not in used:
                 self.warn(data["facts"].kpos(name), f"fact '{name}' is declared but no condition reads it")
 
 
 def _type_of(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "list"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
@@ -560,12 +649,26 @@ def _fits(value: Any, ptype: str) -> bool:
         return False                     # nan or infinity would make every comparison meaningless
     if ptype == "float":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ptype == "list":               # strings, or numbers, and not too many
+        return isinstance(value, tuple) and 0 < len(value) <= MAX_PARAM_LIST and (
+            all(isinstance(v, str) for v in value) or all(_fits(v, "float") for v in value))
     return _type_of(value) == ptype
+
+
+def _number_or_text(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            value = kind(text)
+            return value if math.isfinite(value) else text
+        except ValueError:
+            pass
+    return text
 
 
 def _coerce(raw: Any, ptype: str) -> Any:
     """A --param value given as text, converted to the parameter's type (None if it does not fit)."""
     if not isinstance(raw, str):
+        raw = tuple(raw) if isinstance(raw, list) else raw
         return raw if _fits(raw, ptype) else None
     try:
         if ptype == "int":
@@ -577,6 +680,9 @@ def _coerce(raw: Any, ptype: str) -> Any:
             return {"true": True, "false": False}[raw.lower()]
         if ptype == "date":
             return dt.date.fromisoformat(raw)
+        if ptype == "list":              # "FR;DE" or "FR,DE"; numbers stay numbers
+            items = tuple(_number_or_text(s.strip()) for s in re.split(r"[;,]", raw) if s.strip())
+            return items if _fits(items, "list") else None
         return raw
     except (ValueError, KeyError):
         return None

@@ -11,7 +11,7 @@ from typing import Any
 from eligibility.language.fields import ID_RE, NAME_RE
 from eligibility.language.basis import BASES
 from eligibility.language.model import EVIDENCE_KINDS, FACT_TYPES, Program
-from eligibility.language.profile import ENTRY_KEYS, PROFILE_KEYS, UNKNOWN
+from eligibility.language.profile import ABSENT, ENTRY_KEYS, PROFILE_KEYS, UNKNOWN
 from eligibility.language.rules import PARAM_TYPES, TIE_BREAKS, TOP_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -33,6 +33,9 @@ def _object(properties: dict, required: tuple = (), description: str = "") -> di
     return out
 
 
+PARAM_LIST = {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}]}, "minItems": 1}
+
+
 def rules_schema() -> dict:
     """The schema of a rules file (`rules/*.yaml`)."""
     number_or_param = {"anyOf": [{"type": "number", "minimum": 0}, NAME]}
@@ -45,13 +48,21 @@ def rules_schema() -> dict:
                           ("id", "title"), "A document that rules cite by id."),
         "fact": _object({"type": {"enum": list(FACT_TYPES)}, "description": TEXT, "unit": TEXT,
                          "values": {"type": "array", "items": TEXT, "minItems": 1},
-                         "items": {"type": "array", "items": TEXT, "minItems": 1}},
-                        ("type",), "A fact of the schema; enum facts list their 'values', list facts may list 'items'."),
+                         "items": {"type": "array", "items": TEXT, "minItems": 1},
+                         "range": {"type": "array", "items": {"type": "number"}, "minItems": 2},
+                         "optional": {"type": "boolean"}},
+                        ("type",), "A fact of the schema; enum facts list their 'values', list facts may list 'items', "
+                                   "number facts may give their 'range' [lowest, highest]; an 'optional' fact may be "
+                                   "none (known to be absent)."),
         "parameter": {"anyOf": [
-            _object({"type": {"enum": list(PARAM_TYPES)}, "value": SCALAR, "description": TEXT, "unit": TEXT,
-                     "basis": basis},
-                    ("value",)),
-            SCALAR]},
+            _object({"type": {"enum": list(PARAM_TYPES)}, "value": {"anyOf": [SCALAR, PARAM_LIST]},
+                     "description": TEXT, "unit": TEXT, "basis": basis}, ("value",)),
+            SCALAR, PARAM_LIST]},
+        "computed": {"anyOf": [
+            TEXT, {"type": "number"},
+            _object({"formula": TEXT, "description": TEXT, "unit": TEXT}, ("formula",))],
+            "description": "A named number or date computed from facts, parameters and the computed values "
+                           "above it, e.g. \"4*innovation + 3*impact\"."},
         "concept": _object({"id": NAME, "title": TEXT, "description": TEXT, "condition": TEXT},
                            ("id", "condition"), "A named condition that other conditions may use."),
         "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": ["gate", "scored"]}, "description": TEXT,
@@ -72,6 +83,7 @@ def rules_schema() -> dict:
                            ("id", "title")),
         "facts": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/fact"}},
         "parameters": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/parameter"}},
+        "computed": {"type": "object", "propertyNames": NAME, "additionalProperties": {"$ref": "#/$defs/computed"}},
         "concepts": {"type": "array", "items": {"$ref": "#/$defs/concept"}},
         "criteria": {"type": "array", "items": {"$ref": "#/$defs/criterion"}, "minItems": 1},
         "decision": _object({"threshold": number_or_param,
@@ -124,9 +136,11 @@ def _one_or_many(ref: str) -> dict:
 
 
 def _value_schema(spec) -> dict:
-    unknown = [{"const": UNKNOWN}, {"type": "null"}]
+    unknown = [{"const": UNKNOWN}] + ([{"const": ABSENT}, {"type": "null"}] if spec.optional else [])
     typed = {"bool": {"type": "boolean"}, "int": {"type": "integer"}, "float": {"type": "number"},
              "string": TEXT, "date": DATE,
              "enum": {"enum": list(spec.values)},
              "list": {"type": "array", "items": {"enum": list(spec.values)} if spec.values else TEXT}}[spec.type]
+    if getattr(spec, "range", None) is not None:
+        typed = {**typed, "minimum": spec.range[0], "maximum": spec.range[1]}
     return {"anyOf": [typed, *unknown]}

@@ -2,19 +2,19 @@
 
 This is the reference that the durable-rules path is tested against, and the
 `--engine python` evaluator. True/False/None (unknown) follow Kleene's logic:
-a test on an unknown fact is unknown, `and` is false as soon as one part is
+a test on an unknown fact is unknown (and a comparison is unknown when a side has no value:
+language/numeric.py), `and` is false as soon as one part is
 false, `or` is true as soon as one part is true.
 """
 from __future__ import annotations
 
-import operator
 from typing import Any, Mapping
 
-from eligibility.language.expr import And, Cmp, Has, Node, Not, OneOf, Or, Ref
+from eligibility.language.expr import And, Cmp, Compare, Has, IsTest, Node, Not, OneOf, Or, Ref
 from eligibility.language.model import Concept, Program
+from eligibility.language.numeric import _COMPARE, NONE, compare, compute
 
-OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-        ">": operator.gt, ">=": operator.ge}
+OPS = _COMPARE
 Truth = "bool | None"
 
 
@@ -45,14 +45,18 @@ class NodeEvaluation:
     def node(self, n: Node) -> bool | None:
         facts = self.facts
         if isinstance(n, Cmp):
-            v = facts.get(n.fact)
-            r = None if v is None else OPS[n.op](v, n.value)
+            r = compare(n.op, facts.get(n.fact), n.value)
         elif isinstance(n, OneOf):
             v = facts.get(n.fact)
-            r = None if v is None else (v in n.values) != n.negated
+            r = None if v is None else n.negated if v is NONE else (v in n.values) != n.negated
+        elif isinstance(n, IsTest):
+            v = facts.get(n.fact)
+            r = (v is not None) != n.negated if n.test == "known" else None if v is None else (v is NONE) != n.negated
         elif isinstance(n, Has):
             v = facts.get(n.fact)
             r = None if v is None else (n.item in v) != n.negated
+        elif isinstance(n, Compare):
+            r = compare(n.op, compute(n.left, facts), compute(n.right, facts))
         elif isinstance(n, Ref):
             c = self.concept(n.concept)
             r = None if c is None else c != n.negated

@@ -10,6 +10,9 @@ decides exactly which outcomes a node can take when its facts are known. Represe
 * string: each constant, plus one value equal to none of them;
 * list: every subset of the items that conditions test for.
 
+Comparisons of value expressions (arithmetic, fact with fact) and `is known` tests are not
+judged, nor is any node containing one; that node's other parts are judged separately.
+
 A node is enumerated only when the product of its facts' representative counts is at most
 `MAX_COMBINATIONS`; a larger node is not judged as a whole, but its parts are. So the
 analysis never reports a false alarm, and it may miss a contradiction in a very wide condition.
@@ -22,8 +25,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from eligibility.language.expr import Cmp, Has, Node, OneOf, Ref
+from eligibility.language.expr import Cmp, Compare, Has, IsTest, Node, OneOf, Ref
 from eligibility.language.model import Concept, FactSpec
+from eligibility.language.numeric import NONE
 from eligibility.language.semantics import NodeEvaluation
 
 MAX_COMBINATIONS = 4096
@@ -58,7 +62,7 @@ def representatives(facts: Mapping[str, FactSpec], roots: Iterable[Node]) -> dic
                 constants[n.fact].update(n.values)
             elif isinstance(n, Has) and n.fact in constants:
                 constants[n.fact].add(n.item)
-    return {name: _values(spec, constants[name]) for name, spec in facts.items()}
+    return {name: _values(spec, constants[name]) + ([NONE] if spec.optional else []) for name, spec in facts.items()}
 
 
 def _values(spec: FactSpec, consts: set) -> list:
@@ -111,7 +115,11 @@ class _Analysis:
                 if sub is None:
                     return None
                 out |= sub
-            elif isinstance(n, (Cmp, OneOf, Has)):
+            elif isinstance(n, Compare) or isinstance(n, IsTest) and n.test == "known":
+                # arithmetic is not covered by the representatives; `is known` turns on unknown
+                # values, which are not enumerated: such a node's other parts are judged alone
+                return None
+            elif isinstance(n, (Cmp, OneOf, Has, IsTest)):
                 if n.fact not in self.domains:
                     return None
                 out.add(n.fact)
@@ -120,6 +128,8 @@ class _Analysis:
     def explore(self, node: Node) -> None:
         facts = self.facts_of(node)
         if facts is None:
+            for child in node.children():
+                self.explore(child)
             return
         names = sorted(facts)
         if math.prod(len(self.domains[f]) for f in names) <= MAX_COMBINATIONS:

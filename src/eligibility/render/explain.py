@@ -72,6 +72,8 @@ def effect_tree(node: dict, negated: bool = False) -> dict:
     if kind == "test":
         return {"effect": effect, "words": _test_words(node), "raw": f"{node['fact']} {node['expected']}",
                 "children": []}
+    if kind == "compare":      # a comparison of value expressions, with its arithmetic worked out
+        return {"effect": effect, "words": node["worked"], "raw": node["text"], "children": []}
     flip = negated != (kind == "not" or (kind == "concept" and node.get("negated")))
     if kind == "concept":
         words = ("not: " if node.get("negated") else "") + node["title"]

@@ -1,0 +1,93 @@
+"""The example programme (examples/innovation-voucher): its rule tests pass, `check` shows the
+weighted mark with its arithmetic, a mark outside its range is refused with file:line:col, and
+the engines agree on random profiles with none, unknown and boundary values."""
+import os
+import random
+
+from eligibility.api import Evaluator
+from eligibility.language.numeric import NONE
+from eligibility.language.rules import load_program
+from eligibility.language.semantics import evaluate_nodes
+
+from helpers import ROOT
+
+EXAMPLE = os.path.join(ROOT, "examples", "innovation-voucher")
+RULES = os.path.join(EXAMPLE, "rules.yaml")
+
+
+def test_rule_tests_pass(run_cli):
+    r = run_cli("test", os.path.join(EXAMPLE, "rules.tests.yaml"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 failed" in r.stdout
+
+
+def test_check_shows_the_weighted_mark_with_its_arithmetic(run_cli):
+    r = run_cli("check", os.path.join(EXAMPLE, "applicants", "alba.yaml"), "--rules", RULES)
+    assert r.returncode == 0, r.stderr
+    assert "weighted_mark = 4 x 9 + 3 x 8 + 3 x 8 = 84 >= 60" in r.stdout
+
+
+def test_mark_outside_its_range_is_refused_with_its_place(run_cli, tmp_path):
+    text = open(os.path.join(EXAMPLE, "applicants", "alba.yaml"), encoding="utf-8").read()
+    assert "innovation: {value: 9," in text
+    bad = tmp_path / "alba.yaml"
+    bad.write_text(text.replace("innovation: {value: 9,", "innovation: {value: 11,"), encoding="utf-8")
+    line = next(i for i, l in enumerate(bad.read_text().splitlines(), 1) if l.startswith("  innovation:"))
+    r = run_cli("check", str(bad), "--rules", RULES)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"eligibility: error: {bad}:{line}:23: fact 'innovation': 11 is outside its range [0, 10] points"
+    r = run_cli("check", os.path.join(EXAMPLE, "applicants", "alba.yaml"), "--rules", RULES, "--set", "team=11")
+    assert r.returncode == 2 and "team=11: outside its range [0, 10] points" in r.stderr
+
+
+def random_values(rng, program):
+    """Boundary-heavy values: range ends, the parameters' thresholds, none, and unknown (left out)."""
+    choices = {
+        "employees": [1, 248, 249, 250, 100000], "turnover_meur": [0, 49.99, 50.0, 50.01],
+        "country": list(program.facts["country"].values),
+        "last_voucher": [NONE, "2023-03-30", "2023-03-31", "2023-04-01", "2026-03-31", "0001-01-01", "9999-12-31"],
+        "cofinancing_share": [0, 0.2499, 0.25, 0.4, 1], "innovation": [0, 1, 5, 9, 10],
+        "impact": [0, 6, 10], "team": [0, 6, 10],
+    }
+    import datetime as dt
+    out = {}
+    for name, pool in choices.items():
+        if rng.random() < 0.15:
+            continue
+        value = rng.choice(pool)
+        out[name] = dt.date.fromisoformat(value) if name == "last_voucher" and value is not NONE else value
+    return out
+
+
+def test_engines_agree_on_random_profiles():
+    program = load_program(RULES)
+    durable, python = Evaluator(program, "durable"), Evaluator(program, "python")
+    rng = random.Random(7)
+    for _ in range(3000):
+        values = random_values(rng, program)
+        reference = evaluate_nodes(program, values)
+        assert durable.run(values).outcomes() == reference, values
+        assert python.run(values).outcomes() == reference, values
+    durable.close()
+
+
+def test_rule_tests_report_wrong_rank_final_and_computed(run_cli, tmp_path):
+    tests = tmp_path / "wrong.tests.yaml"
+    tests.write_text(f"""rules: {RULES}
+cases:
+  - name: wrong expectations
+    profile: {EXAMPLE}/applicants/gamma.yaml
+    population:
+      - {{profile: {EXAMPLE}/applicants/alba.yaml}}
+      - {{profile: {EXAMPLE}/applicants/brightwave.yaml}}
+      - {{profile: {EXAMPLE}/applicants/helix.yaml}}
+    expect: {{rank: 3, final: selected, computed: {{weighted_mark: 70}}}}
+""")
+    r = run_cli("test", str(tests), "--format", "json")
+    assert r.returncode == 1, r.stderr
+    import json
+    (case,) = json.loads(r.stdout)["cases"]
+    got = {m["field"]: (m["expected"], m["actual"]) for m in case["mismatches"]}
+    assert got["rank"] == (3, 4)
+    assert got["final"][0] == "selected" and got["final"][1].startswith("eligible-not-selected")
+    assert got["computed.weighted_mark"] == (70, "69")        # 4 x 6 + 3 x 7 + 3 x 8
