@@ -208,27 +208,23 @@ def _binop_fn(expr: BinOp) -> ValueFn:
     if expr.type == "date":
         sign = -1 if expr.op == "-" else 1
         date_first = expr.left.type == "date"
+        op = _known_pair(lambda a, b: add_span(a, b, sign) if date_first else add_span(b, a, sign))
+    else:
+        arith = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+                 "/": lambda a, b: None if b == 0 else a / b}[expr.op]
+        op = _known_pair(lambda a, b: None if (v := arith(a, b)) is None else number(v))
+    return lambda facts: op(left(facts), right(facts))
 
-        def shift(facts):
-            a, b = left(facts), right(facts)
-            if a is NONE or b is NONE:
-                return NONE
-            if a is None or b is None:
-                return None
-            return add_span(a, b, sign) if date_first else add_span(b, a, sign)
-        return shift
-    arith = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-             "/": lambda a, b: None if b == 0 else a / b}[expr.op]
 
-    def binop(facts):
-        a, b = left(facts), right(facts)
+def _known_pair(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """`fn` of two values, where none on either side gives none, else unknown gives unknown."""
+    def apply(a, b):
         if a is NONE or b is NONE:
             return NONE
         if a is None or b is None:
             return None
-        v = arith(a, b)
-        return None if v is None else number(v)
-    return binop
+        return fn(a, b)
+    return apply
 
 
 def _call_fn(expr: Call) -> ValueFn:
