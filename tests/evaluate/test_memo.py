@@ -14,7 +14,7 @@ from eligibility.language.profile import applicant_from_data
 from eligibility.language.rules import load_program
 from helpers import APPLICANTS, DATA, RULES, random_profile
 
-FIELDS = ("criteria", "score", "score_max", "verdict", "reason", "missing", "gates_failed", "outcomes")
+FIELDS = ("criteria", "score", "score_max", "verdict", "reason", "missing", "gates_failed", "outcomes", "standing")
 
 
 def bare_applicants(program, n, seed):

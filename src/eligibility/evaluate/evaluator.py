@@ -9,6 +9,7 @@ from eligibility.engine import CompiledRuleset, EngineResult, compile_program, o
 from eligibility.evaluate.assess import Assessment, Evaluation, assess, explain, standing
 from eligibility.evaluate.memo import Memo
 from eligibility.language.model import Applicant, Program
+from eligibility.language.standing import VerdictBasis, verdict_basis
 from eligibility.language.numeric import evaluation_date, with_today
 
 ENGINES = ("durable", "python", "both")
@@ -70,13 +71,14 @@ class Evaluator:
             if memo is None:
                 outcomes = result.outcomes()
                 a = assess(program, outcomes)
+                bare_basis = None
             else:
-                outcomes, a = memo.get("assessment", result.key, lambda r=result: _assessed(program, r))
+                outcomes, a, bare_basis = memo.get("assessment", result.key, _assessed, program, result)
             if audit is not None:
                 self._compare(known, outcomes)
             reason = a.reason if not a.failed else _reason(a, applicant, known, as_of, memo)
-            if memo is not None and applicant.described_by_values:    # then it depends on the assessment alone
-                basis = memo.get("standing", a, lambda a=a, applicant=applicant: standing(program, a, applicant, as_of))
+            if bare_basis is not None and applicant.described_by_values:
+                basis = bare_basis              # for bare values it depends on the assessment alone
             else:
                 basis = standing(program, a, applicant, as_of)
             out.append(Evaluation(program, applicant, engine, as_of, outcomes, a, reason, basis,
@@ -96,9 +98,11 @@ class Evaluator:
         self._audit = None
 
 
-def _assessed(program: Program, result: EngineResult) -> tuple[dict, Assessment]:
+def _assessed(program: Program, result: EngineResult) -> tuple[dict, Assessment, VerdictBasis]:
+    """The outcomes, their assessment, and its standing for an applicant described by its values."""
     outcomes = result.outcomes()
-    return outcomes, assess(program, outcomes)
+    a = assess(program, outcomes)
+    return outcomes, a, verdict_basis(program, a.verdict, a.outcomes)
 
 
 def _reason(a: Assessment, applicant: Applicant, known: Mapping[str, Any], as_of: str | None,
@@ -108,4 +112,4 @@ def _reason(a: Assessment, applicant: Applicant, known: Mapping[str, Any], as_of
     if memo is None or not applicant.described_by_values:
         return explain(a, applicant, as_of)
     named = tuple(known.get(f) for f in a.reason_facts)
-    return memo.get("reason", (a, named, tuple(map(type, named))), lambda: explain(a, applicant, as_of))
+    return memo.get("reason", (a, named, tuple(map(type, named))), explain, a, applicant, as_of)

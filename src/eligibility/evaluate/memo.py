@@ -23,8 +23,8 @@ class Memo:
         self.tables: dict[str, dict[Hashable, Any]] = {}
         self.hits = self.misses = 0
 
-    def get(self, table: str, key: Hashable, make: Callable[[], T]) -> T:
-        """The value kept under `key` in `table`, made (and kept) if it is not there yet."""
+    def get(self, table: str, key: Hashable, make: Callable[..., T], *args: Any) -> T:
+        """The value kept under `key` in `table`, made by `make(*args)` (and kept) if it is not there yet."""
         entries = self.tables.get(table)
         if entries is None:
             entries = self.tables[table] = {}
@@ -37,7 +37,7 @@ class Memo:
         self.misses += 1
         if len(entries) >= self.limit:
             entries.clear()
-        value = entries[key] = make()
+        value = entries[key] = make(*args)
         return value
 
     @property

@@ -194,7 +194,7 @@ class RecordEncoder:
         if self.memo is None:
             shared = self._shared_text(ev)
         else:     # an assessment is made for one program, so its run fields come with it
-            shared = self.memo.get("record", (ev.assessment, ev.standing), lambda: self._shared_text(ev))
+            shared = self.memo.get("record", (ev.assessment, ev.standing), self._shared_text, ev)
         options, out = self.options, [shared[0]]
         for (member, f), text in zip(self.own, shared[1:]):
             out.append(member)
