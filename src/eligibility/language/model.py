@@ -105,6 +105,8 @@ class Criterion:
     line: int = 0
     basis: Basis | None = None          # of the condition
     points_basis: Basis | None = None   # of the points (scored criteria)
+    # a gate that records the authority's published decision, whose reasons were not published
+    published_decision: bool = False
 
 
 @dataclass(frozen=True)

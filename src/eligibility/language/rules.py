@@ -446,7 +446,7 @@ class _Loader(Reader):
                 self.error(items.pos(i), "criteria: each criterion must be a mapping")
                 continue
             self.known_keys(item, ("id", "title", "kind", "description", "points", "condition", "source", "basis",
-                                   "points_basis"), "criterion")
+                                   "points_basis", "published_decision"), "criterion")
             cid = item.get("id")
             if not self.name(cid, item.pos("id") if "id" in item else item.start, "criterion id", ID_RE):
                 continue
@@ -470,14 +470,28 @@ class _Loader(Reader):
                 self.error(item.kpos("points_basis"), f"{what}: a gate has no points, so no 'points_basis'")
             if points_basis is None and points_param in parameters:
                 points_basis = parameters[points_param].basis
+            published = self.published_decision(item, kind, what)
             if node is not None:
                 out.append(Criterion(id=cid, title=self.text(item, "title", what, False) or cid, kind=kind,
                                      condition_text=text, condition=node,
                                      description=self.text(item, "description", what, False),
                                      points=points, points_param=points_param, source=source,
                                      line=item.start.line, basis=basis,
-                                     points_basis=points_basis if kind == "scored" else None))
+                                     points_basis=points_basis if kind == "scored" else None,
+                                     published_decision=published))
         return out
+
+    def published_decision(self, item: YMap, kind: str, what: str) -> bool:
+        """`published_decision: true`: the gate records the authority's published decision (a fact
+        with its evidence), whose per-applicant reasons were not published."""
+        value = item.get("published_decision", False)
+        if not isinstance(value, bool):
+            self.error(item.pos("published_decision"), f"{what}: published_decision must be true or false")
+            return False
+        if value and kind != "gate":
+            self.error(item.pos("published_decision"), f"{what}: only a gate can record a published decision")
+            return False
+        return value
 
     def points(self, item: YMap, kind: str, parameters: dict, what: str) -> tuple[float, str]:
         if kind == "gate":

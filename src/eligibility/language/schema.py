@@ -67,6 +67,9 @@ def rules_schema() -> dict:
                            ("id", "condition"), "A named condition that other conditions may use."),
         "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": ["gate", "scored"]}, "description": TEXT,
                               "points": number_or_param, "condition": TEXT, "basis": basis, "points_basis": basis,
+                              "published_decision": {"type": "boolean", "description":
+                                                     "The gate records the authority's published decision; "
+                                                     "its reasons were not published."},
                               "source": _object({"ref": ID, "clause": TEXT}, ("ref", "clause"))},
                              ("id", "kind", "condition"),
                              "A gate (must be met) or a scored criterion (earns its points when met)."),
