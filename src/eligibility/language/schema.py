@@ -80,6 +80,11 @@ def rules_schema() -> dict:
                                                                            ("effective", "file"),
                                                                            "A later rules file of the program "
                                                                            "and the date it takes effect.")},
+                            "stages": {"type": "array", "items": _object(
+                                {"id": ID, "title": TEXT, "date": DATE, "file": TEXT, "entrants": NAME,
+                                 "judges": {"enum": ["all", "entrants"]}}, ("id", "date"),
+                                "A stage of the programme: its rules file (none: this file), decision date, "
+                                "and the bool fact true for the applicants who enter at it.")},
                             "dates": {"type": "object", "additionalProperties": DATE},
                             "budget": {"type": "object"},
                             "sources": {"type": "array", "items": {"$ref": "#/$defs/source"}}},
