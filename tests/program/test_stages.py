@@ -101,3 +101,19 @@ def test_history_as_of_a_date_stops_at_the_stages_decided_by_then(run_cli):
     assert r.returncode == 0, r.stderr
     journey = json.loads(r.stdout)
     assert journey["status"] == "in" and [s["stage"] for s in journey["steps"]] == ["selection"]
+
+
+def test_the_engines_agree_on_every_stage():
+    program = api.load_rules(RULES, as_of="2026-02-20")
+    runs = [run_stages(program, ["applicants"], as_of="2026-02-20", engine=e).journeys for e in ("durable", "python")]
+    assert [(j.id, j.status, j.steps) for j in runs[0]] == [(j.id, j.status, j.steps) for j in runs[1]]
+    both = run_stages(program, ["applicants"], as_of="2026-02-20", engine="both").journeys   # raises if they differ
+    assert [(j.id, j.status) for j in both] == [(j.id, j.status) for j in runs[0]]
+
+
+def test_entrants_must_name_a_bool_fact(tmp_path):
+    text = open("rules/sovereign-ai-2025/2026-02-additional-call.yaml").read()
+    bad = tmp_path / "x.yaml"
+    bad.write_text(text.replace("entrants: applied_additional_call", "entrants: evaluators_accepting"))
+    with pytest.raises(api.InputError, match="entrants must name a bool fact"):
+        api.load_rules(str(bad))

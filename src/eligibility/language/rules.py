@@ -136,7 +136,7 @@ class _Loader(Reader):
                 self.error(item.pos("file"), f"program stage '{sid}': file not found: {path}")
                 continue
             entrants = self.text(item, "entrants", "program stage", required=False)
-            if entrants and entrants not in program.family_facts:
+            if entrants and (entrants not in program.family_facts or program.family_facts[entrants].type != "bool"):
                 self.error(item.pos("entrants"), f"program stage '{sid}': entrants must name a bool fact "
                                                  f"of the program, not '{entrants}'")
             judges = self.text(item, "judges", "program stage", required=False) or "all"
