@@ -2,6 +2,7 @@
 phase-1 evaluation of January 2026, diff across dates, and replay of saved records."""
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -188,6 +189,7 @@ criteria:
 def _family(tmp_path, main_extra="", pid="sovereign-ai-2025", eff="2026-01-15", extra=""):
     text = open(os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml"), encoding="utf-8").read()
     text = text.replace("file: sovereign-ai-2025/2026-01-phase1.yaml", "file: later.yaml" + main_extra)
+    text = re.sub(r"\n    - effective: 2026-02-20\n      file: \S+.*", "", text)   # one later version only
     (tmp_path / "main.yaml").write_text(text, encoding="utf-8")
     (tmp_path / "later.yaml").write_text(VERSION.format(pid=pid, eff=eff, extra=extra), encoding="utf-8")
     return str(tmp_path / "main.yaml")

@@ -24,6 +24,7 @@ from eligibility.cli import ruletest  # noqa: E402,F401
 from eligibility.cli import report  # noqa: E402,F401
 from eligibility.cli import replay  # noqa: E402,F401
 from eligibility.cli import serve  # noqa: E402,F401
+from eligibility.cli import history  # noqa: E402,F401
 
 
 def main() -> None:

@@ -56,6 +56,9 @@ def batch(
     as_of = check_date(as_of)
     program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"), as_of, params_label="--param")
     inputs = list(paths or ["applicants"])
+    if program.stages:
+        _staged(program, inputs, fmt, output, as_of, check_engine(engine))
+        return
     with_trace = (fmt == "json") if trace is None else trace
     progress = _Progress(inputs, input_format)
     options = bt.BatchOptions(engine=check_engine(engine), jobs=jobs, as_of=as_of, settings=pairs(set_, "--set"),
@@ -105,6 +108,24 @@ def batch(
         raise typer.Exit(1)
 
 
+def _staged(program, inputs: List[str], fmt: str, output: Optional[str], as_of: Optional[str], engine: str) -> None:
+    """A programme in stages: its state on the date (who is in, who left at which stage and why)."""
+    import json
+    from eligibility.program.stages import ERROR, run_stages
+    from eligibility.render.output import write_atomic
+    from eligibility.render.stages import render_state, state_dict
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"a programme in stages is shown as text or json, not {fmt}", param_hint="--format")
+    result = run_stages(program, inputs, as_of, engine)
+    text = json.dumps(state_dict(result), indent=2, ensure_ascii=False) + "\n" if fmt == "json" else render_state(result)
+    write_atomic(output, text) if output not in (None, "-") else typer.echo(text, nl=False)
+    errors = [j for j in result.journeys if j.status == ERROR]
+    for j in errors:
+        print(safe(f"eligibility: error: {j.error}", one_line=True), file=sys.stderr)
+    if errors:
+        raise typer.Exit(2)
+
+
 class _nothing:
     def __enter__(self):
         return None
@@ -122,7 +143,7 @@ def expected_inputs(paths: List[str], forced: Optional[str] = None) -> Optional[
         if path == "-":
             return None
         if os.path.isdir(path):
-            total += sum(1 for _, _, files in os.walk(path) for f in files if f.endswith((".yaml", ".yml")))
+            total += sum(1 for f in os.listdir(path) if f.endswith((".yaml", ".yml")))   # not subdirectories: not read
             continue
         kind = forced or os.path.splitext(path)[1].lower().lstrip(".")
         if kind in ("jsonl", "ndjson", "csv"):

@@ -53,6 +53,7 @@ class Assessment:
     gates_failed: tuple[str, ...] = ()
     outcomes: tuple[str, ...] = ()
     reason_facts: tuple[str, ...] = ()  # the facts a failed gate's reason names
+    published: tuple[str, ...] = ()     # failed gates that record a published decision without reasons
 
 
 @dataclass(slots=True)
@@ -107,7 +108,8 @@ def assess(program: Program, outcomes: Mapping[int, bool | None]) -> Assessment:
                       gates_met=sum(r.kind == "gate" and r.outcome == MET for r in criteria),
                       gates_failed=tuple(gid for gid, _ in failed),
                       outcomes=tuple(r.outcome for r in criteria),
-                      reason_facts=tuple(dict.fromkeys(f for _, leaves in failed for leaf in leaves for f in leaf_facts(leaf))))
+                      reason_facts=tuple(dict.fromkeys(f for _, leaves in failed for leaf in leaves for f in leaf_facts(leaf))),
+                      published=tuple(gid for gid, _ in failed if program.criterion(gid).published_decision))
 
 
 def _criterion(program: Program, c: Criterion, outcomes: Mapping[int, bool | None]) -> tuple[CriterionResult, tuple]:
@@ -169,7 +171,11 @@ def explain(assessment: Assessment, applicant: Applicant, as_of: str | None) -> 
     if not assessment.failed:
         return assessment.reason
     return "excluded: " + "; ".join(
-        f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of)}" for gid, leaves in assessment.failed)
+        (f"not selected by the published decision (gate '{gid}': {describe_leaves(leaves, applicant, as_of)}); "
+         "the verdict comes from the published decision, and no per-applicant reasons were published"
+         if gid in assessment.published else
+         f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of)}")
+        for gid, leaves in assessment.failed)
 
 
 def standing(program: Program, assessment: Assessment, applicant: Applicant, as_of: str | None) -> VerdictBasis:

@@ -105,6 +105,8 @@ class Criterion:
     line: int = 0
     basis: Basis | None = None          # of the condition
     points_basis: Basis | None = None   # of the points (scored criteria)
+    # a gate that records the authority's published decision, whose reasons were not published
+    published_decision: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,23 @@ class ProgramVersion:
     effective: str                 # ISO date the version takes effect
     file: str                      # as written, relative to the main rules file
     path: str                      # resolved path
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ProgramStage:
+    """One stage of a programme in stages (`program.stages`): its own rules file and date.
+
+    Its population is whoever advanced from the stage before it plus the applicants for whom its
+    `entrants` fact (a bool) is true on its date; with `judges: entrants`, only the entrants are
+    judged and those who advanced continue unjudged (an added call)."""
+
+    id: str
+    title: str
+    date: str                      # ISO date of the stage's decision
+    path: str                      # resolved rules file of the stage; "": the version in force on `date`
+    entrants: str = ""             # bool fact: true for the applicants who enter at this stage
+    judges_entrants_only: bool = False
     line: int = 0
 
 
@@ -153,6 +172,7 @@ class Program:
     main_path: str = ""            # the rules file named by the user, when this is a version it chose
     main_sha256: str = ""
     computed: dict[str, ComputedValue] = field(default_factory=dict)
+    stages: tuple[ProgramStage, ...] = ()          # a programme in stages; none: the file is one stage
 
     def threshold_basis(self) -> Basis | None:
         """The basis of the decision threshold: its own, else its parameter's."""

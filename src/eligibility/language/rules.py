@@ -14,7 +14,7 @@ from eligibility.language.fields import ID_RE, Reader
 from eligibility.language.basis import BASES, Basis
 from eligibility.language.numeric import TODAY
 from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
-                    ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
+                    ProgramStage, ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
 from eligibility.language.sources import RulesSource, source_for
 from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml
 
@@ -108,7 +108,43 @@ class _Loader(Reader):
         self.clause_dates(sources, program.effective)
         program.family_facts = dict(facts)
         program.versions = self.versions(meta, program)
+        program.stages = self.stages(meta, program)
         return program
+
+    def stages(self, meta: YMap, program: Program) -> tuple[ProgramStage, ...]:
+        """`program.stages`: the programme as a sequence of stages, each with its decision date, its
+        rules file (relative to this one; none: the program's version in force on that date) and
+        the bool fact that marks its entrants."""
+        items = self.seq(meta, "stages", "program") or YList()
+        out: list[ProgramStage] = []
+        previous = ""
+        for i, item in enumerate(items):
+            if not isinstance(item, YMap):
+                self.error(items.pos(i), "program stages: each stage is a mapping with 'id', 'date' and 'file'")
+                continue
+            self.known_keys(item, ("id", "title", "date", "file", "entrants", "judges"), "program stage")
+            sid = self.text(item, "id", "program stage")
+            date = self.date(item, "date", "program stage", required=True)
+            if not sid or not date:
+                continue
+            if previous and date <= previous:
+                self.error(item.pos("date"), f"program stage '{sid}': date {date} must come after {previous}")
+            previous = date
+            file = self.text(item, "file", "program stage", required=False)
+            path = self.source.resolve(self.path, file) if file else ""
+            if file and not self.source.exists(path):
+                self.error(item.pos("file"), f"program stage '{sid}': file not found: {path}")
+                continue
+            entrants = self.text(item, "entrants", "program stage", required=False)
+            if entrants and (entrants not in program.family_facts or program.family_facts[entrants].type != "bool"):
+                self.error(item.pos("entrants"), f"program stage '{sid}': entrants must name a bool fact "
+                                                 f"of the program, not '{entrants}'")
+            judges = self.text(item, "judges", "program stage", required=False) or "all"
+            if judges not in ("all", "entrants"):
+                self.error(item.pos("judges"), f"program stage '{sid}': judges must be 'all' or 'entrants'")
+            out.append(ProgramStage(sid, self.text(item, "title", "program stage", required=False) or sid, date,
+                                    path, entrants, judges == "entrants", item.start.line))
+        return tuple(out)
 
     def versions(self, meta: YMap, program: Program) -> tuple[ProgramVersion, ...]:
         """`program.versions`: later rule versions, each a complete rules file with an effective date."""
@@ -446,7 +482,7 @@ class _Loader(Reader):
                 self.error(items.pos(i), "criteria: each criterion must be a mapping")
                 continue
             self.known_keys(item, ("id", "title", "kind", "description", "points", "condition", "source", "basis",
-                                   "points_basis"), "criterion")
+                                   "points_basis", "published_decision"), "criterion")
             cid = item.get("id")
             if not self.name(cid, item.pos("id") if "id" in item else item.start, "criterion id", ID_RE):
                 continue
@@ -470,14 +506,28 @@ class _Loader(Reader):
                 self.error(item.kpos("points_basis"), f"{what}: a gate has no points, so no 'points_basis'")
             if points_basis is None and points_param in parameters:
                 points_basis = parameters[points_param].basis
+            published = self.published_decision(item, kind, what)
             if node is not None:
                 out.append(Criterion(id=cid, title=self.text(item, "title", what, False) or cid, kind=kind,
                                      condition_text=text, condition=node,
                                      description=self.text(item, "description", what, False),
                                      points=points, points_param=points_param, source=source,
                                      line=item.start.line, basis=basis,
-                                     points_basis=points_basis if kind == "scored" else None))
+                                     points_basis=points_basis if kind == "scored" else None,
+                                     published_decision=published))
         return out
+
+    def published_decision(self, item: YMap, kind: str, what: str) -> bool:
+        """`published_decision: true`: the gate records the authority's published decision (a fact
+        with its evidence), whose per-applicant reasons were not published."""
+        value = item.get("published_decision", False)
+        if not isinstance(value, bool):
+            self.error(item.pos("published_decision"), f"{what}: published_decision must be true or false")
+            return False
+        if value and kind != "gate":
+            self.error(item.pos("published_decision"), f"{what}: only a gate can record a published decision")
+            return False
+        return value
 
     def points(self, item: YMap, kind: str, parameters: dict, what: str) -> tuple[float, str]:
         if kind == "gate":

@@ -67,6 +67,9 @@ def rules_schema() -> dict:
                            ("id", "condition"), "A named condition that other conditions may use."),
         "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": ["gate", "scored"]}, "description": TEXT,
                               "points": number_or_param, "condition": TEXT, "basis": basis, "points_basis": basis,
+                              "published_decision": {"type": "boolean", "description":
+                                                     "The gate records the authority's published decision; "
+                                                     "its reasons were not published."},
                               "source": _object({"ref": ID, "clause": TEXT}, ("ref", "clause"))},
                              ("id", "kind", "condition"),
                              "A gate (must be met) or a scored criterion (earns its points when met)."),
@@ -77,6 +80,11 @@ def rules_schema() -> dict:
                                                                            ("effective", "file"),
                                                                            "A later rules file of the program "
                                                                            "and the date it takes effect.")},
+                            "stages": {"type": "array", "items": _object(
+                                {"id": ID, "title": TEXT, "date": DATE, "file": TEXT, "entrants": NAME,
+                                 "judges": {"enum": ["all", "entrants"]}}, ("id", "date"),
+                                "A stage of the programme: its rules file (none: this file), decision date, "
+                                "and the bool fact true for the applicants who enter at it.")},
                             "dates": {"type": "object", "additionalProperties": DATE},
                             "budget": {"type": "object"},
                             "sources": {"type": "array", "items": {"$ref": "#/$defs/source"}}},
