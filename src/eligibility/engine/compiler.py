@@ -129,6 +129,7 @@ class _Compiler:
         self.pairs: dict[int, tuple[str, str]] = {}
         self.concept_pairs: dict[str, tuple[str, str]] = {}
         self.computed: dict[str, tuple[str, Expr]] = {}    # expression signature -> (field, expression)
+        self.leaf_pairs: dict[str, tuple[str, str]] = {}   # a leaf's engine tests -> the pair they derive
         self.optional = {name for name, spec in program.facts.items() if spec.optional}
 
     def run(self) -> CompiledRuleset:
@@ -194,13 +195,20 @@ class _Compiler:
             pair = (yes, no)
         else:
             true_tests, false_tests = self.leaf_tests(n, True), self.leaf_tests(n, False)
-            tag = self.limits.place_leaf(self.leaf_fields(n), true_tests, false_tests,
-                                         always=isinstance(n, IsTest) and n.test == "known")
-            for i, test in enumerate(true_tests):
-                self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
-            for i, test in enumerate(false_tests):
-                self.add(f"{no}#{i}", _on_profile(tag, test), no)
-            pair = (yes, no)
+            sig = json.dumps([true_tests, false_tests], sort_keys=True, default=str)
+            mirror = json.dumps([false_tests, true_tests], sort_keys=True, default=str)
+            if sig in self.leaf_pairs:      # the same test elsewhere: its rules already derive the pair
+                pair = self.leaf_pairs[sig]
+            elif mirror in self.leaf_pairs:   # its negation elsewhere: the same rules, outcomes swapped
+                pair = self.leaf_pairs[mirror][::-1]
+            else:
+                tag = self.limits.place_leaf(self.leaf_fields(n), true_tests, false_tests,
+                                             always=isinstance(n, IsTest) and n.test == "known")
+                for i, test in enumerate(true_tests):
+                    self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
+                for i, test in enumerate(false_tests):
+                    self.add(f"{no}#{i}", _on_profile(tag, test), no)
+                pair = self.leaf_pairs[sig] = (yes, no)
         self.pairs[n.id] = pair
         return pair
 
