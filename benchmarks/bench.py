@@ -4,6 +4,8 @@
     PYTHONPATH=src python benchmarks/bench.py --sizes 10000   # one size
     PYTHONPATH=src python benchmarks/bench.py --million       # also 1M through JSON Lines
     PYTHONPATH=src python benchmarks/bench.py --peers         # also the peers (pip install -e '.[bench]')
+    PYTHONPATH=src python benchmarks/bench.py --rules FILE    # any programme (no plain/peers rows)
+    PYTHONPATH=src python benchmarks/bench.py --sweep         # rule-count sweep: 1x, 5x, 20x, 50x copies
 
 For each size it writes a deterministic synthetic population (JSON Lines) and prints
 applicants/s and peak RSS for:
@@ -46,7 +48,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RULES = os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml")
+SHIPPED = os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml")
+RULES = os.environ.get("ELIGIBILITY_BENCH_RULES", SHIPPED)     # --rules, passed on to the children
 MODS = (["text"], ["text", "image"], ["text", "audio"], ["text", "video", "action"], ["text", "action"])
 
 
@@ -169,21 +172,22 @@ def measure_python_step(pop: str, kind: str) -> dict:
     return {"seconds": time.perf_counter() - t, "n": len(applicants)}
 
 
-def measure_ceiling(pop: str) -> dict:
-    sys.path.insert(0, os.path.join(ROOT, "src"))
-    import durable_rules_engine as e
-    from eligibility import api
-    from eligibility.engine.compiler import compile_program
+def encoded_population(pop: str, compiled, program) -> list:
     from eligibility.language.profile import convert_value
-    program = api.load_rules(RULES)
-    compiled = compile_program(program)
     encoded = []
     for line in open(pop, encoding="utf-8"):
         facts = json.loads(line)["facts"]
         values = {k: convert_value(x, program.facts[k]) for k, x in facts.items() if x != "unknown"}
         encoded.append(compiled.encode(values))
-    h = e.create_ruleset("ceiling", compiled.ruleset_json())
-    derive, sentinel = compiled.derive, '{"t":"s"}'
+    return encoded
+
+
+def drive(e, h, encoded: list, derive: dict) -> tuple[float, int, int]:
+    """Seconds, firings and minor page faults of running every pre-encoded profile through the C
+    engine: assert its facts, run every action (asserting the rule's derived fact, if `derive`
+    has one), delete the state; no trace, no decoding."""
+    sentinel, firings = '{"t":"s"}', 0
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     t = time.perf_counter()
     for docs in encoded:
         for doc in docs:
@@ -194,24 +198,97 @@ def measure_ceiling(pop: str) -> dict:
             started = e.start_action_for_state(h, state)
         msg = started[1]
         while msg is not None:
+            firings += 1
             fact = derive.get(msg[2:msg.index('"', 2)])
             if fact is not None:
                 e.assert_fact(h, fact)
             msg = e.complete_and_start_action(h, state)
         e.delete_state(h, "0")
     dt = time.perf_counter() - t
+    return dt, firings, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+
+
+def leaf_only(compiled) -> str:
+    """The independent ceiling's ruleset: only the rules testing the profile (every leaf test once)
+    and the sentinel, no rule on a derived fact, so nothing chains."""
+    from eligibility.engine.compiler import DERIVED
+
+    def on_derived(cond: dict) -> bool:
+        (test,) = cond.values()
+        return str(test.get("$and", [test])[0].get("t", "")).startswith(DERIVED)
+    return json.dumps({name: rule for name, rule in compiled.rules.items() if not any(map(on_derived, rule["all"]))},
+                      ensure_ascii=False)
+
+
+def measure_ceiling(pop: str) -> dict:
+    sys.path.insert(0, os.path.join(ROOT, "src"))
+    import durable_rules_engine as e
+    from eligibility import api
+    from eligibility.engine.compiler import compile_program
+    program = api.load_rules(RULES)
+    compiled = compile_program(program)
+    encoded = encoded_population(pop, compiled, program)
+    h = e.create_ruleset("ceiling", compiled.ruleset_json())
+    dt, _, _ = drive(e, h, encoded, compiled.derive)
     return {"seconds": dt, "n": len(encoded)}
+
+
+def measure_scale(pop: str, heap: str) -> dict:
+    """The sweep's rows in one process, for the programme in RULES: `leaf` (the independent
+    ceiling: leaf-only rules, each applicant asserted once, nothing chained or decoded), `chain`
+    (the compiled ruleset driven directly, as `ceiling`) and `engine` (eligibility's durable
+    engine, DurableEngine.run_all on known fact values, no trace), with per-applicant firings and
+    minor page faults; `heap` "on" sets the batch workers' heap tuning first."""
+    sys.path.insert(0, os.path.join(ROOT, "src"))
+    import durable_rules_engine as e
+    from eligibility import api
+    from eligibility.engine.compiler import compile_program
+    from eligibility.engine.durable import DurableEngine
+    from eligibility.engine.heap import keep_heap_top
+    from eligibility.program import inputs
+    if heap == "on":
+        keep_heap_top()
+    program = api.load_rules(RULES)
+    compiled = compile_program(program)
+    encoded = encoded_population(pop, compiled, program)
+    values = [inputs.parse_item(item, program).values() for item in inputs.iter_items([pop])]
+    leaf_h = e.create_ruleset("leaf", leaf_only(compiled))
+    chain_h = e.create_ruleset("chain", compiled.ruleset_json())
+    engine = DurableEngine(compiled)
+    drive(e, leaf_h, encoded[:50], {})          # warm-up: first state slot, caches
+    drive(e, chain_h, encoded[:50], compiled.derive)
+    engine.run_all(values[:50])
+    out: dict = {"n": len(encoded), "rules": len(compiled.rules), "criteria": len(program.criteria)}
+    for name, run in (("leaf", lambda: drive(e, leaf_h, encoded, {})),
+                      ("chain", lambda: drive(e, chain_h, encoded, compiled.derive)),
+                      ("engine", lambda: engine_run(engine, values))):
+        dt, firings, faults = run()
+        out[name] = {"seconds": dt, "firings": firings, "faults": faults}
+    return out
+
+
+def engine_run(engine, values: list) -> tuple[float, int, int]:
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    t = time.perf_counter()
+    results = engine.run_all(values)
+    dt = time.perf_counter() - t
+    bad = [r for r in results if not hasattr(r, "rules")]
+    if bad:
+        raise SystemExit(f"engine failures: {len(bad)}, first: {bad[0]}")
+    return dt, sum(len(r.rules) for r in results), resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
 
 
 def child_main(kind: str, pop: str) -> None:
     out = (measure_plain(pop) if kind == "plain" else measure_ceiling(pop) if kind == "ceiling"
+           else measure_scale(pop, kind[6:]) if kind.startswith("scale:")
            else measure_peer(pop, kind[5:]) if kind.startswith("peer:") else measure_python_step(pop, kind))
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
 
-def run_child(kind: str, pop: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "src"), os.path.dirname(__file__)]))
+def run_child(kind: str, pop: str, rules: str | None = None) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "src"), os.path.dirname(__file__)]),
+               ELIGIBILITY_BENCH_RULES=rules or RULES)
     r = subprocess.run([sys.executable, __file__, "--child", kind, pop], capture_output=True, text=True, env=env)
     if r.returncode:
         raise SystemExit(f"{kind} failed: {r.stderr}")
@@ -221,6 +298,43 @@ def run_child(kind: str, pop: str) -> dict:
 def eligibility_cmd() -> list[str]:
     script = os.path.join(os.path.dirname(sys.executable), "eligibility")
     return [script] if os.path.exists(script) else [sys.executable, "-m", "eligibility"]
+
+
+TREE_MB: dict[str, float] = {}   # {"last": peak RSS summed over the last CLI run's process tree, MB}
+
+
+class TreeRss:
+    """Samples the summed RSS of a process and its descendants (/proc) every 20 ms; `stop` gives the peak, MB."""
+
+    def __init__(self, pid: int):
+        import threading
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def tree(self, pid: int) -> list[int]:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as fh:
+                kids = [int(k) for k in fh.read().split()]
+        except OSError:
+            return []
+        return [pid] + [p for k in kids for p in self.tree(k)]
+
+    def rss_kb(self, pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                return next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
+        except OSError:
+            return 0
+
+    def loop(self) -> None:
+        while not self.done.wait(0.02):
+            self.peak = max(self.peak, sum(map(self.rss_kb, self.tree(self.pid))))
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        return self.peak / 1024
 
 
 PYCACHE: dict[str, str] = {}      # {"dir": where the CLI runs keep their bytecode}, set by main
@@ -239,8 +353,10 @@ def run_cli(args: list[str]) -> tuple[float, float, int, float]:
     t = time.perf_counter()
     p = subprocess.Popen(eligibility_cmd() + args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
+    peak = TreeRss(p.pid)
     _, status, usage = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t
+    TREE_MB["last"] = peak.stop()
     p.returncode = os.waitstatus_to_exitcode(status)
     err = p.stderr.read().decode()
     p.stderr.close()
@@ -250,13 +366,13 @@ def run_cli(args: list[str]) -> tuple[float, float, int, float]:
 
 
 def measure_batch(pop: str, n: int, out: str, *extra: str) -> dict:
-    dt, rss, _, cpu = run_cli(["batch", pop, "--format", "jsonl", "-o", out, *extra])
+    dt, rss, _, cpu = run_cli(["batch", pop, "--rules", RULES, "--format", "jsonl", "-o", out, *extra])
     with open(out, "rb") as fh:
         lines = sum(1 for _ in fh)
     if lines != n + 1:
         raise SystemExit(f"incomplete output: {lines} lines for {n} applicants")
     os.unlink(out)
-    return {"seconds": dt, "n": n, "rss_mb": rss, "cpu": cpu, "lines": lines}
+    return {"seconds": dt, "n": n, "rss_mb": rss, "cpu": cpu, "lines": lines, "tree_mb": TREE_MB.get("last", 0.0)}
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -283,10 +399,21 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of batch-j1, batch-j2 and the ceiling per size below 1M, made in turn; "
                          "the median is shown (default 3)")
+    ap.add_argument("--rules", help="the rules file to measure (default: the shipped programme); the plain "
+                                    "and peer rows, written for the shipped programme, are left out")
+    ap.add_argument("--sweep", action="store_true",
+                    help="only the rule-count sweep: --copies copies of the programme's concepts and criteria")
+    ap.add_argument("--copies", type=int, nargs="*", default=[1, 5, 20, 50])
+    ap.add_argument("--sweep-n", type=int, default=2000, help="applicants per sweep row (default 2000)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child_main(*args.child)
+        return
+    global RULES
+    RULES = os.path.abspath(args.rules) if args.rules else RULES
+    if args.sweep:
+        sweep(args.copies, args.sweep_n)
         return
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
@@ -297,7 +424,7 @@ def main() -> None:
     print(f"files in {shm or tempfile.gettempdir()}; the CLI's bytecode is compiled once and kept there (see run_cli)")
     with tempfile.TemporaryDirectory(dir=shm) as tmp:
         PYCACHE["dir"] = os.path.join(tmp, "pycache")
-        check_time()                     # compiles the CLI's bytecode once, before anything is timed
+        check_time() if RULES == SHIPPED else None   # compiles the CLI's bytecode once, before anything is timed
         for n in sizes:
             pop, out = os.path.join(tmp, f"pop{n}.jsonl"), os.path.join(tmp, "out.jsonl")
             write_population(pop, n)
@@ -313,11 +440,12 @@ def main() -> None:
             if not big:
                 rows["engine-python"] = measure_batch(pop, n, out, "--engine", "python")
                 rows["ceiling"] = median_run(runs["ceiling"])
-                rows["plain"] = run_child("plain", pop)
+                if RULES == SHIPPED:
+                    rows["plain"] = run_child("plain", pop)
                 rows["py-nodes"] = run_child("py-nodes", pop)
                 rows["py-evaluate"] = run_child("py-evaluate", pop)
                 rows["durable-evaluate"] = run_child("durable-evaluate", pop)
-            if args.peers and not big:
+            if args.peers and not big and RULES == SHIPPED:
                 import peers
                 for name in peers.PEERS:
                     r = run_child(f"peer:{name}", pop)
@@ -328,7 +456,8 @@ def main() -> None:
             print(f"\nN = {n:,}")
             for name, r in rows.items():
                 print(f"  {name:14s} {r['n'] / r['seconds']:>12,.0f}/s  {r['seconds']:8.2f} s  {r['rss_mb']:7.0f} MB"
-                      + (f"  cpu {r['cpu']:6.2f} s  {r['lines']:,} lines" if "cpu" in r else "")
+                      + (f"  cpu {r['cpu']:6.2f} s  {r['lines']:,} lines  tree {r['tree_mb']:.0f} MB"
+                         if "cpu" in r else "")
                       + (f"  mismatches {r['mismatches']}" if "mismatches" in r else ""))
             rate = {k: r["n"] / r["seconds"] for k, r in rows.items()}
             if len(runs["batch-j1"]) > 1:
@@ -339,6 +468,8 @@ def main() -> None:
                 cpu_rate = rows["batch-j1"]["n"] / rows["batch-j1"]["cpu"]
                 print(f"  batch-j1/ceiling      {rate['batch-j1'] / rate['ceiling']:.2f}  (target >= 0.6; "
                       f"{cpu_rate / rate['ceiling']:.2f} by CPU seconds)" + each_run(runs["ceiling"], runs["batch-j1"]))
+                if "plain" not in rate:
+                    continue
                 print(f"  py-nodes/plain        {rate['py-nodes'] / rate['plain']:.2f}  (target >= 0.3: the evaluation step)")
                 print(f"  py-evaluate/plain     {rate['py-evaluate'] / rate['plain']:.2f}  (with criteria, verdict, reason)")
                 print(f"  engine-python/plain   {rate['engine-python'] / rate['plain']:.2f}  (the whole CLI path)")
@@ -346,7 +477,40 @@ def main() -> None:
                     print(f"  against {name:12s} batch-j1 {rate['batch-j1'] / rate[name]:.2f}, engine-python "
                           f"{rate['engine-python'] / rate[name]:.2f}, durable-evaluate {rate['durable-evaluate'] / rate[name]:.2f}, "
                           f"py-evaluate {rate['py-evaluate'] / rate[name]:.2f}")
-        print(f"\ncheck one profile: {check_time():.3f} s wall (best of 5; target < 0.35)")
+        if RULES == SHIPPED:
+            print(f"\ncheck one profile: {check_time():.3f} s wall (best of 5; target < 0.35)")
+
+
+def sweep(factors: list[int], n: int) -> None:
+    """The rule-count sweep: for each number of copies of the programme (benchmarks/programs.py),
+    the `scale` rows in one process with the heap tuning and in another without, per applicant."""
+    import programs
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
+          f"{n:,} applicants per row; µs and minor page faults per applicant")
+    print("leaf = independent ceiling (leaf-only rules, one assert, no chaining, no decoding); chain = the compiled "
+          "ruleset driven directly; engine = eligibility's DurableEngine.run_all; heap on/off = the batch "
+          "workers' heap tuning")
+    print(f"{'copies':>6} {'criteria':>8} {'rules':>6} {'firings':>7} | {'leaf':>7} {'chain':>7} {'engine':>7} "
+          f"{'eng/leaf':>8} | {'engine, heap off':>16} {'faults on':>9} {'off':>7} | {'cost x':>6} {'crit x':>6}")
+    base = None
+    with tempfile.TemporaryDirectory() as tmp:
+        pop = os.path.join(tmp, "pop.jsonl")
+        write_population(pop, n)
+        for k in factors:
+            rules = programs.write(os.path.join(tmp, f"x{k}.yaml"), k, source=RULES)
+            on, off = run_child("scale:on", pop, rules), run_child("scale:off", pop, rules)
+            us = {row: 1e6 * on[row]["seconds"] / n for row in ("leaf", "chain", "engine")}
+            us_off = 1e6 * off["engine"]["seconds"] / n
+            best = min(us["engine"], us_off)
+            base = base or (best, on["criteria"])
+            print(f"{k:>6} {on['criteria']:>8} {on['rules']:>6} {on['engine']['firings'] / n:>7.1f} | "
+                  f"{us['leaf']:>7.1f} {us['chain']:>7.1f} {us['engine']:>7.1f} {us['leaf'] / us['engine']:>8.2f} | "
+                  f"{us_off:>16.1f} {on['engine']['faults'] / n:>9.1f} {off['engine']['faults'] / n:>7.1f} | "
+                  f"{best / base[0]:>6.1f} {on['criteria'] / base[1]:>6.1f}")
+    from eligibility.engine.heap import MAX_TUNED_RULES
+    print(f"batch workers tune the heap up to {MAX_TUNED_RULES} engine rules. "
+          "eng/leaf: the leaf-only ceiling's time over the engine's (1.0 = the engine's minimum); cost x: the "
+          "engine's per-applicant time (best of heap on/off) over the 1-copy row; crit x: criteria over the 1-copy row")
 
 
 if __name__ == "__main__":

@@ -59,12 +59,30 @@ def test_wide_lists_of_values_are_sharded_before_the_engine_could_hang():
     assert len(compiled.encode({"f0": "a", "f1": "b", "f2": "c"})) >= 2
 
 
-def test_one_test_feeding_too_many_rules_is_refused():
-    problem = refused(rules_text(1, ["f0 > 0"] * 260))
-    assert "more than 250 engine rules" in problem.message
+def test_one_test_feeding_too_many_rules_is_refused(monkeypatch):
+    """No valid rules file reaches this limit (shards hold at most 60 leaves, a leaf tests a value
+    once, derived facts are relayed), so it is shown with the limit lowered to 3."""
+    monkeypatch.setattr(compiler, "MAX_RULES_PER_TEST", 3)
+    text = rules_text(1, [f"f0 in [1, {k}]" for k in range(2, 6)])     # 4 rules on the test f0 == 1
+    problem = refused(text)
+    assert "more than 3 engine rules" in problem.message
     cid = problem.message.split("'")[1]
     assert problem.path == "big.yaml" and problem.line > 0
-    assert rules_text(1, ["f0 > 0"] * 260).splitlines()[problem.line - 1].startswith(f"  - {{id: {cid},")
+    assert text.splitlines()[problem.line - 1].startswith(f"  - {{id: {cid},")
+
+
+def test_repeated_list_values_are_one_test():
+    program = load_program("big.yaml", text=rules_text(1, ["f0 in [1, 1, 2, 2, 2]"]))
+    assert len(compiler.compile_program(program).rules) == len(
+        compiler.compile_program(load_program("big.yaml", text=rules_text(1, ["f0 in [1, 2]"]))).rules)
+
+
+def test_a_concept_used_by_many_joins_is_relayed_and_agrees():
+    """A derived fact feeds at most 250 rules (error 108 past 255): further rules read a relay copy."""
+    program = load_program("big.yaml", text=rules_text(2, [f"f0 > 0 and f1 > {i}" for i in range(600)]))
+    profiles = [{"f0": 1, "f1": 300}, {"f0": 0, "f1": 700}, {"f0": 1}, {"f1": 5}, {}, {"f0": 1, "f1": 1000}]
+    compiled = agrees(program, profiles)
+    assert any("@" in name for name in compiled.rules)
 
 
 def test_large_random_ruleset_works_and_agrees():

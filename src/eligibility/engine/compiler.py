@@ -129,6 +129,9 @@ class _Compiler:
         self.pairs: dict[int, tuple[str, str]] = {}
         self.concept_pairs: dict[str, tuple[str, str]] = {}
         self.computed: dict[str, tuple[str, Expr]] = {}    # expression signature -> (field, expression)
+        self.leaf_pairs: dict[str, tuple[str, str]] = {}   # a leaf's engine tests -> the pair they derive
+        self.uses: dict[str, int] = {}                     # derived fact -> rules conditioned on it
+        self.relay: dict[str, str] = {}                    # derived fact -> its relay copy now in use
         self.optional = {name for name, spec in program.facts.items() if spec.optional}
 
     def run(self) -> CompiledRuleset:
@@ -165,6 +168,19 @@ class _Compiler:
             self.target[name] = asserts
 
     def derived(self, name: str) -> dict:
+        """A condition on derived fact `name`. The engine feeds at most 255 rules from one fact, so
+        past MAX_RULES_PER_TEST consumers the condition is on a relay: a copy of the fact asserted
+        under another name by a rule on the last copy (one more firing, same outcome)."""
+        current = self.relay.get(name, name)
+        if self.uses.get(current, 0) >= MAX_RULES_PER_TEST - 1:
+            relay = f"{name}@{len(self.rules)}"
+            self.uses[current] += 1
+            self.add(relay, {"all": [{"a": self.on_derived(current)}]}, relay)
+            current = self.relay[name] = relay
+        self.uses[current] = self.uses.get(current, 0) + 1
+        return self.on_derived(current)
+
+    def on_derived(self, name: str) -> dict:
         return {"$and": [{"t": self.limits.derived_tag(name)}, {"n": name}]}
 
     def concept(self, name: str) -> tuple[str, str]:
@@ -194,13 +210,20 @@ class _Compiler:
             pair = (yes, no)
         else:
             true_tests, false_tests = self.leaf_tests(n, True), self.leaf_tests(n, False)
-            tag = self.limits.place_leaf(self.leaf_fields(n), true_tests, false_tests,
-                                         always=isinstance(n, IsTest) and n.test == "known")
-            for i, test in enumerate(true_tests):
-                self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
-            for i, test in enumerate(false_tests):
-                self.add(f"{no}#{i}", _on_profile(tag, test), no)
-            pair = (yes, no)
+            sig = json.dumps([true_tests, false_tests], sort_keys=True, default=str)
+            mirror = json.dumps([false_tests, true_tests], sort_keys=True, default=str)
+            if sig in self.leaf_pairs:      # the same test elsewhere: its rules already derive the pair
+                pair = self.leaf_pairs[sig]
+            elif mirror in self.leaf_pairs:   # its negation elsewhere: the same rules, outcomes swapped
+                pair = self.leaf_pairs[mirror][::-1]
+            else:
+                tag = self.limits.place_leaf(self.leaf_fields(n), true_tests, false_tests,
+                                             always=isinstance(n, IsTest) and n.test == "known")
+                for i, test in enumerate(true_tests):
+                    self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
+                for i, test in enumerate(false_tests):
+                    self.add(f"{no}#{i}", _on_profile(tag, test), no)
+                pair = self.leaf_pairs[sig] = (yes, no)
         self.pairs[n.id] = pair
         return pair
 
@@ -292,7 +315,7 @@ class _Compiler:
             op = n.op if outcome else _NEGATE[n.op]
             return [_compare(field_name(n.fact), op, engine_value(n.value))]
         if isinstance(n, OneOf):
-            f, values = field_name(n.fact), [engine_value(v) for v in n.values]
+            f, values = field_name(n.fact), list(dict.fromkeys(engine_value(v) for v in n.values))
             if outcome != n.negated:
                 return [{f: v} for v in values]
             return [{"$and": [{"$neq": {f: v}} for v in values]}]

@@ -27,7 +27,7 @@ from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
 from eligibility.core.errors import EngineError, InputError, Problem
-from eligibility.engine.heap import keep_heap_top
+from eligibility.engine.heap import tune_heap
 from eligibility.evaluate.assess import Evaluation
 from eligibility.evaluate.evaluator import Evaluator
 from eligibility.evaluate.memo import Memo
@@ -139,9 +139,9 @@ class Worker:
 
     def __init__(self, program: Program, options: BatchOptions, piece: Optional[Callable] = None,
                  needs_record: bool = False, slim: bool = False):
-        keep_heap_top()
         self.program, self.options = program, options
         self.evaluator = Evaluator(program, options.engine)
+        tune_heap(len(self.evaluator.compiled.rules))
         self.memo = Memo()
         self.piece, self.slim = piece, slim
         self.needs_record = needs_record or options.records.trace
