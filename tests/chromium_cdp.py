@@ -15,6 +15,8 @@ import tempfile
 import time
 from urllib.parse import urlsplit
 
+from helpers import stop_process
+
 BINARIES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "headless_shell")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
@@ -221,12 +223,7 @@ class Browser:
             if self.ws is not None:
                 self.ws.close()
         finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
             self.log.close()
             shutil.rmtree(self.profile, ignore_errors=True)
 

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 
 from eligibility.language.numeric import NONE
@@ -110,3 +111,13 @@ def yaml_profile(i: int) -> str:
         lines += [f"  {name}:", f"    value: {json.dumps(value)}", "    evidence:",
                   "      - kind: analysis", "        note: generated", "        source: {title: test generator}"]
     return "\n".join(lines) + "\n"
+
+
+def stop_process(proc) -> None:
+    """Terminate a child process, and kill it if it has not stopped within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

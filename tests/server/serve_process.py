@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from helpers import ROOT, console_script
+from helpers import ROOT, console_script, stop_process
 
 
 def free_port() -> int:
@@ -41,10 +41,5 @@ class Server:
     def stop(self) -> str:
         """Stop the process; its stderr."""
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
         return self.proc.stderr.read()
