@@ -78,3 +78,22 @@ def test_engine_survives_many_applicants_and_empty_profiles(evaluator):
     for i in range(3000):
         values = {} if i % 2 else {"b": True} if "b" in evaluator.program.facts else {}
         assert_agree(evaluator, values)
+
+
+def test_dated_parameter_values_reach_both_engines():
+    """A dated parameter is compiled with the value in force on the date: durable, the closures and
+    the reference agree on every date, and a mark between two dated pass marks flips with the date."""
+    from eligibility.api import load_rules
+    rng = random.Random(20260115)
+    seen = {}
+    for as_of in ("2025-03-01", "2026-02-01"):
+        ev = Evaluator(load_rules(os.path.join(DATA, "dated_params.yaml"), as_of=as_of))
+        ev.closures = CompiledNodes(ev.program)
+        try:
+            for i in range(500):
+                assert_agree(ev, random_profile(rng, ev.program, missing=(i % 3) * 0.3))
+            gate = ev.program.criterion("pass").condition.id
+            seen[as_of] = ev.run({"mark": 55}).outcomes()[gate]
+        finally:
+            ev.close()
+    assert seen == {"2025-03-01": True, "2026-02-01": False}

@@ -198,6 +198,8 @@ def replay_record(rec: dict, settings_label: str = OVERRIDE_LABEL) -> tuple[Resu
 
 
 def _rerun(rec: dict, settings_label: str = OVERRIDE_LABEL) -> dict:
+    if rec.get("stage"):
+        return _rerun_standing(rec)
     prog, appl = rec["program"], rec["applicant"]
     params = {name: v["value"] for name, v in (rec.get("parameter_overrides") or {}).items()}
     program = load_rules(prog.get("rules_path") or prog["path"], params, rec.get("as_of"))
@@ -211,6 +213,19 @@ def _rerun(rec: dict, settings_label: str = OVERRIDE_LABEL) -> dict:
         return evaluation_record(evaluator.evaluate(applicant, rec.get("as_of"), trace=trace), trace=trace)
     finally:
         evaluator.close()
+
+
+def _rerun_standing(rec: dict) -> dict:
+    """A check record of a programme in stages: the journey decided again on the date asked, and the
+    evaluation at the stage that judged the applicant last (the record's own `as_of` is that stage's date)."""
+    from eligibility.program.stages import standing_dict, standing_of
+    stage = rec["stage"]
+    program = load_rules(stage["rules_path"], None, stage.get("as_of"))
+    standing = standing_of(program, rec["applicant"]["path"], stage.get("applicants"), stage.get("as_of"),
+                           rec.get("engine") or "durable")
+    new = evaluation_record(standing.evaluation, trace="trace" in rec)
+    new["stage"] = standing_dict(standing)
+    return new
 
 
 def _load_applicant(path: str, program: Program) -> Applicant:

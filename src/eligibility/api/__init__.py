@@ -55,11 +55,34 @@ def check(profile_path: str, rules_path: str | None = None, engine: str = "durab
     """Evaluate one profile file: the whole of `eligibility check` without the rendering.
     `labels` name where parameters and facts were overridden, in error messages and the trace;
     `profile_text`, when given, is the profile's YAML (read from stdin), named `profile_path`."""
+    return check_standing(profile_path, rules_path, engine, params, settings, as_of, labels, profile_text)[0]
+
+
+def check_standing(profile_path: str, rules_path: str | None = None, engine: str = "durable",
+                   params: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None,
+                   as_of: str | None = None, labels: tuple[str, str] = ("parameter override", "what-if"),
+                   profile_text: str | None = None, applicants: str | None = None) -> tuple[Evaluation, Any]:
+    """`check` with the applicant's standing in a programme in stages: (the evaluation, the
+    `program.stages.Standing` or None). When the version in force lists stages, the evaluation is
+    the one at the stage that judged the applicant last (its rules, its date), and the standing
+    holds its journey, decided with the other applicants of `applicants` (default: the profile's
+    directory). Overrides (--param, --set) and a profile from stdin are refused there: each stage
+    is decided by its own rules over the files of its whole population."""
     program = load_rules(rules_path or find_rules(), params, as_of, params_label=labels[0])
+    if program.stages:
+        from eligibility.program.stages import standing_of
+        refused = [what for what, given in (("parameter overrides", params), ("fact overrides", settings),
+                                             ("a profile from stdin", profile_text is not None)) if given]
+        if refused:
+            raise InputError(Problem(profile_path, 0, 0, f"not available for a programme in stages (program "
+                                                         f"'{program.id}', version {program.version or program.path}): "
+                                                         f"{' and '.join(refused)}"))
+        standing = standing_of(program, profile_path, applicants, as_of, engine)
+        return standing.evaluation, standing
     applicant = load_applicant(profile_path, program, profile_text)
     if settings:
         apply_overrides(applicant, program, settings, label=labels[1])
-    return Evaluator(program, engine).evaluate(applicant, as_of)
+    return Evaluator(program, engine).evaluate(applicant, as_of), None
 
 
 def profile_from_data(data: Any, program: Program, path: str, digest: str) -> Applicant:
@@ -116,7 +139,7 @@ def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | N
 __all__ = [
     "DEFAULT_RULES_DIR", "ENGINES", "Applicant", "EngineError", "EnginesDisagree", "Evaluation", "Evaluator",
     "InputError", "Problem", "Program", "check", "evaluate_profile", "find_rules", "load_profile", "load_rules",
-    "profile_from_dict", "record", "rules_files", "version_in_force",
+    "profile_from_dict", "record", "rules_files", "version_in_force", "check_standing",
     # used by the service
     "MemorySource", "compare", "evaluation_record", "find_flips", "jsonable", "parameter_patch", "parse_document",
     "profile_from_data", "replay_record",

@@ -31,6 +31,9 @@ def check(
     flip: bool = typer.Option(False, "--flip", metavar=FLAG, help="Also find the smallest fact changes that flip the verdict "
                               "(each confirmed on the durable engine), and for undetermined the questions to ask."),
     max_changes: int = typer.Option(3, "--max-changes", min=1, max=5, metavar="N", help="--flip: most facts changed at once."),
+    applicants: Optional[str] = typer.Option(None, "--applicants", "-a", metavar="DIR",
+                                             help="A programme in stages: the other applicants, who share each "
+                                                  "stage's quota (default: the profile's directory)."),
 ) -> None:
     """Evaluate one applicant: verdict, reason, criteria and the full explanation trace.
 
@@ -38,15 +41,22 @@ def check(
     selected into excluded, or decide an undetermined verdict), smallest first; apply one
     with --set to see it. JSON output gets a "flips" section.
 
+    For a programme in stages (the version in force lists stages), the applicant's standing on the
+    date: its journey through the stages, and its evaluation at the stage that judged it last.
+
     Exit status: 0 evaluated; 1 the verdict is listed in --fail-on; 2 bad input; 3 engine failure.
     """
     fmt = output_format(fmt, output, FORMATS)
     failing = verdict_set(fail_on)
     text = sys.stdin.read() if profile == "-" else None
-    ev = api.check("<stdin>" if profile == "-" else profile, rules, engine=check_engine(engine),
-                   params=pairs(param, "--param"), settings=pairs(set_, "--set"), as_of=check_date(as_of),
-                   labels=("--param", "--set"), profile_text=text)
+    ev, standing = api.check_standing("<stdin>" if profile == "-" else profile, rules, engine=check_engine(engine),
+                                      params=pairs(param, "--param"), settings=pairs(set_, "--set"),
+                                      as_of=check_date(as_of), labels=("--param", "--set"), profile_text=text,
+                                      applicants=applicants)
     rec = evaluation_record(ev, trace=True, command=["eligibility", *sys.argv[1:]])
+    if standing is not None:
+        from eligibility.program.stages import standing_dict
+        rec["stage"] = standing_dict(standing)
     if flip:
         from eligibility.analysis.counterfactual import find_flips
         rec["flips"] = find_flips(ev.program, ev.applicant, ev.as_of, max_changes=max_changes).as_dict()
@@ -67,5 +77,5 @@ def check(
             if flip:
                 from eligibility.render.flips import render_flips
                 render_flips(rec["flips"], console)
-    if rec["verdict"] in failing:
+    if (rec["stage"]["final_verdict"] if standing is not None else rec["verdict"]) in failing:
         raise typer.Exit(1)

@@ -62,6 +62,17 @@ class Parameter:
     overridden: bool = False       # set by --param for one run; `rules_value` keeps the file's value
     rules_value: Any = None
     basis: Basis | None = None
+    effective: str = ""            # a dated parameter: the date from which the value used is in force
+    values: tuple["DatedValue", ...] = ()     # a dated parameter's history, in date order
+
+
+@dataclass(frozen=True)
+class DatedValue:
+    """One entry of a parameter's history of values (`values:`): in force from `effective`."""
+
+    effective: str
+    value: Any
+    basis: Basis | None = None
 
 
 @dataclass(frozen=True)

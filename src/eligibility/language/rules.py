@@ -5,7 +5,7 @@ import datetime as dt
 import hashlib
 import math
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from eligibility.core.errors import Problems
 from eligibility.language.static import constant_conditions
@@ -13,7 +13,8 @@ from eligibility.language.expr import ExprError, Node, Ref, Scope, parse_conditi
 from eligibility.language.fields import ID_RE, Reader
 from eligibility.language.basis import BASES, Basis
 from eligibility.language.numeric import TODAY
-from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DecisionPolicy, FactSpec, Parameter, Program,
+from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DatedValue, DecisionPolicy,
+                                        FactSpec, Parameter, Program,
                     ProgramStage, ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
 from eligibility.language.sources import RulesSource, source_for
 from eligibility.language.yamlsafe import Pos, YList, YMap, load_yaml
@@ -26,13 +27,20 @@ OVERRIDE_LABEL = "parameter override"   # how problems name a parameter given fo
 MAX_FACTS = 200        # the engine stores at most 253 fields per fact, list facts take two
 
 
+# Which of a dated parameter's values is in force on a date: (effective dates, as-of) -> index or None.
+# `language.versions.value_in_force` is the one answer; the loader is handed it with the date.
+InForce = Callable[[Sequence[str], str], Optional[int]]
+
+
 def load_program(path: str, params: Mapping[str, Any] | None = None, text: str | None = None,
-                 source: RulesSource | None = None, params_label: str = OVERRIDE_LABEL) -> Program:
-    """Load and check a rules file. `params` overrides parameter values for one run.
+                 source: RulesSource | None = None, params_label: str = OVERRIDE_LABEL,
+                 as_of: tuple[str, InForce] | None = None) -> Program:
+    """Load and check a rules file. `params` overrides parameter values for one run; `as_of`
+    (a date and how to choose on it) picks each dated parameter's value, else its latest.
 
     Raises InputError listing every problem found (errors only; `check_program` also returns
     the warnings)."""
-    program, problems = check_program(path, params, text, source=source, params_label=params_label)
+    program, problems = check_program(path, params, text, source=source, params_label=params_label, as_of=as_of)
     problems.raise_if_any()
     assert program is not None
     return program
@@ -40,7 +48,8 @@ def load_program(path: str, params: Mapping[str, Any] | None = None, text: str |
 
 def check_program(path: str, params: Mapping[str, Any] | None = None, text: str | None = None,
                   _version_of: str = "", source: RulesSource | None = None,
-                  params_label: str = OVERRIDE_LABEL) -> tuple[Program | None, Problems]:
+                  params_label: str = OVERRIDE_LABEL,
+                  as_of: tuple[str, InForce] | None = None) -> tuple[Program | None, Problems]:
     """Load a rules file, returning (program or None, all problems including warnings).
 
     The later versions a main rules file lists (`program.versions`) are checked too, and
@@ -58,14 +67,16 @@ def check_program(path: str, params: Mapping[str, Any] | None = None, text: str 
         problems.add(1, 1, "this looks like an applicant profile (it has 'id' or 'name' and no 'criteria'), "
                      "not a rules file")
         return None, problems
-    program = _Loader(path, text, problems, params or {}, source, _version_of, params_label).load(data)
+    program = _Loader(path, text, problems, params or {}, source, _version_of, params_label, as_of).load(data)
     return (None if problems.errors else program), problems
 
 
 class _Loader(Reader):
     def __init__(self, path: str, text: str, problems: Problems, overrides: Mapping[str, Any],
-                 source: RulesSource, version_of: str = "", params_label: str = OVERRIDE_LABEL):
+                 source: RulesSource, version_of: str = "", params_label: str = OVERRIDE_LABEL,
+                 as_of: tuple[str, InForce] | None = None):
         super().__init__(problems)
+        self.as_of = as_of
         self.path, self.raw, self.overrides, self.version_of = path, text, overrides, version_of
         self.source = source
         self.override_label = params_label
@@ -319,35 +330,89 @@ class _Loader(Reader):
                 spec_map = YMap({"value": spec})
                 spec_map.start, spec_map.key_pos, spec_map.value_pos = params.pos(name), {}, {"value": params.pos(name)}
                 spec = spec_map
-            self.known_keys(spec, ("type", "value", "description", "unit", "basis"), f"parameter '{name}'")
-            if "value" not in spec:
-                self.error(spec.start, f"parameter '{name}': missing 'value'")
+            self.known_keys(spec, ("type", "value", "values", "description", "unit", "basis"), f"parameter '{name}'")
+            if ("value" in spec) == ("values" in spec):
+                self.error(spec.start, f"parameter '{name}': give 'value', or 'values' (a list of dated values), "
+                                       f"not {'both' if 'value' in spec else 'neither'}")
                 continue
-            value = spec["value"]
+            history = self.dated_values(spec, name) if "values" in spec else ()
+            if "values" in spec and not history:
+                continue
+            chosen = self.in_force(history, name, spec) if history else None
+            if history and chosen is None:
+                continue
+            value = chosen.value if chosen else spec["value"]
             ptype = self.text(spec, "type", f"parameter '{name}'", required=False) or _type_of(value)
             if ptype not in PARAM_TYPES:
                 self.error(spec.pos("type"), f"parameter '{name}': unknown type '{ptype}'" + suggest(ptype, PARAM_TYPES))
                 continue
             if isinstance(value, YList):
                 value = tuple(value)
+            for i, entry in enumerate(history):
+                if entry is not chosen and not _fits(entry.value, ptype):
+                    self.error(spec["values"][i].pos("value"), f"parameter '{name}': value {entry.value!r} "
+                                                               f"(from {entry.effective}) is not of type {ptype}")
             rules_value, overridden = value, name in self.overrides
             if overridden:
                 value = self.coerce_override(name, ptype, self.overrides[name])
                 if value is None:          # reported; keep the file's value so nothing else cascades
                     value, overridden = rules_value, False
             if not overridden and not _fits(value, ptype):
-                self.error(spec.pos("value"), f"parameter '{name}': value {value!r} is not of type {ptype}")
+                where = spec["values"][history.index(chosen)].pos("value") if chosen else spec.pos("value")
+                self.error(where, f"parameter '{name}': value {value!r} is not of type {ptype}")
                 continue
+            basis = self.basis(spec, "basis", f"parameter '{name}'", warn_missing=not history)
             out[name] = Parameter(name=name, type=ptype, value=value,
                                   description=self.text(spec, "description", "parameter", False),
                                   unit=self.text(spec, "unit", "parameter", False), line=kpos.line,
                                   overridden=overridden, rules_value=rules_value if overridden else None,
-                                  basis=self.basis(spec, "basis", f"parameter '{name}'", warn_missing=True))
+                                  basis=(chosen.basis or basis) if chosen else basis,
+                                  effective=chosen.effective if chosen else "", values=history)
         for name in self.overrides:
             if name not in out and not (params and name in params):
                 self.problems.add(0, 0, f"{self.override_label} {name}: no such parameter"
                                   + suggest(name, list(params or ())))
         return out
+
+    def dated_values(self, spec: YMap, name: str) -> tuple[DatedValue, ...]:
+        """`values:` a parameter's history, each entry `{effective, value, basis}`, dates strictly
+        increasing; () after reporting a problem."""
+        what = f"parameter '{name}'"
+        items = spec["values"]
+        if not isinstance(items, YList) or not items:
+            self.error(spec.pos("values"), f"{what}: 'values' must be a list of {{effective, value, basis}}")
+            return ()
+        out: list[DatedValue] = []
+        for i, item in enumerate(items):
+            if not isinstance(item, YMap):
+                self.error(items.pos(i), f"{what}: each dated value is a mapping with 'effective' and 'value'")
+                return ()
+            self.known_keys(item, ("effective", "value", "basis"), f"{what} dated value")
+            effective = self.date(item, "effective", f"{what} dated value", required=True)
+            if "value" not in item:
+                self.error(item.start, f"{what} dated value: missing 'value'")
+            if not effective or "value" not in item:
+                return ()
+            if out and effective <= out[-1].effective:
+                self.error(item.pos("effective"), f"{what}: effective date {effective} "
+                                                  + ("is given twice" if effective == out[-1].effective else
+                                                     f"must come after {out[-1].effective} (dates in order)"))
+                continue          # reported; the others still define the parameter (no cascade)
+            value = tuple(item["value"]) if isinstance(item["value"], YList) else item["value"]
+            basis = self.basis(item, "basis", f"{what} value from {effective}", warn_missing="basis" not in spec)
+            out.append(DatedValue(effective, value, basis))
+        return tuple(out)
+
+    def in_force(self, history: tuple[DatedValue, ...], name: str, spec: YMap) -> DatedValue | None:
+        """The dated value in force on the as-of date (the latest when the file is used as written);
+        None after reporting that none is in force on the date."""
+        index = self.as_of[1]([v.effective for v in history], self.as_of[0]) if self.as_of else len(history) - 1
+        if index is None:
+            assert self.as_of is not None
+            self.error(spec.pos("values"), f"parameter '{name}' has no value in force on {self.as_of[0]}: "
+                                           f"its first takes effect on {history[0].effective}")
+            return None
+        return history[index]
 
     def computed(self, data: YMap, scope: Scope) -> dict[str, ComputedValue]:
         """`computed:` named numbers or dates, each a formula over facts, parameters and the

@@ -57,6 +57,12 @@ def rules_schema() -> dict:
         "parameter": {"anyOf": [
             _object({"type": {"enum": list(PARAM_TYPES)}, "value": {"anyOf": [SCALAR, PARAM_LIST]},
                      "description": TEXT, "unit": TEXT, "basis": basis}, ("value",)),
+            _object({"type": {"enum": list(PARAM_TYPES)}, "description": TEXT, "unit": TEXT, "basis": basis,
+                     "values": {"type": "array", "minItems": 1, "items": _object(
+                         {"effective": DATE, "value": {"anyOf": [SCALAR, PARAM_LIST]}, "basis": basis},
+                         ("effective", "value"), "A value and the date from which it is in force.")}},
+                    ("values",), "A parameter with a history of values, in date order (--as-of picks the one in "
+                                 "force)."),
             SCALAR, PARAM_LIST]},
         "computed": {"anyOf": [
             TEXT, {"type": "number"},

@@ -1,9 +1,10 @@
-"""Which version of a programme's rules is in force on a date: the one place that reads
-`program.effective` and `program.versions` to choose (every command's `--as-of` comes here)."""
+"""Which version of a programme's rules is in force on a date, and which value of each dated
+parameter: the one place that reads `program.effective`, `program.versions` and parameters'
+effective dates to choose (every command's `--as-of` comes here)."""
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from eligibility.core.errors import InputError, Problem
 from eligibility.core.paths import yaml_files
@@ -18,18 +19,20 @@ def load_rules(path: str, params: Mapping[str, Any] | None = None, as_of: str | 
                source: RulesSource | None = None, params_label: str = OVERRIDE_LABEL) -> Program:
     """Load and type-check a rules file; `params` overrides parameter values for one run.
 
-    Without `as_of`, the file is used as written. With `as_of` (ISO date), the version of the
-    program in force on that date: the file itself from its `program.effective` date, or the
-    latest of its `program.versions` that took effect on or before `as_of`. `source` reads the
+    Without `as_of`, the file is used as written (a dated parameter at its latest value). With
+    `as_of` (ISO date), the version of the program in force on that date: the file itself from its
+    `program.effective` date, or the latest of its `program.versions` that took effect on or before
+    `as_of`; and each dated parameter at its value in force on that date (`--param` still overrides). `source` reads the
     files (default: git history for `git:REV:path`, else the disk)."""
     source = source or source_for(path)
 
-    def load(p: str, prm: Mapping[str, Any] | None) -> Program:
-        return load_program(p, prm, source=source, params_label=params_label)
+    def load(p: str, prm: Mapping[str, Any] | None, dated: bool = True) -> Program:
+        return load_program(p, prm, source=source, params_label=params_label,
+                            as_of=(as_of, value_in_force) if as_of and dated else None)
 
     if as_of is None:
         return load(path, params)
-    main = load(path, None)
+    main = load(path, None, dated=False)
     chosen = version_in_force(main, as_of)
     if chosen is None:
         return load(path, params)
@@ -48,6 +51,16 @@ def version_in_force(main: Program, as_of: str) -> ProgramVersion | None:
     for version in main.versions:
         if version.effective <= as_of:
             chosen = version
+    return chosen
+
+
+def value_in_force(effective: Sequence[str], as_of: str) -> int | None:
+    """Which of a dated parameter's values (their effective dates, in order) is in force on
+    `as_of`: the latest on or before it; None before the first."""
+    chosen = None
+    for i, date in enumerate(effective):
+        if date <= as_of:
+            chosen = i
     return chosen
 
 

@@ -13,6 +13,10 @@ true on its date). A stage that `judges: entrants` (an added call) judges only i
 lets those who advanced continue. The stage's decision is the batch one (threshold, quota,
 tie-breaks): selected applicants advance, the others leave at that stage with their reason.
 Every input gets a journey: a profile that cannot be read is an error, never dropped.
+
+`standing_of` is one applicant's standing on a date (what `check` shows for a programme in
+stages): its journey, computed with the other applicants of its directory, and its evaluation at
+the stage that judged it last, by that stage's rules on that stage's date.
 """
 from __future__ import annotations
 
@@ -20,8 +24,9 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
-from eligibility.core.errors import InputError
+from eligibility.core.errors import InputError, Problem
 from eligibility.core.paths import yaml_files
+from eligibility.evaluate.assess import Evaluation
 from eligibility.evaluate.evaluator import Evaluator
 from eligibility.language.model import Applicant, Program, ProgramStage
 from eligibility.language.profile import load_applicant
@@ -30,6 +35,7 @@ from eligibility.language.versions import load_rules
 from eligibility.program import decision as dec
 
 IN, OUT, ERROR, NOT_ENTERED = "in", "out", "error", "not entered"
+CONTINUED = "continued"          # the verdict of a step not judged (an added call lets the others continue)
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ def run_stages(program: Program, inputs: Sequence[str], as_of: Optional[str] = N
     """Run every stage decided on or before `as_of` (all without it) over the profiles in `inputs`."""
     every = stages_of(program)          # entry stages are known from every stage, even a later one
     stages = [s for s in every if as_of is None or not s.date or s.date <= as_of]
-    programs = [_stage_program(program, s) for s in stages]
+    programs = [stage_program(program, s) for s in stages]
     journeys: dict[str, Journey] = {}
     applicants: dict[str, str] = {}          # journey key -> profile path
     for path in profile_paths(inputs, every):
@@ -117,7 +123,7 @@ def run_stages(program: Program, inputs: Sequence[str], as_of: Optional[str] = N
         continuing = advanced - judged
         selected = _decide(stage, prog, [applicants[k] for k in sorted(judged)], journeys, engine)
         for key in continuing:
-            journeys[key].steps.append(Step(stage.id, stage.title, stage.date, "continued",
+            journeys[key].steps.append(Step(stage.id, stage.title, stage.date, CONTINUED,
                                             "continued: not judged at this stage (it judges its entrants only)"))
         for key in judged:
             journeys[key].status = IN if key in selected else OUT
@@ -126,7 +132,7 @@ def run_stages(program: Program, inputs: Sequence[str], as_of: Optional[str] = N
     return result
 
 
-def _stage_program(program: Program, stage: ProgramStage) -> Program:
+def stage_program(program: Program, stage: ProgramStage) -> Program:
     """The stage's rules: its own file, else the program's version in force on its date."""
     if stage.path == program.path or (not stage.path and not program.main_path):
         return program
@@ -191,3 +197,77 @@ def _evidence(applicant: Applicant, facts: Sequence[str], date: str) -> tuple[st
                 out.append(f"{name}: {e.source.publisher or e.source.title}, {e.source.date or 'undated'} "
                            f"({e.kind}): {e.note}")
     return tuple(out)
+
+
+def journey_of(program: Program, profile: str, applicants: Optional[str] = None, as_of: Optional[str] = None,
+               engine: str = "durable") -> Journey:
+    """One applicant's journey, decided with the other applicants of `applicants` (default: the
+    profile's directory, or the one above it for a profile kept under its entry stage's name)."""
+    folder = applicants or os.path.dirname(profile) or "."
+    if os.path.basename(os.path.normpath(folder)) in {s.id for s in program.stages}:
+        folder = os.path.dirname(os.path.normpath(folder)) or "."
+    wanted = os.path.realpath(profile)
+    for inputs in ([folder], [folder, profile]):     # a profile outside the folder is added to it
+        journey = next((j for j in run_stages(program, inputs, as_of, engine).journeys
+                        if os.path.realpath(j.path) == wanted), None)
+        if journey is not None:
+            break
+    if journey is None:
+        raise InputError(Problem(profile, 0, 0, "profile not found among the applicants"))
+    if journey.error:
+        raise InputError(Problem(profile, 0, 0, journey.error))
+    return journey
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An applicant's standing on a date in a programme in stages: its journey, the step that
+    judged it last, and its evaluation there (that stage's rules, facts as on record on its date)."""
+
+    as_of: Optional[str]
+    program: Program              # the version that lists the stages
+    journey: Journey
+    step: Step
+    evaluation: Evaluation
+    applicants: Optional[str] = None     # the directory of the others, when named
+
+
+def standing_of(program: Program, profile: str, applicants: Optional[str] = None, as_of: Optional[str] = None,
+                engine: str = "durable") -> Standing:
+    """The applicant's standing on `as_of`; InputError for an unreadable profile or an applicant
+    that has not entered the programme by then."""
+    journey = journey_of(program, profile, applicants, as_of, engine)
+    judged = [s for s in journey.steps if s.verdict != CONTINUED]
+    if not judged:
+        when = f" by {as_of}" if as_of else ""
+        raise InputError(Problem(profile, 0, 0, f"'{journey.id}' has not entered the programme{when}: "
+                                                f"it enters at stage '{journey.entered_at}'"))
+    step = judged[-1]
+    stage = next(s for s in stages_of(program) if s.id == step.stage)
+    rules = stage_program(program, stage)
+    evaluator = Evaluator(rules, engine)
+    try:
+        evaluation = evaluator.evaluate(load_applicant(journey.path, rules), stage.date or None)
+    finally:
+        evaluator.close()
+    return Standing(as_of, program, journey, step, evaluation, applicants)
+
+
+def standing_dict(standing: Standing) -> dict:
+    """The `stage` section of a check record: the date asked, the staged version, the stage that
+    judged the applicant last with its final verdict (after the quota), and the whole journey."""
+    p, j, s = standing.program, standing.journey, standing.step
+    return {"as_of": standing.as_of, "rules_path": p.main_path or p.path, "version": p.version or None,
+            "applicants": standing.applicants,
+            "status": j.status, "stage": s.stage, "title": s.title, "date": s.date, "final_verdict": s.verdict,
+            "rank": s.rank, "journey": journey_line(j), "steps": [step_dict(x) for x in j.steps]}
+
+
+def step_dict(s: Step) -> dict:
+    return {"stage": s.stage, "title": s.title, "date": s.date, "verdict": s.verdict, "reason": s.reason,
+            "score": s.score, "rank": s.rank, "evidence": list(s.evidence)}
+
+
+def journey_line(j: Journey) -> str:
+    """The journey in one line: `selected at selection 2025-08-04, excluded at phase1 2026-01-15`."""
+    return ", ".join(f"{s.verdict} at {s.stage} {s.date}" for s in j.steps)

@@ -97,6 +97,9 @@ def trace_of(ev: Evaluation) -> dict[str, Any]:
         crit = p.criterion(c["id"])
         c["description"] = crit.description or None
         c["basis"] = crit.basis.as_dict() if crit.basis else None
+    dated = dated_parameters(p)
+    if dated:
+        trace["dated_parameters"] = dated
     if ev.as_of:
         for fact in trace["facts"].values():
             later = [e for e in fact["evidence"] if e["source"].get("date", "") > ev.as_of]
@@ -104,6 +107,14 @@ def trace_of(ev: Evaluation) -> dict[str, Any]:
                 fact["evidence"] = [e for e in fact["evidence"] if e not in later]
                 fact["later_evidence"] = later
     return trace
+
+
+def dated_parameters(p: Program) -> dict[str, Any]:
+    """Each dated parameter's value used, the date from which it is in force and its basis (a
+    parameter given by --param says so, with the dated value it replaced)."""
+    return {n: {"value": jsonable(x.value), "effective": x.effective, "basis": x.basis.as_dict() if x.basis else None,
+                **({"rules_value": jsonable(x.rules_value)} if x.overridden else {})}
+            for n, x in p.parameters.items() if x.values}
 
 
 def basis_detail(ev: Evaluation) -> dict[str, Any]:

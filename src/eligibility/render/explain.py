@@ -143,3 +143,16 @@ def program_numbers_note(program: Any) -> str:
         tb = program.threshold_basis()
         parts.append(f"threshold: {_short(tb.kind if tb else 'calibration')}")
     return "; ".join(parts)
+
+
+def dated_lines(rec: dict) -> list[str]:
+    """One line per dated parameter: the value used, in force from which date, on what basis."""
+    out = []
+    for name, d in ((rec.get("trace") or {}).get("dated_parameters") or {}).items():
+        basis = (d.get("basis") or {}).get("kind") or "no basis given"
+        line = f"parameter {name} = {value(d['value'])}: the value in force from {d['effective']} ({basis})"
+        if "rules_value" in d:
+            line = (f"parameter {name} = {value(d['value'])} by --param (the rules' value in force from "
+                    f"{d['effective']}: {value(d['rules_value'])}, {basis})")
+        out.append(line)
+    return out

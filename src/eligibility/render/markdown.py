@@ -5,7 +5,8 @@ from typing import Any
 from eligibility.core.text import safe, safe_data
 from eligibility.core.formatting import OUTCOME_LABEL, number, value
 from eligibility.render.explain import (EFFECT_LEGEND, EFFECT_SYMBOL, basis_flag, basis_headline, basis_words, cite,
-                                        effect_tree, fact_dated, score_line, split_evidence)
+                                        dated_lines, effect_tree, fact_dated, score_line, split_evidence)
+from eligibility.render.stages import has_score, standing_lines
 
 _EMOJI = {"met": "✅", "not_met": "❌", "unknown": "❔"}      # GitHub renders these in colour
 _MARK = {k: f"{e} {OUTCOME_LABEL[k]}" for k, e in _EMOJI.items()}
@@ -22,16 +23,19 @@ def render_check(rec: dict) -> str:
              f"{rec['reason']}", ""]
     if "basis" in rec:
         lines += [f"**{basis_flag(rec)}**: {basis_headline(rec)}", ""]
-    lines += [f"- Program: {p['title']} (`{p['path']}`, sha256 `{p['sha256'][:12]}`)",
-             f"- Score: {number(rec['score'])} (threshold {number(rec['threshold'])}; at most {number(rec['score_max'])})",
-             f"- Engine: {rec['engine']}"]
+    lines.append(f"- Program: {p['title']} (`{p['path']}`, sha256 `{p['sha256'][:12]}`)")
+    lines += [f"- {line[0].upper()}{line[1:]}" for line in standing_lines(rec) + dated_lines(rec)]
+    if has_score(rec):
+        lines.append(f"- Score: {number(rec['score'])} (threshold {number(rec['threshold'])}; "
+                     f"at most {number(rec['score_max'])})")
+    lines.append(f"- Engine: {rec['engine']}")
     if rec.get("overrides"):
         lines.append("- What-if overrides: " + ", ".join(f"`{k}={value(v)}`" for k, v in rec["overrides"].items()))
     if rec.get("parameter_overrides"):
         lines.append("- What-if parameters: " + ", ".join(
             f"`{k}={value(v['value'])}` (rules: `{value(v['rules_value'])}`)"
             for k, v in rec["parameter_overrides"].items()))
-    if "basis" in rec:
+    if "basis" in rec and has_score(rec):
         lines.append(f"- Numbers: {score_line(rec)}")
     if rec.get("as_of"):
         lines.append(f"- As of: {rec['as_of']} (evidence published later is listed apart)")

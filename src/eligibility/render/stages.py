@@ -6,7 +6,7 @@ from typing import Any
 
 from eligibility.core.formatting import number
 from eligibility.core.text import safe
-from eligibility.program.stages import ERROR, IN, NOT_ENTERED, OUT, Journey, StagedResult, Step
+from eligibility.program.stages import ERROR, IN, NOT_ENTERED, OUT, Journey, StagedResult, Step, step_dict
 
 _STATUS_ORDER = {IN: 0, OUT: 1, NOT_ENTERED: 2, ERROR: 3}
 
@@ -64,8 +64,7 @@ def render_history(journey: Journey) -> str:
 def journey_dict(j: Journey) -> dict[str, Any]:
     return {"id": j.id, "name": j.name, "path": j.path, "status": j.status, "entered_at": j.entered_at or None,
             "error": j.error or None,
-            "steps": [{"stage": s.stage, "title": s.title, "date": s.date, "verdict": s.verdict, "reason": s.reason,
-                       "score": s.score, "rank": s.rank, "evidence": list(s.evidence)} for s in j.steps]}
+            "steps": [step_dict(s) for s in j.steps]}
 
 
 def state_dict(result: StagedResult) -> dict[str, Any]:
@@ -75,3 +74,22 @@ def state_dict(result: StagedResult) -> dict[str, Any]:
             "stages": [{"id": s.id, "title": s.title, "date": s.date, **result.counts.get(s.id, {})}
                        for s in result.stages],
             "journeys": [journey_dict(j) for j in result.journeys]}
+
+
+def standing_lines(rec: dict) -> list[str]:
+    """What a check record of a programme in stages adds (its `stage` section): the applicant's
+    standing on the date asked, and its journey; nothing for a single-stage programme."""
+    st = rec.get("stage")
+    if not st:
+        return []
+    when = f" on {st['as_of']}" if st.get("as_of") else ""
+    where = (f"out at stage {st['stage']} ({st['date']})" if st["status"] == OUT
+             else f"in the programme, last judged at stage {st['stage']} ({st['date']})")
+    return [f"standing{when}: {where}, {st['final_verdict']}", f"journey: {st['journey']}",
+            f"judged by the rules of stage {st['stage']}, with the facts on record on {st['date']}"]
+
+
+def has_score(rec: dict) -> bool:
+    """Whether the check record's score means something: a single-stage programme always shows its
+    score line (as it always has); a stage without scored criteria has none."""
+    return "stage" not in rec or any(c["kind"] == "scored" for c in rec["criteria"])

@@ -11,8 +11,9 @@ from rich.text import Text
 from rich.tree import Tree
 from eligibility.core.text import safe_data
 from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, clip, number, value
+from eligibility.render.stages import has_score, standing_lines
 from eligibility.render.explain import (EFFECT_LEGEND, EFFECT_SYMBOL, basis_flag, basis_headline, basis_words, cite,
-                                        effect_tree, fact_dated, score_line, split_evidence)
+                                        dated_lines, effect_tree, fact_dated, score_line, split_evidence)
 
 VERDICT_STYLE = {"selected": "bold green", "eligible-not-selected": "bold cyan", "excluded": "bold red",
                  "undetermined": "bold yellow", "error": "bold magenta"}
@@ -38,7 +39,10 @@ def render_check(rec: dict, console: Console) -> None:
     body = [head, Text(rec["reason"])]
     if "basis" in rec:
         body.append(Text(basis_headline(rec), style="yellow" if rec.get("unofficial") else ""))
-    body.append(Text(score_line(rec), style="dim"))
+    if has_score(rec):
+        body.append(Text(score_line(rec), style="dim"))
+    body += [Text(line, style="bold") for line in standing_lines(rec)]
+    body += [Text(line, style="dim") for line in dated_lines(rec)]
     if rec.get("overrides"):
         body.append(Text("what-if overrides: " + ", ".join(f"{k}={value(v)}" for k, v in rec["overrides"].items()),
                          style="bold magenta"))
