@@ -39,9 +39,15 @@ def load_rules_ref(spec: str, as_of: str | None = None, params: Mapping[str, Any
     return load_rules(spec, params or None, as_of, params_label=params_label)
 
 
-def profile_paths(items: Iterable[str]) -> list[str]:
-    """Profile files named on the command line; a directory stands for its YAML files."""
-    out = expand_paths(list(items))
+def profile_paths(items: Iterable[str], *programs: Program) -> list[str]:
+    """Profile files named on the command line; a directory stands for its YAML files, and for a
+    programme in stages (any of `programs` listing stages) also for those of its subdirectories
+    named after a stage (the applicants who enter there)."""
+    from eligibility.program.stages import profile_paths as staged_paths
+    stages = next((p.stages for p in programs if p.stages), ())
+    out = expand_paths(list(items))              # refuses a missing path
+    if stages:
+        out = staged_paths(list(items), stages)
     if not out:
         raise InputError(Problem(", ".join(items) or ".", 0, 0, "no applicant profiles found"))
     return out
@@ -54,7 +60,7 @@ def evaluate_profiles(program: Program, paths: list[str], engine: str = "durable
 
     Returns one row per input, in order: {"path", "record" (evaluation record without the trace,
     each criterion with its `because`) or None, "error", "entry" (decision entry), "facts" (the
-    trace's facts with their evidence, or None)}."""
+    trace's facts with their evidence, or None), "program" (the rules that judged it)}."""
     result, records = collect_records(program, paths, engine, as_of)
     rows = []
     for entry in sorted(result.decision.entries, key=lambda e: e.key):
@@ -66,20 +72,37 @@ def evaluate_profiles(program: Program, paths: list[str], engine: str = "durable
             rec["criteria"] = [dict(c, because=because.get(c["id"], [])) for c in rec["criteria"]]
             facts = trace["facts"]
         error = entry.error["message"] if entry.error else None
-        rows.append({"path": entry.path, "record": rec, "error": error, "entry": entry, "facts": facts})
+        rows.append({"path": entry.path, "record": rec, "error": error, "entry": entry, "facts": facts,
+                     "program": program})
     return rows
 
 
 # -- what changed in the rules -------------------------------------------------------------------
 def parameter_changes(old: Program, new: Program) -> dict[str, dict]:
+    """Parameters added, removed or whose value differs; `change: "dated value"` when both sides
+    hold the same history of dated values and only the value in force moved with the date."""
     out = {}
     for name in list(old.parameters) + [n for n in new.parameters if n not in old.parameters]:
         a, b = old.parameters.get(name), new.parameters.get(name)
         va, vb = (jsonable(a.value) if a else None), (jsonable(b.value) if b else None)
         if a is None or b is None or va != vb:
+            dated = a is not None and b is not None and bool(b.values) and a.values == b.values \
+                and a.effective != b.effective and not (a.overridden or b.overridden)
             out[name] = {"name": name, "old": va, "new": vb,
-                         "change": "added" if a is None else "removed" if b is None else "value"}
+                         "change": "added" if a is None else "removed" if b is None else
+                         "dated value" if dated else "value"}
+            if dated:
+                assert a is not None and b is not None
+                out[name]["effective"] = {"old": a.effective, "new": b.effective}
+                out[name]["basis"] = b.basis.kind if b.basis else None
     return out
+
+
+def _param_text(p: dict) -> str:
+    if p["change"] == "dated value":
+        return (f"{p['name']} {_show(p['old'])} -> {_show(p['new'])} (the value in force from "
+                f"{p['effective']['new']}" + (f", {p['basis']})" if p.get("basis") else ")"))
+    return f"parameter {p['name']} {_show(p['old'])} -> {_show(p['new'])}"
 
 
 def _params_of(program: Program, node: Node, seen: set[str] | None = None) -> set[str]:
@@ -95,7 +118,8 @@ def _params_of(program: Program, node: Node, seen: set[str] | None = None) -> se
 
 
 def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
-    """For each edited criterion id: {"edits": [text, one per edit], "parameters": [changed parameters it reads]}."""
+    """For each edited criterion id: {"edits": [rule edits, one sentence each], "values": [dated
+    parameter values that moved], "parameters": [changed parameters it reads]}."""
     params = parameter_changes(old, new)
     old_c, new_c = {c.id: c for c in old.criteria}, {c.id: c for c in new.criteria}
     changed_concepts = {cid for cid in set(old.concepts) | set(new.concepts)
@@ -105,9 +129,10 @@ def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
     for cid in list(old_c) + [c for c in new_c if c not in old_c]:
         a, b = old_c.get(cid), new_c.get(cid)
         if a is None or b is None:
-            out[cid] = {"edits": ["criterion added" if a is None else "criterion removed"], "parameters": []}
+            out[cid] = {"edits": ["criterion added" if a is None else "criterion removed"], "values": [],
+                        "parameters": []}
             continue
-        edits, used = [], []
+        edits, values, used = [], [], []
         if a.kind != b.kind:
             edits.append(f"kind {a.kind} -> {b.kind}")
         if a.condition_text != b.condition_text:
@@ -118,30 +143,102 @@ def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
                         | {x for x in (a.points_param, b.points_param) if x}):
             if p in params:
                 used.append(p)
-                edits.append(f"parameter {p} {_show(params[p]['old'])} -> {_show(params[p]['new'])}")
+                (values if params[p]["change"] == "dated value" else edits).append(_param_text(params[p]))
         if a.points != b.points and b.points_param not in used:
             edits.append(f"points {number(a.points)} -> {number(b.points)}")
-        if edits:
-            out[cid] = {"edits": edits, "parameters": used}
+        if edits or values:
+            out[cid] = {"edits": edits, "values": values, "parameters": used}
     return out
 
 
 def decision_edits(old: Program, new: Program) -> list[str]:
+    return [text for _, text in _decision_changes(old, new)]
+
+
+def _decision_changes(old: Program, new: Program) -> list[tuple[str, str]]:
+    """Each change of the decision policy with the parameter behind it ("" for none)."""
     a, b = old.decision, new.decision
     out = []
     if a.threshold != b.threshold:
-        via = f" (parameter {b.threshold_param or a.threshold_param})" if (a.threshold_param or b.threshold_param) else ""
-        out.append(f"threshold {number(a.threshold)} -> {number(b.threshold)}{via}")
+        param = b.threshold_param or a.threshold_param
+        out.append((param, f"threshold {number(a.threshold)} -> {number(b.threshold)}"
+                           + (f" (parameter {param})" if param else "")))
     if a.quota != b.quota:
-        via = f" (parameter {b.quota_param or a.quota_param})" if (a.quota_param or b.quota_param) else ""
-        out.append(f"quota {a.quota} -> {b.quota}{via}")
+        param = b.quota_param or a.quota_param
+        out.append((param, f"quota {a.quota} -> {b.quota}" + (f" (parameter {param})" if param else "")))
     if a.tie_breaks != b.tie_breaks:
-        out.append(f"tie-breaks {', '.join(a.tie_breaks)} -> {', '.join(b.tie_breaks)}")
+        out.append(("", f"tie-breaks {', '.join(a.tie_breaks)} -> {', '.join(b.tie_breaks)}"))
+    return out
+
+
+def stage_edits(old: Program, new: Program) -> list[str]:
+    """Changes of the stage policy between two versions: stages added or removed, and a stage's
+    date, rules file, entrants fact or whom it judges."""
+    a = {s.id: s for s in old.stages}
+    b = {s.id: s for s in new.stages}
+    out = [f"stage {sid} added" for sid in b if sid not in a] + [f"stage {sid} removed" for sid in a if sid not in b]
+    for sid in (x for x in a if x in b):
+        for what in ("date", "path", "entrants", "judges_entrants_only"):
+            va, vb = getattr(a[sid], what, None), getattr(b[sid], what, None)
+            if va != vb:
+                out.append(f"stage {sid}: {what.replace('_', ' ')} {_show(va)} -> {_show(vb)}")
     return out
 
 
 def _show(v: Any) -> str:
     return "(none)" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def evaluate_standings(program: Program, paths: list[str], engine: str = "durable",
+                       as_of: str | None = None) -> list[dict]:
+    """A programme in stages: each profile's standing on the date (as `check` gives it), as the
+    rows of `evaluate_profiles`, each with the program that judged it and its `stage`."""
+    from eligibility.program.stages import CONTINUED, run_stages
+    from eligibility.records.record import evaluation_record
+    rows = []
+    for key, j in enumerate(run_stages(program, paths, as_of, engine).journeys):
+        judged = [s for s in j.steps if s.verdict != CONTINUED]
+        step = judged[-1] if judged else None
+        row: dict[str, Any] = {"path": j.path, "record": None, "error": j.error or None, "facts": None,
+                               "program": program, "stage": None, "scored": False}
+        if step is None or step.evaluation is None:
+            verdict = "error" if j.error else "not entered"
+            reason = j.error or f"enters at stage {j.entered_at}"
+            row["entry"] = Entry(key, j.id, j.name, verdict, reason=reason, final=verdict)
+            rows.append(row)
+            continue
+        ev = step.evaluation
+        rec = evaluation_record(ev, trace=True)
+        trace = rec.pop("trace")
+        because = {c["id"]: c["because"] for c in trace["criteria"]}
+        rec["criteria"] = [dict(c, because=because.get(c["id"], [])) for c in rec["criteria"]]
+        row.update(record=rec, facts=trace["facts"], program=ev.program, scored=step.score is not None,
+                   stage={"id": step.stage, "date": step.date},
+                   entry=Entry(key, j.id, j.name, step.verdict, score=step.score or 0, reason=step.reason,
+                               rank=step.rank, final=step.verdict))
+        rows.append(row)
+    return rows
+
+
+class _Changes:
+    """What changed between the rules that judged each side (one pair of programs per row for a
+    programme in stages, where each applicant may be judged at another stage), computed once per pair."""
+
+    def __init__(self) -> None:
+        self.pairs: dict[tuple[int, int], dict] = {}
+
+    def of(self, old: Program, new: Program) -> dict:
+        key = (id(old), id(new))
+        if key not in self.pairs:
+            params = parameter_changes(old, new)
+            decision = _decision_changes(old, new)
+            values = [p for p, _ in decision if p in params and params[p]["change"] == "dated value"]
+            self.pairs[key] = {
+                "parameters": params, "criteria": criterion_edits(old, new),
+                "decision": [text for p, text in decision if p not in values],
+                "decision_values": [_param_text(params[p]) for p in values],
+                "decision_params": _decision_params(old, new, params)}
+        return self.pairs[key]
 
 
 # -- the comparison -------------------------------------------------------------------------------
@@ -150,29 +247,44 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
     """The whole diff report (schema eligibility.rulediff/1) as plain, JSON-ready data.
 
     With dates, each side is evaluated with the facts known on its date (pass the programs
-    api.load_rules chose for those dates), and fact changes between the dates are reported."""
-    before = evaluate_profiles(old, paths, engine, old_as_of)
-    after = evaluate_profiles(new, paths, engine, new_as_of)
-    params = parameter_changes(old, new)
-    edits = criterion_edits(old, new)
-    dec_edits = decision_edits(old, new)
-    dated = old_as_of != new_as_of
-    rows = [_applicant(a, b, edits, params, old, new, (old_as_of, new_as_of) if dated else None)
+    api.load_rules chose for those dates), and fact changes between the dates are reported.
+    When a side's version lists stages, both sides are the applicants' standings through those
+    stages on their dates (`evaluate_standings`)."""
+    staged = new if new.stages else old if old.stages else None
+    if staged is not None:
+        before = evaluate_standings(staged, paths, engine, old_as_of)
+        after = evaluate_standings(staged, paths, engine, new_as_of)
+    else:
+        before = evaluate_profiles(old, paths, engine, old_as_of)
+        after = evaluate_profiles(new, paths, engine, new_as_of)
+    changes = _Changes()
+    whole = changes.of(old, new)
+    dates = (old_as_of, new_as_of) if old_as_of != new_as_of else None
+    rows = [_applicant(a, b, changes.of(a["program"], b["program"]), dates)
             for a, b in zip(before, after)]
     order = {FLIPPED: 0, CHANGED: 1, UNCHANGED: 2}
     rows.sort(key=lambda r: (order[r["status"]], r["new"]["rank"] or 10 ** 9, r["old"]["rank"] or 10 ** 9,
                              r["name"].casefold(), r["path"]))
     for r in rows:
+        pair = r.pop("_changes")
         if r["status"] != UNCHANGED:
-            r["causes"] += _decision_causes(r, dec_edits, rows)
-            r["parameters"] += [params[p] for p in _decision_params(old, new, params) if params[p] not in r["parameters"]]
+            labelled = bool(dates)
+            rules = [("rule version: " if labelled else "") + d for d in pair["decision"]]
+            values = [("parameter value: " if labelled else "") + d for d in pair["decision_values"]]
+            r["causes"] += _decision_causes(r, values + rules, rows)
+            params = pair["parameters"]
+            r["parameters"] += [params[p] for p in pair["decision_params"] if params[p] not in r["parameters"]]
+            if dates:
+                r["attribution"]["parameter_values"] += pair["decision_values"]
+                r["attribution"]["stage_rules"] += pair["decision"]
     counts = {side: _counts(rows, side) for side in ("old", "new")}
     return {
         "schema": SCHEMA,
         "old": {**_program_info(old), "as_of": old_as_of}, "new": {**_program_info(new), "as_of": new_as_of},
-        "rule_changes": {"parameters": list(params.values()),
-                         "criteria": [{"id": k, **v} for k, v in edits.items()],
-                         "decision": dec_edits},
+        "rule_changes": {"parameters": list(whole["parameters"].values()),
+                         "criteria": [{"id": k, **v} for k, v in whole["criteria"].items()],
+                         "decision": decision_edits(old, new),
+                         **({"stages": stage_edits(old, new)} if staged is not None else {})},
         "summary": {"applicants": len(rows), "flipped": sum(r["status"] == FLIPPED for r in rows),
                     "changed": sum(r["status"] == CHANGED for r in rows),
                     "unchanged": sum(r["status"] == UNCHANGED for r in rows),
@@ -194,12 +306,18 @@ def _counts(rows: list[dict], side: str) -> dict[str, int]:
 
 def _side(row: dict) -> dict:
     e: Entry = row["entry"]
-    return {"verdict": e.final, "score": e.score if row["record"] else None, "rank": e.rank,
-            "reason": e.reason, "error": row["error"]}
+    out = {"verdict": e.final, "score": e.score if row["record"] and row.get("scored", True) else None,
+           "rank": e.rank, "reason": e.reason, "error": row["error"]}
+    if "stage" in row:
+        out["stage"] = row["stage"]
+    return out
 
 
-def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: Program,
-               dates: tuple[str | None, str | None] | None = None) -> dict:
+def _applicant(a: dict, b: dict, pair: dict, dates: tuple[str | None, str | None] | None = None) -> dict:
+    """One applicant's row: both sides, the criteria that moved and why (`pair`: what changed
+    between the rules that judged each side)."""
+    old, new = a["program"], b["program"]
+    edits, params = pair["criteria"], pair["parameters"]
     ra, rb = a["record"], b["record"]
     ident = (rb or ra or {}).get("applicant", {})
     old_side, new_side = _side(a), _side(b)
@@ -224,14 +342,41 @@ def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: P
         moved.append({"id": cid, "kind": (cb or ca)["kind"],
                       "old": _crit_side(ca, old, cid), "new": _crit_side(cb, new, cid),
                       "edits": edits.get(cid, {}).get("edits", []),
+                      "values": edits.get(cid, {}).get("values", []),
                       "evidence": [f for name, f in facts.items() if name in read]})
     used = list(dict.fromkeys(p for m in moved for p in edits.get(m["id"], {}).get("parameters", [])))
-    causes = _dated_causes(moved) if dates else \
+    stage = _stage_change(old_side, new_side, dates)
+    causes = [f"rule version: {stage}"] if stage else []
+    causes += _dated_causes(moved) if dates else \
         [f"{m['id']}: {m['old']['outcome']} -> {m['new']['outcome']}" + _because(m, False) for m in moved]
     return {"path": a["path"], "id": ident.get("id") or a["entry"].id, "name": ident.get("name") or a["entry"].name,
             "status": status, "old": old_side, "new": new_side, "criteria": moved,
-            "parameters": [params[p] for p in used], "causes": causes,
-            **({"fact_changes": list(facts.values())} if dates else {})}
+            "parameters": [params[p] for p in used], "causes": causes, "_changes": pair,
+            **({"fact_changes": list(facts.values()), "attribution": _attribution(moved, stage)} if dates else {})}
+
+
+def _stage_change(old: dict, new: dict, dates: tuple[str | None, str | None] | None) -> str:
+    """For a programme in stages, the stage that decided each side, when it differs."""
+    a, b = old.get("stage"), new.get("stage")
+    if a == b or "stage" not in new:
+        return ""
+    def decided(st: dict | None, side: dict) -> str:
+        return f"decided at stage {st['id']} ({st['date']})" if st else side["verdict"]
+    if dates:
+        return f"{decided(b, new)} on {dates[1]} (on {dates[0]}: {decided(a, old)})"
+    return f"{decided(b, new)} (before: {decided(a, old)})"
+
+
+def _attribution(moved: list[dict], stage: str) -> dict[str, list[str]]:
+    """The row's changes, sorted by what caused them: dated parameter values, the rules of the
+    stage (the rule version), new evidence (the decision policy's changes are added by `compare`)."""
+    removed = [m["id"] for m in moved if m["new"]["outcome"] == "absent"]
+    rules = ([stage] if stage else []) + ([f"criteria no longer applied: {', '.join(removed)}"] if removed else [])
+    rules += [f"{m['id']}: {e}" for m in moved if m["new"]["outcome"] != "absent" for e in m["edits"]]
+    return {"parameter_values": [f"{m['id']}: {v}" for m in moved for v in m["values"]],
+            "stage_rules": rules,
+            "new_evidence": [f"{m['id']}: {_evidence_text(f)}" for m in moved for f in m["evidence"]
+                             if f["change"] == "value" and f.get("published_between", True)]}
 
 
 def _dated_causes(moved: list[dict]) -> list[str]:
@@ -248,15 +393,21 @@ def _because(moved: dict, dated: bool) -> str:
     parts = []
     if moved["edits"]:
         parts.append(("rule version: " if dated else "") + "; ".join(moved["edits"]))
+    if moved.get("values"):
+        parts.append(("parameter value: " if dated else "") + "; ".join(moved["values"]))
     for f in moved.get("evidence", []):
         if f["change"] != "value":
             continue
-        old_value, new_value = (_show(v) if v is not None else "unknown" for v in (f["old"]["value"], f["new"]["value"]))
         label = "new evidence" if f.get("published_between", True) else \
             "not new evidence" + (f", on record from {f['new']['date']}" if f["new"].get("date") else "")
-        parts.append(f"{label}: {f['fact']} {old_value} -> {new_value}"
-                     + (f" ({f['new']['source']})" if f["new"].get("source") else ""))
+        parts.append(f"{label}: {_evidence_text(f)}")
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _evidence_text(f: dict) -> str:
+    """`fact old -> new (source)` for a fact whose value changed."""
+    old_value, new_value = (_show(v) if v is not None else "unknown" for v in (f["old"]["value"], f["new"]["value"]))
+    return f"{f['fact']} {old_value} -> {new_value}" + (f" ({f['new']['source']})" if f["new"].get("source") else "")
 
 
 def _facts_read(program: Program, cid: str) -> set[str]:
@@ -334,5 +485,5 @@ def _decision_causes(row: dict, dec_edits: list[str], rows: list[dict]) -> list[
     if o["error"] or n["error"]:
         causes.append(f"profile error under the {'new' if n['error'] else 'old'} rules: "
                       f"{(n['error'] or o['error']).splitlines()[0]}")
-    return causes or ([] if row["criteria"] else ["ranking among the other applicants changed"])
+    return causes or ([] if row["criteria"] or row["causes"] else ["ranking among the other applicants changed"])
 

@@ -62,7 +62,8 @@ def diff(
     old_program = load_rules_ref(old_spec, old_date, pairs(old_param, "--old-param"), "--old-param")
     new_program = load_rules_ref(new_spec, new_date, pairs(param, "--param"), "--param")
     report = compare(old_program, new_program,
-                     profile_paths(profiles or ["applicants"]), check_engine(engine), old_date, new_date)
+                     profile_paths(profiles or ["applicants"], old_program, new_program), check_engine(engine),
+                     old_date, new_date)
     if fmt == "json":
         write_atomic(output, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":

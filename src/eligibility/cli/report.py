@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from eligibility import api
-from eligibility.core.errors import InputError
+from eligibility.core.errors import InputError, Problem
 from eligibility.language.model import Program
 from eligibility.render.output import atomic_writer
 from eligibility.records.record import program_info
@@ -41,6 +41,11 @@ def report(
     params = pairs(param, "--param")
     as_of = check_date(as_of)
     program = api.load_rules(rules_path, params, as_of, params_label="--param")
+    if program.stages:
+        raise InputError(Problem(program.path, 0, 0, f"the HTML report does not show a programme in stages yet "
+                                                     f"(version {program.version or program.id}): use `eligibility "
+                                                     f"batch --as-of DATE` for its state and `eligibility check "
+                                                     f"PROFILE --as-of DATE` for one applicant's standing"))
     paths = list(paths or [DEFAULT_APPLICANTS])
     from eligibility.program.batch import BatchOptions, errors_as_problems, run_batch   # here: keeps start-up short
     from eligibility.records.record import RecordOptions

@@ -50,6 +50,7 @@ class Step:
     score: Optional[float] = None     # None: the stage has no score
     rank: Optional[int] = None
     evidence: tuple[str, ...] = ()    # the evidence behind the facts a failed gate's reason names
+    evaluation: Optional[Evaluation] = field(default=None, compare=False, repr=False)   # None: not judged
 
 
 @dataclass
@@ -169,21 +170,23 @@ def _decide(stage: ProgramStage, program: Program, paths: list[str], journeys: d
     the ids of those selected."""
     evaluator = Evaluator(program, engine)
     entries: list[dec.Entry] = []
-    evidence: dict[str, tuple[str, ...]] = {}
+    evaluations: dict[str, Evaluation] = {}
     try:
         for key, path in enumerate(paths):
             ev = evaluator.evaluate(load_applicant(path, program), stage.date or None)
             s = ev.assessment
             entries.append(dec.Entry(key, ev.applicant.id, ev.applicant.name, s.verdict, s.score, s.awarded,
                                      s.gates_met, ev.reason, s.gates_failed))
-            evidence[ev.applicant.id] = _evidence(ev.applicant, s.reason_facts, stage.date)
+            evaluations[ev.applicant.id] = ev
     finally:
         evaluator.close()
     decision = dec.decide(program, [replace(e) for e in entries])
     scored = any(c.kind == "scored" for c in program.criteria)
     for e in decision.entries:
+        ev = evaluations[e.id]
         journeys[e.id].steps.append(Step(stage.id, stage.title, stage.date, e.final, e.reason,
-                                         e.score if scored else None, e.rank, evidence.get(e.id, ())))
+                                         e.score if scored else None, e.rank,
+                                         _evidence(ev.applicant, ev.assessment.reason_facts, stage.date), ev))
     return {e.id for e in decision.entries if e.final == dec.SELECTED}
 
 
@@ -243,14 +246,8 @@ def standing_of(program: Program, profile: str, applicants: Optional[str] = None
         raise InputError(Problem(profile, 0, 0, f"'{journey.id}' has not entered the programme{when}: "
                                                 f"it enters at stage '{journey.entered_at}'"))
     step = judged[-1]
-    stage = next(s for s in stages_of(program) if s.id == step.stage)
-    rules = stage_program(program, stage)
-    evaluator = Evaluator(rules, engine)
-    try:
-        evaluation = evaluator.evaluate(load_applicant(journey.path, rules), stage.date or None)
-    finally:
-        evaluator.close()
-    return Standing(as_of, program, journey, step, evaluation, applicants)
+    assert step.evaluation is not None
+    return Standing(as_of, program, journey, step, step.evaluation, applicants)
 
 
 def standing_dict(standing: Standing) -> dict:

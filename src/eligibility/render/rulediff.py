@@ -28,11 +28,19 @@ def _counts(c: dict) -> str:
 
 def rule_change_lines(report: dict) -> list[str]:
     rc = report["rule_changes"]
-    lines = [f"parameter {p['name']}: {_num(p['old'])} -> {_num(p['new'])}"
-             + ("" if p["change"] == "value" else f" ({p['change']})") for p in rc["parameters"]]
-    lines += [f"criterion {c['id']}: {'; '.join(c['edits'])}" for c in rc["criteria"]]
+    lines = [f"parameter {p['name']}: {_num(p['old'])} -> {_num(p['new'])}" + _param_change(p)
+             for p in rc["parameters"]]
+    lines += [f"criterion {c['id']}: {'; '.join(c['edits'] + c.get('values', []))}" for c in rc["criteria"]]
     lines += [f"decision: {d}" for d in rc["decision"]]
+    lines += [f"stages: {d}" for d in rc.get("stages", [])]
     return lines or ["no change that affects outcomes (descriptions, sources or order only)"]
+
+
+def _param_change(p: dict) -> str:
+    if p["change"] == "dated value":
+        basis = f", {p['basis']}" if p.get("basis") else ""
+        return f" (dated value: the value in force from {p['effective']['new']}, was from {p['effective']['old']}{basis})"
+    return "" if p["change"] == "value" else f" ({p['change']})"
 
 
 def _side(info: dict) -> str:
@@ -71,6 +79,8 @@ def render_diff(report: dict, console: Console) -> None:
                               soft_wrap=True)
                 if c["edits"]:
                     console.print(Text(f"    rule edit: {'; '.join(c['edits'])}"), soft_wrap=True)
+                if c.get("values"):
+                    console.print(Text(f"    parameter value: {'; '.join(c['values'])}"), soft_wrap=True)
                 for side in ("old", "new"):
                     cond = c[side]["condition"]
                     why = "; ".join(c[side]["because"])
@@ -103,7 +113,7 @@ def render_diff_markdown(report: dict) -> str:
                 before = f"{c['old']['outcome']}" + (f" ({'; '.join(c['old']['because'])})" if c["old"]["because"] else "")
                 after = f"{c['new']['outcome']}" + (f" ({'; '.join(c['new']['because'])})" if c["new"]["because"] else "")
                 lines.append(f"| {c['id']} ({c['kind']}) | {_cell(before)} | {_cell(after)} | "
-                             f"{_cell('; '.join(c['edits'])) or '-'} |")
+                             f"{_cell('; '.join(c['edits'] + c.get('values', []))) or '-'} |")
     else:
         lines.append("No applicant changes verdict.")
     others = [a for a in report["applicants"] if a["status"] != "flipped"]

@@ -1,4 +1,4 @@
-"""`check` on a programme in stages: the applicant's standing on the date (its journey, decided with
+"""`check`, `replay` and `report` on a programme in stages: `check` gives the applicant's standing on the date (its journey, decided with
 the other applicants of its directory) and its evaluation at the stage that judged it last; `replay`
 re-runs it the same way; a single-stage version is checked as before."""
 import json
@@ -102,3 +102,14 @@ def test_the_other_applicants_may_be_named(run_cli, tmp_path):
     shutil.copy("applicants/kt.yaml", tmp_path / "kt.yaml")
     rec = _check(run_cli, str(tmp_path / "kt.yaml"), "--applicants", str(tmp_path))
     assert rec["stage"]["stage"] == "selection" and rec["stage"]["applicants"] == str(tmp_path)
+
+
+def test_the_html_report_refuses_a_programme_in_stages_in_one_line(run_cli, tmp_path):
+    out = tmp_path / "r.html"
+    r = run_cli("report", "--as-of", STAGED, "-o", str(out))
+    assert r.returncode == 2 and not out.exists() and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "eligibility: error: rules/sovereign-ai-2025/2026-02-additional-call.yaml: the HTML report does not show a "
+        "programme in stages yet (version 2026-02 additional call): use `eligibility batch --as-of DATE` for its "
+        "state and `eligibility check PROFILE --as-of DATE` for one applicant's standing"]
+    assert run_cli("report", "--as-of", "2026-01-15", "-o", str(out)).returncode == 0 and out.exists()
