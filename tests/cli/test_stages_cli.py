@@ -113,3 +113,13 @@ def test_the_html_report_refuses_a_programme_in_stages_in_one_line(run_cli, tmp_
         "programme in stages yet (version 2026-02 additional call): use `eligibility batch --as-of DATE` for its "
         "state and `eligibility check PROFILE --as-of DATE` for one applicant's standing"]
     assert run_cli("report", "--as-of", "2026-01-15", "-o", str(out)).returncode == 0 and out.exists()
+
+
+@pytest.mark.parametrize("args", [("batch", "--as-of", STAGED, "--param", "additional_quota=2"),
+                                  ("batch", "--as-of", STAGED, "--set", "applied_additional_call=true"),
+                                  ("diff", "--as-of", "2026-01-15", "--vs-as-of", STAGED, "--param",
+                                   "additional_quota=2")])
+def test_batch_and_diff_refuse_overrides_they_could_not_honour(run_cli, args):
+    r = run_cli(*args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "not available for a programme in stages" in r.stderr

@@ -1,10 +1,13 @@
 """A programme in stages: populations that carry over, an added call, the state on a date, journeys."""
 import json
+import os
 
 import pytest
 
 from eligibility import api
 from eligibility.program.stages import IN, OUT, run_stages
+
+from helpers import DATA
 
 RULES = "rules/sovereign-ai-2025.yaml"
 
@@ -117,3 +120,12 @@ def test_entrants_must_name_a_bool_fact(tmp_path):
     bad.write_text(text.replace("entrants: applied_additional_call", "entrants: evaluators_accepting"))
     with pytest.raises(api.InputError, match="entrants must name a bool fact"):
         api.load_rules(str(bad))
+
+
+def test_each_stage_reads_a_dated_parameter_on_its_own_date():
+    program = api.load_rules(os.path.join(DATA, "staged_dated.yaml"), as_of="2026-06-01")
+    assert program.parameters["pass_mark"].value == 60            # the value in force on the date asked
+    [ada] = [j for j in run_stages(program, [os.path.join(DATA, "dated_profiles", "ada.yaml")],
+                                   as_of="2026-06-01").journeys]
+    assert [(s.stage, s.verdict) for s in ada.steps] == [("first", "selected"), ("second", "excluded")]
+    assert [s.evaluation.program.parameters["pass_mark"].value for s in ada.steps] == [50, 60]

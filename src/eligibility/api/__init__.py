@@ -70,13 +70,9 @@ def check_standing(profile_path: str, rules_path: str | None = None, engine: str
     is decided by its own rules over the files of its whole population."""
     program = load_rules(rules_path or find_rules(), params, as_of, params_label=labels[0])
     if program.stages:
-        from eligibility.program.stages import standing_of
-        refused = [what for what, given in (("parameter overrides", params), ("fact overrides", settings),
-                                             ("a profile from stdin", profile_text is not None)) if given]
-        if refused:
-            raise InputError(Problem(profile_path, 0, 0, f"not available for a programme in stages (program "
-                                                         f"'{program.id}', version {program.version or program.path}): "
-                                                         f"{' and '.join(refused)}"))
+        from eligibility.program.stages import refuse_overrides, standing_of
+        refuse_overrides(program, profile_path, [("parameter overrides", params), ("fact overrides", settings),
+                                                 ("a profile from stdin", profile_text is not None)])
         standing = standing_of(program, profile_path, applicants, as_of, engine)
         return standing.evaluation, standing
     applicant = load_applicant(profile_path, program, profile_text)

@@ -57,6 +57,9 @@ def batch(
     program = api.load_rules(rules or api.find_rules(), pairs(param, "--param"), as_of, params_label="--param")
     inputs = list(paths or ["applicants"])
     if program.stages:
+        from eligibility.program.stages import refuse_overrides
+        refuse_overrides(program, program.path, [("parameter overrides (--param)", param),
+                                                 ("fact overrides (--set)", set_), ("stdin", "-" in inputs)])
         _staged(program, inputs, fmt, output, as_of, check_engine(engine))
         return
     with_trace = (fmt == "json") if trace is None else trace

@@ -61,6 +61,10 @@ def diff(
     new_spec = new or old_spec
     old_program = load_rules_ref(old_spec, old_date, pairs(old_param, "--old-param"), "--old-param")
     new_program = load_rules_ref(new_spec, new_date, pairs(param, "--param"), "--param")
+    if old_program.stages or new_program.stages:
+        from eligibility.program.stages import refuse_overrides
+        refuse_overrides(new_program if new_program.stages else old_program, new_spec,
+                         [("parameter overrides (--param, --old-param)", (param or []) + (old_param or []))])
     report = compare(old_program, new_program,
                      profile_paths(profiles or ["applicants"], old_program, new_program), check_engine(engine),
                      old_date, new_date)

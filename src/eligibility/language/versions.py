@@ -54,6 +54,12 @@ def version_in_force(main: Program, as_of: str) -> ProgramVersion | None:
     return chosen
 
 
+def load_file_on(path: str, as_of: str | None) -> Program:
+    """One rules file as written (no version is chosen), each dated parameter at its value in force
+    on `as_of` (a stage that names its own file)."""
+    return load_program(path, as_of=(as_of, value_in_force) if as_of else None)
+
+
 def value_in_force(effective: Sequence[str], as_of: str) -> int | None:
     """Which of a dated parameter's values (their effective dates, in order) is in force on
     `as_of`: the latest on or before it; None before the first."""

@@ -30,8 +30,7 @@ from eligibility.evaluate.assess import Evaluation
 from eligibility.evaluate.evaluator import Evaluator
 from eligibility.language.model import Applicant, Program, ProgramStage
 from eligibility.language.profile import load_applicant
-from eligibility.language.rules import load_program
-from eligibility.language.versions import load_rules
+from eligibility.language.versions import load_file_on, load_rules
 from eligibility.program import decision as dec
 
 IN, OUT, ERROR, NOT_ENTERED = "in", "out", "error", "not entered"
@@ -134,11 +133,16 @@ def run_stages(program: Program, inputs: Sequence[str], as_of: Optional[str] = N
 
 
 def stage_program(program: Program, stage: ProgramStage) -> Program:
-    """The stage's rules: its own file, else the program's version in force on its date."""
-    if stage.path == program.path or (not stage.path and not program.main_path):
+    """The stage's rules: its own file, else the program's version in force on its date; each
+    dated parameter at its value in force on the stage's date."""
+    dated = any(p.values for p in program.parameters.values())
+    if not dated and (stage.path == program.path or (not stage.path and not program.main_path)):
         return program
-    loaded = load_program(stage.path) if stage.path else load_rules(program.main_path, as_of=stage.date)
-    if loaded.path == program.path:
+    if stage.path or not program.main_path:
+        loaded = load_file_on(stage.path or program.path, stage.date)
+    else:
+        loaded = load_rules(program.main_path, as_of=stage.date)
+    if loaded.path == program.path and not dated:
         return program
     loaded.family_facts = program.family_facts    # profiles hold the facts of every stage
     return loaded
@@ -200,6 +204,16 @@ def _evidence(applicant: Applicant, facts: Sequence[str], date: str) -> tuple[st
                 out.append(f"{name}: {e.source.publisher or e.source.title}, {e.source.date or 'undated'} "
                            f"({e.kind}): {e.note}")
     return tuple(out)
+
+
+def refuse_overrides(program: Program, where: str, given: Sequence[tuple[str, object]]) -> None:
+    """InputError when a command asks a programme in stages for what it cannot honour: each stage is
+    decided by its own rules over the files of its whole population, so overrides of parameters or
+    facts, and a profile from stdin, would be silently ignored (`given`: (what, value) pairs)."""
+    refused = [what for what, value in given if value]
+    if refused:
+        raise InputError(Problem(where, 0, 0, f"not available for a programme in stages (program '{program.id}', "
+                                              f"version {program.version or program.path}): {' and '.join(refused)}"))
 
 
 def journey_of(program: Program, profile: str, applicants: Optional[str] = None, as_of: Optional[str] = None,
