@@ -9,7 +9,9 @@ answered) for a bounded time. Requests: POST /v1/evaluate of the loaded applican
 in ten with a parameter override out of 12 values (so programmes and engine handles are built and
 released past the service's cache of 8 throughout). Every answer is checked: a status other than
 200 or a record without a verdict is an error. The server's resident memory is sampled every
-second (/proc/PID/status): its peak, and its value at the start and end of each level."""
+second (/proc/PID/status): its peak, and its value at the start and end of each level. The CPU
+time per request of the server and of this load generator (/proc/PID/stat) shows which of the two
+the shared CPUs were spent on."""
 from __future__ import annotations
 
 import argparse
@@ -34,6 +36,13 @@ def rss_kb(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds used so far by process `pid` (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def bodies():
@@ -72,14 +81,18 @@ async def level(url: str, clients: int, seconds: float, pid: int) -> dict:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         began = time.monotonic()
+        server_cpu, client_cpu = cpu_seconds(pid), cpu_seconds(os.getpid())
         await asyncio.gather(sample(), *(client(http) for _ in range(clients)))
         elapsed = time.monotonic() - began
+        server_cpu, client_cpu = cpu_seconds(pid) - server_cpu, cpu_seconds(os.getpid()) - client_cpu
     samples.append(rss_kb(pid))
     latencies.sort()
     return {"clients": clients, "requests": len(latencies), "seconds": elapsed,
             "throughput": len(latencies) / elapsed, "p50_ms": 1000 * statistics.median(latencies),
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
             "errors": len(errors), "first_error": errors[0] if errors else "",
+            "server_ms_per_request": 1000 * server_cpu / max(1, len(latencies)),
+            "client_ms_per_request": 1000 * client_cpu / max(1, len(latencies)),
             "rss_start_mb": samples[0] / 1024, "rss_end_mb": samples[-1] / 1024, "rss_peak_mb": max(samples) / 1024}
 
 
@@ -108,13 +121,14 @@ def main() -> int:
             return 1
         print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {seconds:g} s per level, loopback {url}")
         print(f"{'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
-              f"{'RSS start':>10} {'RSS end':>8} {'RSS peak':>9}")
+              f"{'RSS start':>10} {'RSS end':>8} {'RSS peak':>9} {'server CPU':>10} {'client CPU':>10}")
         failed = 0
         for clients in args.clients:
             r = asyncio.run(level(url, clients, seconds, server.pid))
             failed += r["errors"]
             print(f"{r['clients']:>7} {r['requests']:>9} {r['throughput']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
                   f"{r['errors']:>6} {r['rss_start_mb']:>8.1f}MB {r['rss_end_mb']:>6.1f}MB {r['rss_peak_mb']:>7.1f}MB"
+                  f" {r['server_ms_per_request']:>7.2f} ms {r['client_ms_per_request']:>7.2f} ms"
                   + (f"  first error: {r['first_error']}" if r["errors"] else ""), flush=True)
         alive = server.poll() is None
         print("server still running: " + ("yes" if alive else f"NO (exit {server.returncode})"))

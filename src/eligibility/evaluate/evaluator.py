@@ -28,6 +28,7 @@ class Evaluator:
         self.compiled: CompiledRuleset = compile_program(program)
         self._engine = open_engine(program, "python" if engine == "python" else "durable", self.compiled)
         self._audit = open_engine(program, "python") if engine == "both" else None
+        self._reads_today = program.reads_today     # a walk of every condition: once, not per call
 
     def run(self, values: Mapping[str, Any], trace: bool = False) -> EngineResult:
         """The engine's result for one applicant's known fact values; EngineError if it fails."""
@@ -87,7 +88,7 @@ class Evaluator:
 
     def _dated(self, as_of: str | None) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
         """Adds the evaluation date to the values when a condition reads `today`; else the identity."""
-        if not self.program.reads_today:
+        if not self._reads_today:
             return lambda values: values
         return partial(with_today, day=evaluation_date(as_of))
 
