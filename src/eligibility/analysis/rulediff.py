@@ -13,6 +13,7 @@ attributed to the rule version (criteria added, removed or edited) and to the ne
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from eligibility.program.batch import collect_records
@@ -25,9 +26,21 @@ from eligibility.records.record import program_info
 from eligibility.evaluate.trace import jsonable, fact_dict
 from eligibility.language.versions import load_rules
 from eligibility.core.formatting import number
+from eligibility.language.profile import OVERRIDE_LABEL
 
 SCHEMA = "eligibility.rulediff/1"
 FLIPPED, CHANGED, UNCHANGED = "flipped", "changed", "unchanged"
+
+
+@dataclass(frozen=True)
+class FactSettings:
+    """Facts set on one side of a diff for every applicant (what-if), and where they were given."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    label: str = OVERRIDE_LABEL
+
+
+NO_SETTINGS = FactSettings()
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -49,13 +62,15 @@ def profile_paths(items: Iterable[str]) -> list[str]:
 
 # -- evaluation ---------------------------------------------------------------------------------
 def evaluate_profiles(program: Program, paths: list[str], engine: str = "durable",
-                      as_of: str | None = None) -> list[dict]:
-    """Every profile evaluated through the batch pipeline, ranked with the program's quota.
+                      as_of: str | None = None, settings: FactSettings = NO_SETTINGS) -> list[dict]:
+    """Every profile evaluated through the batch pipeline, ranked with the program's quota;
+    `settings` override facts of every applicant.
 
     Returns one row per input, in order: {"path", "record" (evaluation record without the trace,
     each criterion with its `because`) or None, "error", "entry" (decision entry), "facts" (the
     trace's facts with their evidence, or None)}."""
-    result, records = collect_records(program, paths, engine, as_of)
+    result, records = collect_records(program, paths, engine, as_of, settings=settings.values,
+                                      settings_label=settings.label)
     rows = []
     for entry in sorted(result.decision.entries, key=lambda e: e.key):
         rec, facts = records.get(entry.key), None
@@ -146,18 +161,22 @@ def _show(v: Any) -> str:
 
 # -- the comparison -------------------------------------------------------------------------------
 def compare(old: Program, new: Program, paths: list[str], engine: str = "durable",
-            old_as_of: str | None = None, new_as_of: str | None = None) -> dict:
+            old_as_of: str | None = None, new_as_of: str | None = None,
+            old_set: FactSettings = NO_SETTINGS, new_set: FactSettings = NO_SETTINGS) -> dict:
     """The whole diff report (schema eligibility.rulediff/1) as plain, JSON-ready data.
 
     With dates, each side is evaluated with the facts known on its date (pass the programs
-    api.load_rules chose for those dates), and fact changes between the dates are reported."""
-    before = evaluate_profiles(old, paths, engine, old_as_of)
-    after = evaluate_profiles(new, paths, engine, new_as_of)
+    api.load_rules chose for those dates), and fact changes between the dates are reported.
+    With facts set on either side (`old_set`, `new_set`: what-if), each side records the facts
+    set, and changes are attributed to them as well."""
+    before = evaluate_profiles(old, paths, engine, old_as_of, old_set)
+    after = evaluate_profiles(new, paths, engine, new_as_of, new_set)
     params = parameter_changes(old, new)
     edits = criterion_edits(old, new)
     dec_edits = decision_edits(old, new)
     dated = old_as_of != new_as_of
-    rows = [_applicant(a, b, edits, params, old, new, (old_as_of, new_as_of) if dated else None)
+    what_if = dict(old_set.values) != dict(new_set.values)
+    rows = [_applicant(a, b, edits, params, old, new, (old_as_of, new_as_of) if dated else None, what_if)
             for a, b in zip(before, after)]
     order = {FLIPPED: 0, CHANGED: 1, UNCHANGED: 2}
     rows.sort(key=lambda r: (order[r["status"]], r["new"]["rank"] or 10 ** 9, r["old"]["rank"] or 10 ** 9,
@@ -169,7 +188,8 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
     counts = {side: _counts(rows, side) for side in ("old", "new")}
     return {
         "schema": SCHEMA,
-        "old": {**_program_info(old), "as_of": old_as_of}, "new": {**_program_info(new), "as_of": new_as_of},
+        "old": {**_program_info(old), "as_of": old_as_of, **_set_info(old_set)},
+        "new": {**_program_info(new), "as_of": new_as_of, **_set_info(new_set)},
         "rule_changes": {"parameters": list(params.values()),
                          "criteria": [{"id": k, **v} for k, v in edits.items()],
                          "decision": dec_edits},
@@ -183,6 +203,11 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
 
 def _program_info(p: Program) -> dict:
     return {**program_info(p), "threshold": p.decision.threshold, "quota": p.decision.quota}
+
+
+def _set_info(settings: FactSettings) -> dict:
+    """The facts set on one side, only when some were (so a plain diff's report is unchanged)."""
+    return {"set": dict(settings.values)} if settings.values else {}
 
 
 def _counts(rows: list[dict], side: str) -> dict[str, int]:
@@ -199,7 +224,7 @@ def _side(row: dict) -> dict:
 
 
 def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: Program,
-               dates: tuple[str | None, str | None] | None = None) -> dict:
+               dates: tuple[str | None, str | None] | None = None, what_if: bool = False) -> dict:
     ra, rb = a["record"], b["record"]
     ident = (rb or ra or {}).get("applicant", {})
     old_side, new_side = _side(a), _side(b)
@@ -211,7 +236,7 @@ def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: P
         status = UNCHANGED
     crit_a = {c["id"]: c for c in (ra or {}).get("criteria", [])}
     crit_b = {c["id"]: c for c in (rb or {}).get("criteria", [])}
-    facts = fact_changes(a["facts"], b["facts"], dates) if dates else {}
+    facts = fact_changes(a["facts"], b["facts"], dates) if dates or what_if else {}
     moved = []
     for cid in list(crit_a) + [c for c in crit_b if c not in crit_a]:
         ca, cb = crit_a.get(cid), crit_b.get(cid)
@@ -231,7 +256,7 @@ def _applicant(a: dict, b: dict, edits: dict, params: dict, old: Program, new: P
     return {"path": a["path"], "id": ident.get("id") or a["entry"].id, "name": ident.get("name") or a["entry"].name,
             "status": status, "old": old_side, "new": new_side, "criteria": moved,
             "parameters": [params[p] for p in used], "causes": causes,
-            **({"fact_changes": list(facts.values())} if dates else {})}
+            **({"fact_changes": list(facts.values())} if dates or what_if else {})}
 
 
 def _dated_causes(moved: list[dict]) -> list[str]:
@@ -252,7 +277,7 @@ def _because(moved: dict, dated: bool) -> str:
         if f["change"] != "value":
             continue
         old_value, new_value = (_show(v) if v is not None else "unknown" for v in (f["old"]["value"], f["new"]["value"]))
-        label = "new evidence" if f.get("published_between", True) else \
+        label = "set" if f.get("set") else "new evidence" if f.get("published_between", True) else \
             "not new evidence" + (f", on record from {f['new']['date']}" if f["new"].get("date") else "")
         parts.append(f"{label}: {f['fact']} {old_value} -> {new_value}"
                      + (f" ({f['new']['source']})" if f["new"].get("source") else ""))
@@ -282,6 +307,8 @@ def fact_changes(a: dict | None, b: dict | None,
             continue
         out[name] = {"fact": name, "change": "value" if then["value"] != now["value"] else "evidence",
                      "old": _fact_side(then), "new": _fact_side(now)}
+        if any((side or {}).get("overridden") for side in (a.get(name), b.get(name))):
+            out[name]["set"] = True
         if dates:
             low, high = dates
             out[name]["published_between"] = not (low and now.get("date") and now["date"] <= low) and any(
