@@ -7,6 +7,7 @@ applicant's result: the outcomes, the assessment, the reason and the engine's fi
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Mapping
@@ -69,6 +70,14 @@ class Evaluation:
     reason: str
     standing: VerdictBasis            # what the verdict rests on: the rules' basis, second-hand facts
     firings: tuple[Firing, ...] = ()
+    day: dt.date | None = None         # the date `today` stood for, when the program reads it
+
+    @property
+    def evaluation_date(self) -> str | None:
+        """The date `today` stood for (ISO), for a program whose rules read it; else None."""
+        if not self.program.reads_today:
+            return None
+        return (self.day or evaluation_date(self.as_of)).isoformat()
 
     @property
     def criteria(self) -> list[CriterionResult]:

@@ -1,8 +1,7 @@
 """Evaluating applicants against one program: compile once, run an engine, assess the outcomes."""
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from eligibility.core.errors import EngineError, EnginesDisagree
 from eligibility.engine import CompiledRuleset, EngineResult, compile_program, open_engine
@@ -61,8 +60,8 @@ class Evaluator:
         time that is faster than one by one (docs/performance.md). `memo` (a batch's) reuses
         assessments and reasons between applicants with the same outcomes."""
         program, engine, audit = self.program, self.engine_name, self._audit
-        dated = self._dated(as_of)
-        values = [dated(a.values(as_of)) for a in applicants]
+        day = evaluation_date(as_of) if program.reads_today else None
+        values = [a.values(as_of) if day is None else with_today(a.values(as_of), day) for a in applicants]
         out: list[Evaluation | EngineError] = []
         for applicant, known, result in zip(applicants, values, self._engine.run_all(values, trace)):
             if isinstance(result, EngineError):
@@ -82,14 +81,8 @@ class Evaluator:
             else:
                 basis = standing(program, a, applicant, as_of)
             out.append(Evaluation(program, applicant, engine, as_of, outcomes, a, reason, basis,
-                                  result.firings() if trace else ()))
+                                  result.firings() if trace else (), day))
         return out
-
-    def _dated(self, as_of: str | None) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
-        """Adds the evaluation date to the values when a condition reads `today`; else the identity."""
-        if not self.program.reads_today:
-            return lambda values: values
-        return partial(with_today, day=evaluation_date(as_of))
 
     def close(self) -> None:
         for engine in (self._engine, self._audit):

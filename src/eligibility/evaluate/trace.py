@@ -6,7 +6,7 @@ from typing import Any
 from eligibility.evaluate.assess import Evaluation, deciding, describe_comparison, leaf_descriptions
 from eligibility.language.expr import And, Cmp, Compare, Has, IsTest, Node, Not, OneOf, Or, Ref, show_value
 from eligibility.language.model import LEAVES, FactValue, Source, leaf_facts
-from eligibility.language.numeric import NONE, evaluation_date
+from eligibility.language.numeric import NONE
 
 _TRUTH = {True: "true", False: "false", None: "unknown"}
 
@@ -91,8 +91,8 @@ def build_trace(ev: Evaluation) -> dict:
     for name in facts:
         facts[name]["overridden"] = name in ev.applicant.overrides
     out = {"criteria": criteria, "facts": facts, "firings": firing_list(ev)}
-    if program.reads_today:          # the date `today` stood for: the --as-of date, else the day of the run
-        out["evaluation_date"] = evaluation_date(ev.as_of).isoformat()
+    if ev.evaluation_date:          # the date `today` stood for: the --as-of date, else the day of the run
+        out["evaluation_date"] = ev.evaluation_date
     return out
 
 

@@ -79,6 +79,8 @@ class EvaluationRecord(_Closed):
     engine: Engine
     versions: Versions
     as_of: Optional[str]
+    evaluation_date: Optional[str] = Field(None, description="the date `today` stood for (the as-of date, else the "
+                                                             "day of the run); only when the rules read `today`")
     verdict: Verdict
     reason: str
     basis: Basis = Field(description="the weakest basis among the rules the verdict rests on")
