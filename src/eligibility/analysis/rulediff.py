@@ -22,6 +22,7 @@ from eligibility.program.decision import Entry
 from eligibility.core.errors import InputError, Problem
 from eligibility.language.expr import Node, Ref
 from eligibility.language.model import LEAVES, Program, leaf_params
+from eligibility.language.numeric import params_of
 from eligibility.records.record import program_info
 from eligibility.evaluate.trace import jsonable, fact_dict
 from eligibility.language.versions import load_rules
@@ -130,11 +131,14 @@ def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
         for concept in sorted((old.concepts_used(a.condition) | new.concepts_used(b.condition)) & changed_concepts):
             edits.append(f"concept {concept} redefined")
         for p in sorted(_params_of(old, a.condition) | _params_of(new, b.condition)
-                        | {x for x in (a.points_param, b.points_param) if x}):
+                        | {x for x in (a.points_param, b.points_param) if x}
+                        | {x for c in (a, b) if c.points_expr is not None for x in params_of(c.points_expr)}):
             if p in params:
                 used.append(p)
                 edits.append(f"parameter {p} {_show(params[p]['old'])} -> {_show(params[p]['new'])}")
-        if a.points != b.points and b.points_param not in used:
+        if a.points_text != b.points_text:
+            edits.append(f"points `{a.points_text or number(a.points)}` -> `{b.points_text or number(b.points)}`")
+        elif a.points != b.points and b.points_param not in used:
             edits.append(f"points {number(a.points)} -> {number(b.points)}")
         if edits:
             out[cid] = {"edits": edits, "parameters": used}

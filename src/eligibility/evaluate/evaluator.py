@@ -7,6 +7,7 @@ from eligibility.core.errors import EngineError, EnginesDisagree
 from eligibility.engine import CompiledRuleset, EngineResult, compile_program, open_engine
 from eligibility.evaluate.assess import Assessment, Evaluation, assess, explain, standing
 from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.points import Points, criterion_points, has_points_expressions
 from eligibility.language.model import Applicant, Program
 from eligibility.language.standing import VerdictBasis, verdict_basis
 from eligibility.language.numeric import evaluation_date, with_today
@@ -60,6 +61,7 @@ class Evaluator:
         time that is faster than one by one (docs/performance.md). `memo` (a batch's) reuses
         assessments and reasons between applicants with the same outcomes."""
         program, engine, audit = self.program, self.engine_name, self._audit
+        scoring = has_points_expressions(program)
         day = evaluation_date(as_of) if program.reads_today else None
         values = [a.values(as_of) if day is None else with_today(a.values(as_of), day) for a in applicants]
         out: list[Evaluation | EngineError] = []
@@ -67,12 +69,14 @@ class Evaluator:
             if isinstance(result, EngineError):
                 out.append(result)
                 continue
+            points = criterion_points(program, known) if scoring else None
             if memo is None:
                 outcomes = result.outcomes()
-                a = assess(program, outcomes)
+                a = assess(program, outcomes, points)
                 bare_basis = None
-            else:
-                outcomes, a, bare_basis = memo.get("assessment", result.key, _assessed, program, result)
+            else:   # equal engine keys have equal outcomes; computed points are part of the assessment too
+                key = result.key if points is None else (result.key, tuple(points.values()))
+                outcomes, a, bare_basis = memo.get("assessment", key, _assessed, program, result, points)
             if audit is not None:
                 self._compare(known, outcomes)
             reason = a.reason if not a.failed else _reason(a, applicant, known, as_of, memo)
@@ -91,10 +95,11 @@ class Evaluator:
         self._audit = None
 
 
-def _assessed(program: Program, result: EngineResult) -> tuple[dict, Assessment, VerdictBasis]:
+def _assessed(program: Program, result: EngineResult,
+              points: Mapping[str, Points] | None) -> tuple[dict, Assessment, VerdictBasis]:
     """The outcomes, their assessment, and its standing for an applicant described by its values."""
     outcomes = result.outcomes()
-    a = assess(program, outcomes)
+    a = assess(program, outcomes, points)
     return outcomes, a, verdict_basis(program, a.verdict, a.outcomes)
 
 

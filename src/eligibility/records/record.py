@@ -20,6 +20,7 @@ from typing import Any, Callable
 from eligibility import __version__
 from eligibility.evaluate.assess import CriterionResult, Evaluation
 from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.points import finite
 from eligibility.evaluate.trace import build_trace, jsonable
 from eligibility.language.model import Program
 from eligibility.language.standing import points_basis
@@ -82,7 +83,7 @@ def criterion_dict(r: CriterionResult, p: Program) -> dict[str, Any]:
     scored = r.kind == "scored"
     return {"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
             "description": c.description or None,
-            "points": r.points if scored else None, "awarded": r.awarded if scored else None,
+            "points": finite(r.points) if scored else None, "awarded": r.awarded if scored else None,
             "missing": list(r.missing),
             "basis": c.basis.as_dict() if c.basis else None,
             "points_basis": c.points_basis.as_dict() if c.points_basis else None}
@@ -138,7 +139,7 @@ FIELDS: tuple[Field, ...] = (
     Field("unofficial", ASSESSMENT, lambda ev, o: ev.standing.unofficial),
     Field("basis_detail", ASSESSMENT, lambda ev, o: basis_detail(ev)),
     Field("score", ASSESSMENT, lambda ev, o: ev.score),
-    Field("score_max", ASSESSMENT, lambda ev, o: ev.score_max),
+    Field("score_max", ASSESSMENT, lambda ev, o: finite(ev.score_max)),
     Field("threshold", RUN, lambda ev, o: ev.program.decision.threshold),
     Field("missing", ASSESSMENT, lambda ev, o: list(ev.missing)),
     Field("gates_failed", ASSESSMENT, lambda ev, o: ev.gates_failed),

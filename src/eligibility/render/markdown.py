@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 from eligibility.core.text import safe, safe_data
-from eligibility.core.formatting import OUTCOME_LABEL, number, value
+from eligibility.core.formatting import OUTCOME_LABEL, number, up_to, value
 from eligibility.render.explain import (EFFECT_LEGEND, EFFECT_SYMBOL, basis_flag, basis_headline, basis_words, cite,
                                         effect_tree, fact_dated, score_line, split_evidence)
 
@@ -23,7 +23,7 @@ def render_check(rec: dict) -> str:
     if "basis" in rec:
         lines += [f"**{basis_flag(rec)}**: {basis_headline(rec)}", ""]
     lines += [f"- Program: {p['title']} (`{p['path']}`, sha256 `{p['sha256'][:12]}`)",
-             f"- Score: {number(rec['score'])} (threshold {number(rec['threshold'])}; at most {number(rec['score_max'])})",
+             f"- Score: {number(rec['score'])} (threshold {number(rec['threshold'])}; at most {up_to(rec['score_max'])})",
              f"- Engine: {rec['engine']}"]
     if rec.get("overrides"):
         lines.append("- What-if overrides: " + ", ".join(f"`{k}={value(v)}`" for k, v in rec["overrides"].items()))

@@ -88,7 +88,8 @@ class EvaluationRecord(_Closed):
                                          "from press or analysis")
     basis_detail: dict[str, Any]
     score: Number
-    score_max: Number
+    score_max: Optional[Number] = Field(description="the highest score the unknowns allow; null: no upper bound "
+                                                    "(points read an unknown input without a declared range)")
     threshold: Number
     missing: list[str]
     gates_failed: list[str]
