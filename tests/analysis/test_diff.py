@@ -212,3 +212,28 @@ def test_diff_param_on_either_side(run_cli, tmp_path):
     bad = run_cli("diff", profiles, "--rules", rules, "--param", "min_cofinancng=0.4")
     assert bad.returncode == 2 and "--param min_cofinancng: no such parameter (did you mean 'min_cofinancing'?)" \
         in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_diff_set_facts_on_either_side(run_cli):
+    """`diff --set` sets a fact of every applicant on the new side (--old-set on the old one); each
+    move is attributed to the fact set, and a bad setting is one error line."""
+    example = os.path.join(ROOT, "examples", "innovation-voucher")
+    rules, profiles = os.path.join(example, "rules.yaml"), os.path.join(example, "applicants")
+    r = run_cli("diff", profiles, "--rules", rules, "--set", "cofinancing_share=0.1", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["new"]["set"] == {"cofinancing_share": "0.1"} and "set" not in report["old"]
+    alba = next(a for a in report["applicants"] if a["id"] == "alba")
+    assert (alba["old"]["verdict"], alba["new"]["verdict"]) == ("selected", "excluded")
+    (change,) = [f for f in alba["fact_changes"] if f["fact"] == "cofinancing_share"]
+    assert change["set"] and (change["old"]["value"], change["new"]["value"]) == (0.35, 0.1)
+    assert "cofinancing: met -> not_met (set: cofinancing_share 0.35 -> 0.1" in " ".join(alba["causes"])
+    back = json.loads(run_cli("diff", profiles, "--rules", rules, "--old-set", "cofinancing_share=0.1",
+                              "--format", "json").stdout)
+    alba_back = next(a for a in back["applicants"] if a["id"] == "alba")
+    assert (alba_back["old"]["verdict"], alba_back["new"]["verdict"]) == ("excluded", "selected")
+    text = run_cli("diff", profiles, "--rules", rules, "--old-set", "team=3", "--set", "team=3").stdout
+    assert "0 of 8 applicants change verdict" in text and "facts set on the old side for every applicant: team=3" in text
+    bad = run_cli("diff", profiles, "--rules", rules, "--old-set", "cofinancing_share=7")
+    assert bad.returncode == 2 and "--old-set: cofinancing_share=7: outside its range" in bad.stderr \
+        and "Traceback" not in bad.stderr

@@ -91,3 +91,60 @@ cases:
     assert got["rank"] == (3, 4)
     assert got["final"][0] == "selected" and got["final"][1].startswith("eligible-not-selected")
     assert got["computed.weighted_mark"] == (70, "69")        # 4 x 6 + 3 x 7 + 3 x 8
+
+
+def test_check_shows_the_computed_score_with_its_arithmetic_and_evidence(run_cli):
+    alba = os.path.join(EXAMPLE, "applicants", "alba.yaml")
+    r = run_cli("check", alba, "--rules", RULES)
+    assert r.returncode == 0, r.stderr
+    assert "score 44 = 24 (panel_mark) + 20 (excellent)" in r.stdout
+    import json
+    rec = json.loads(run_cli("check", alba, "--rules", RULES, "-f", "json").stdout)
+    panel = next(c for c in rec["trace"]["criteria"] if c["id"] == "panel_mark")
+    assert panel["points_formula"] == "max(0, weighted_mark - pass_mark)"
+    assert panel["points_worked"] == "max(0, 84 - 60) = 24; weighted_mark = 4 x 9 + 3 x 8 + 3 x 8 = 84"
+    assert panel["points_because"] == ["innovation is 9 (official, 2026-03-20)", "impact is 8 (official, 2026-03-20)",
+                                       "team is 8 (official, 2026-03-20)"]
+    assert (panel["awarded"], panel["points"], rec["score"], rec["score_max"]) == (24, 24, 44, 44)
+    open_team = json.loads(run_cli("check", alba, "--rules", RULES, "--set", "team=unknown", "-f", "json").stdout)
+    panel = next(c for c in open_team["trace"]["criteria"] if c["id"] == "panel_mark")
+    assert panel["points_worked"].endswith("between 0 and 30 over the declared ranges of team")
+    assert (panel["outcome"], panel["awarded"], panel["points"]) == ("unknown", 0, 30)
+
+
+def _panel_points(marks):
+    """The example's panel points, written out independently of the rules file."""
+    return max(0, 4 * marks["innovation"] + 3 * marks["impact"] + 3 * marks["team"] - 60)
+
+
+def test_points_agree_across_engines_and_with_the_formula():
+    """Durable, python and the reference (node outcomes by semantics, points by the shared
+    evaluator) give the same assessment; known marks give the formula's points, unknown ones
+    an "up to" equal to the best completion of the marks (found by trying every one)."""
+    import itertools
+    from eligibility.evaluate.assess import assess
+    from eligibility.evaluate.points import criterion_points
+    from eligibility.language.model import Applicant, FactValue
+    program = load_program(RULES)
+    engines = [Evaluator(program, name) for name in ("durable", "python")]
+    rng = random.Random(15)
+    marks = ("innovation", "impact", "team")
+    for _ in range(1500):
+        values = random_values(rng, program)
+        applicant = Applicant("r.yaml", "", "r", "R", history={k: (FactValue(v, ()),) for k, v in values.items()})
+        durable, python = (e.evaluate(applicant, trace=False) for e in engines)
+        reference = assess(program, evaluate_nodes(program, values), criterion_points(program, values))
+        for ev in (durable, python):
+            assert (ev.verdict, ev.score, ev.score_max, ev.assessment.awarded) == \
+                   (reference.verdict, reference.score, reference.score_max, reference.awarded), values
+        panel = next(r for r in reference.criteria if r.id == "panel_mark")
+        unknown = [m for m in marks if m not in values]
+        if not unknown:
+            assert panel.points == _panel_points(values)
+            assert panel.awarded == (_panel_points(values) if panel.outcome == "met" else 0)
+        else:
+            best = max(_panel_points({**values, **dict(zip(unknown, combo))})
+                       for combo in itertools.product(range(11), repeat=len(unknown)))
+            assert (panel.outcome, panel.awarded, panel.points) == ("unknown", 0, best), values
+    for e in engines:
+        e.close()

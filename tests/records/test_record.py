@@ -71,3 +71,42 @@ def test_lines_with_trace_overrides_params_and_as_of():
     ev = api.Evaluator(other, "python").evaluate(api.load_profile(paths[0], other), trace=False)
     assert encoder.line(ev) == compact_json(record(ev, options))
     evaluator.close()
+
+
+VOUCHER = os.path.join(os.path.dirname(RULES), "..", "examples", "innovation-voucher")
+
+
+def dated_voucher_rules(tmp_path):
+    """The example programme with its lookback counted back from `today` instead of a fixed date."""
+    text = open(os.path.join(VOUCHER, "rules.yaml"), encoding="utf-8").read()
+    old = "voucher_free_from <= decision_date"
+    assert text.count(old) == 1
+    path = tmp_path / "rules.yaml"
+    path.write_text(text.replace(old, "voucher_free_from <= today"), encoding="utf-8")
+    return str(path)
+
+
+def test_evaluation_date_is_recorded_when_the_rules_read_today(tmp_path, run_cli):
+    rules = dated_voucher_rules(tmp_path)
+    profile = os.path.join(VOUCHER, "applicants", "cobalt.yaml")     # voucher free from 2027-06-01
+    for as_of, verdict in (("2026-03-31", "excluded"), ("2027-06-01", "selected")):
+        r = run_cli("check", profile, "--rules", rules, "--as-of", as_of, "-f", "json")
+        rec = json.loads(r.stdout)
+        assert (rec["evaluation_date"], rec["trace"]["evaluation_date"], rec["verdict"]) == (as_of, as_of, verdict)
+    batch = run_cli("batch", os.path.join(VOUCHER, "applicants"), "--rules", rules, "--as-of", "2026-03-31", "-f", "jsonl")
+    lines = [json.loads(line) for line in batch.stdout.splitlines() if line.strip()]
+    records = [x for x in lines if "verdict" in x and "applicant" in x]
+    assert len(records) == 8 and {x["evaluation_date"] for x in records} == {"2026-03-31"}
+    shipped = json.loads(run_cli("check", os.path.join(APPLICANTS, "kt.yaml"), "--rules", RULES, "-f", "json").stdout)
+    assert "evaluation_date" not in shipped and "evaluation_date" not in shipped["trace"]
+
+
+def test_lines_equal_plain_records_when_the_rules_read_today(tmp_path):
+    program = api.load_rules(dated_voucher_rules(tmp_path))
+    evaluator = api.Evaluator(program)
+    encoder, options = RecordEncoder(RecordOptions(), Memo()), RecordOptions()
+    applicants = list(synthetic_applicants(program, 200))
+    for ev in evaluator.evaluate_all(applicants, as_of="2026-03-31", trace=False, memo=Memo()):
+        expected = compact_json(record(ev, options))
+        assert encoder.line(ev) == expected and json.loads(expected)["evaluation_date"] == "2026-03-31"
+    evaluator.close()

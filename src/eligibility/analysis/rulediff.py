@@ -13,6 +13,7 @@ attributed to the rule version (criteria added, removed or edited) and to the ne
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from eligibility.program.batch import collect_records
@@ -21,13 +22,26 @@ from eligibility.program.decision import Entry
 from eligibility.core.errors import InputError, Problem
 from eligibility.language.expr import Node, Ref
 from eligibility.language.model import LEAVES, Program, leaf_params
+from eligibility.language.numeric import params_of
 from eligibility.records.record import program_info
 from eligibility.evaluate.trace import jsonable, fact_dict
 from eligibility.language.versions import load_rules
 from eligibility.core.formatting import number
+from eligibility.language.profile import OVERRIDE_LABEL
 
 SCHEMA = "eligibility.rulediff/1"
 FLIPPED, CHANGED, UNCHANGED = "flipped", "changed", "unchanged"
+
+
+@dataclass(frozen=True)
+class FactSettings:
+    """Facts set on one side of a diff for every applicant (what-if), and where they were given."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    label: str = OVERRIDE_LABEL
+
+
+NO_SETTINGS = FactSettings()
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -55,13 +69,15 @@ def profile_paths(items: Iterable[str], *programs: Program) -> list[str]:
 
 # -- evaluation ---------------------------------------------------------------------------------
 def evaluate_profiles(program: Program, paths: list[str], engine: str = "durable",
-                      as_of: str | None = None) -> list[dict]:
-    """Every profile evaluated through the batch pipeline, ranked with the program's quota.
+                      as_of: str | None = None, settings: FactSettings = NO_SETTINGS) -> list[dict]:
+    """Every profile evaluated through the batch pipeline, ranked with the program's quota;
+    `settings` override facts of every applicant.
 
     Returns one row per input, in order: {"path", "record" (evaluation record without the trace,
     each criterion with its `because`) or None, "error", "entry" (decision entry), "facts" (the
     trace's facts with their evidence, or None), "program" (the rules that judged it)}."""
-    result, records = collect_records(program, paths, engine, as_of)
+    result, records = collect_records(program, paths, engine, as_of, settings=settings.values,
+                                      settings_label=settings.label)
     rows = []
     for entry in sorted(result.decision.entries, key=lambda e: e.key):
         rec, facts = records.get(entry.key), None
@@ -140,11 +156,14 @@ def criterion_edits(old: Program, new: Program) -> dict[str, dict]:
         for concept in sorted((old.concepts_used(a.condition) | new.concepts_used(b.condition)) & changed_concepts):
             edits.append(f"concept {concept} redefined")
         for p in sorted(_params_of(old, a.condition) | _params_of(new, b.condition)
-                        | {x for x in (a.points_param, b.points_param) if x}):
+                        | {x for x in (a.points_param, b.points_param) if x}
+                        | {x for c in (a, b) if c.points_expr is not None for x in params_of(c.points_expr)}):
             if p in params:
                 used.append(p)
                 (values if params[p]["change"] == "dated value" else edits).append(_param_text(params[p]))
-        if a.points != b.points and b.points_param not in used:
+        if a.points_text != b.points_text:
+            edits.append(f"points `{a.points_text or number(a.points)}` -> `{b.points_text or number(b.points)}`")
+        elif a.points != b.points and b.points_param not in used:
             edits.append(f"points {number(a.points)} -> {number(b.points)}")
         if edits or values:
             out[cid] = {"edits": edits, "values": values, "parameters": used}
@@ -243,24 +262,27 @@ class _Changes:
 
 # -- the comparison -------------------------------------------------------------------------------
 def compare(old: Program, new: Program, paths: list[str], engine: str = "durable",
-            old_as_of: str | None = None, new_as_of: str | None = None) -> dict:
+            old_as_of: str | None = None, new_as_of: str | None = None,
+            old_set: FactSettings = NO_SETTINGS, new_set: FactSettings = NO_SETTINGS) -> dict:
     """The whole diff report (schema eligibility.rulediff/1) as plain, JSON-ready data.
 
     With dates, each side is evaluated with the facts known on its date (pass the programs
     api.load_rules chose for those dates), and fact changes between the dates are reported.
     When a side's version lists stages, both sides are the applicants' standings through those
-    stages on their dates (`evaluate_standings`)."""
+    stages on their dates (`evaluate_standings`). With facts set on either side (`old_set`,
+    `new_set`: what-if), each side records the facts set, and changes are attributed to them as well."""
     staged = new if new.stages else old if old.stages else None
     if staged is not None:
         before = evaluate_standings(staged, paths, engine, old_as_of)
         after = evaluate_standings(staged, paths, engine, new_as_of)
     else:
-        before = evaluate_profiles(old, paths, engine, old_as_of)
-        after = evaluate_profiles(new, paths, engine, new_as_of)
+        before = evaluate_profiles(old, paths, engine, old_as_of, old_set)
+        after = evaluate_profiles(new, paths, engine, new_as_of, new_set)
     changes = _Changes()
     whole = changes.of(old, new)
     dates = (old_as_of, new_as_of) if old_as_of != new_as_of else None
-    rows = [_applicant(a, b, changes.of(a["program"], b["program"]), dates)
+    what_if = dict(old_set.values) != dict(new_set.values)
+    rows = [_applicant(a, b, changes.of(a["program"], b["program"]), dates, what_if)
             for a, b in zip(before, after)]
     order = {FLIPPED: 0, CHANGED: 1, UNCHANGED: 2}
     rows.sort(key=lambda r: (order[r["status"]], r["new"]["rank"] or 10 ** 9, r["old"]["rank"] or 10 ** 9,
@@ -280,7 +302,8 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
     counts = {side: _counts(rows, side) for side in ("old", "new")}
     return {
         "schema": SCHEMA,
-        "old": {**_program_info(old), "as_of": old_as_of}, "new": {**_program_info(new), "as_of": new_as_of},
+        "old": {**_program_info(old), "as_of": old_as_of, **_set_info(old_set)},
+        "new": {**_program_info(new), "as_of": new_as_of, **_set_info(new_set)},
         "rule_changes": {"parameters": list(whole["parameters"].values()),
                          "criteria": [{"id": k, **v} for k, v in whole["criteria"].items()],
                          "decision": decision_edits(old, new),
@@ -295,6 +318,11 @@ def compare(old: Program, new: Program, paths: list[str], engine: str = "durable
 
 def _program_info(p: Program) -> dict:
     return {**program_info(p), "threshold": p.decision.threshold, "quota": p.decision.quota}
+
+
+def _set_info(settings: FactSettings) -> dict:
+    """The facts set on one side, only when some were (so a plain diff's report is unchanged)."""
+    return {"set": dict(settings.values)} if settings.values else {}
 
 
 def _counts(rows: list[dict], side: str) -> dict[str, int]:
@@ -313,9 +341,10 @@ def _side(row: dict) -> dict:
     return out
 
 
-def _applicant(a: dict, b: dict, pair: dict, dates: tuple[str | None, str | None] | None = None) -> dict:
+def _applicant(a: dict, b: dict, pair: dict, dates: tuple[str | None, str | None] | None = None,
+               what_if: bool = False) -> dict:
     """One applicant's row: both sides, the criteria that moved and why (`pair`: what changed
-    between the rules that judged each side)."""
+    between the rules that judged each side; `what_if`: facts were set on a side)."""
     old, new = a["program"], b["program"]
     edits, params = pair["criteria"], pair["parameters"]
     ra, rb = a["record"], b["record"]
@@ -329,7 +358,7 @@ def _applicant(a: dict, b: dict, pair: dict, dates: tuple[str | None, str | None
         status = UNCHANGED
     crit_a = {c["id"]: c for c in (ra or {}).get("criteria", [])}
     crit_b = {c["id"]: c for c in (rb or {}).get("criteria", [])}
-    facts = fact_changes(a["facts"], b["facts"], dates) if dates else {}
+    facts = fact_changes(a["facts"], b["facts"], dates) if dates or what_if else {}
     moved = []
     for cid in list(crit_a) + [c for c in crit_b if c not in crit_a]:
         ca, cb = crit_a.get(cid), crit_b.get(cid)
@@ -352,7 +381,8 @@ def _applicant(a: dict, b: dict, pair: dict, dates: tuple[str | None, str | None
     return {"path": a["path"], "id": ident.get("id") or a["entry"].id, "name": ident.get("name") or a["entry"].name,
             "status": status, "old": old_side, "new": new_side, "criteria": moved,
             "parameters": [params[p] for p in used], "causes": causes, "_changes": pair,
-            **({"fact_changes": list(facts.values()), "attribution": _attribution(moved, stage)} if dates else {})}
+            **({"fact_changes": list(facts.values())} if dates or what_if else {}),
+            **({"attribution": _attribution(moved, stage)} if dates else {})}
 
 
 def _stage_change(old: dict, new: dict, dates: tuple[str | None, str | None] | None) -> str:
@@ -398,7 +428,7 @@ def _because(moved: dict, dated: bool) -> str:
     for f in moved.get("evidence", []):
         if f["change"] != "value":
             continue
-        label = "new evidence" if f.get("published_between", True) else \
+        label = "set" if f.get("set") else "new evidence" if f.get("published_between", True) else \
             "not new evidence" + (f", on record from {f['new']['date']}" if f["new"].get("date") else "")
         parts.append(f"{label}: {_evidence_text(f)}")
     return f" ({'; '.join(parts)})" if parts else ""
@@ -433,6 +463,8 @@ def fact_changes(a: dict | None, b: dict | None,
             continue
         out[name] = {"fact": name, "change": "value" if then["value"] != now["value"] else "evidence",
                      "old": _fact_side(then), "new": _fact_side(now)}
+        if any((side or {}).get("overridden") for side in (a.get(name), b.get(name))):
+            out[name]["set"] = True
         if dates:
             low, high = dates
             out[name]["published_between"] = not (low and now.get("date") and now["date"] <= low) and any(

@@ -106,10 +106,13 @@ def find_flips(program: Program, applicant: Applicant, as_of: str | None = None,
 
 
 def compare(old: Program, new: Program, paths: list[str], engine: str = "durable",
-            old_as_of: str | None = None, new_as_of: str | None = None) -> dict[str, Any]:
-    """The impact of a rules change on a set of profiles (`eligibility diff`), as JSON-ready data."""
-    from eligibility.analysis.rulediff import compare as rulediff
-    return rulediff(old, new, paths, engine, old_as_of, new_as_of)
+            old_as_of: str | None = None, new_as_of: str | None = None,
+            old_set: Mapping[str, Any] | None = None, new_set: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The impact of a rules change on a set of profiles (`eligibility diff`), as JSON-ready data;
+    `old_set` / `new_set` set facts of every applicant on that side (what-if)."""
+    from eligibility.analysis.rulediff import FactSettings, compare as rulediff
+    return rulediff(old, new, paths, engine, old_as_of, new_as_of,
+                    FactSettings(old_set or {}), FactSettings(new_set or {}))
 
 
 def replay_record(record: dict) -> dict[str, Any]:

@@ -33,6 +33,10 @@ def diff(
                                               "the rules as written with that change."),
     old_param: Optional[List[str]] = typer.Option(None, "--old-param", metavar="NAME=VALUE", help="Override a rule parameter on the old "
                                                   "side, as name=value (repeatable)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", metavar="FACT=VALUE", help="What-if: set a fact of every applicant on "
+                                             "the new side, as fact=value (repeatable): diff --set innovation=5."),
+    old_set: Optional[List[str]] = typer.Option(None, "--old-set", metavar="FACT=VALUE", help="Set a fact of every applicant on the "
+                                                "old side, as fact=value (repeatable)."),
 ) -> None:
     """Compare every applicant under two versions of the rules, or at two dates.
 
@@ -47,13 +51,14 @@ def diff(
     removed or edited) and to the new evidence (facts whose value changed between the dates).
 
     What-if: eligibility diff --param quota=4 compares the rules with and without the change
-    (--old-param changes the old side).
+    (--old-param changes the old side); eligibility diff --set cofinancing_share=0.5 compares every
+    applicant as is and with that fact set (--old-set sets it on the old side).
 
     Exit status: 0 compared; 1 with --fail-on-flip a verdict changed; 2 bad input (invalid
     profiles are listed as errors); 3 engine failure.
     """
     fmt = output_format(fmt, output, FORMATS)
-    from eligibility.analysis.rulediff import compare, load_rules_ref, profile_paths
+    from eligibility.analysis.rulediff import FactSettings, compare, load_rules_ref, profile_paths
     from eligibility import api
     old_date = check_date(as_of)
     new_date = check_date(vs_as_of) if vs_as_of else old_date
@@ -64,10 +69,12 @@ def diff(
     if old_program.stages or new_program.stages:
         from eligibility.program.stages import refuse_overrides
         refuse_overrides(new_program if new_program.stages else old_program, new_spec,
-                         [("parameter overrides (--param, --old-param)", (param or []) + (old_param or []))])
+                         [("parameter overrides (--param, --old-param)", (param or []) + (old_param or [])),
+                          ("fact settings (--set, --old-set)", (set_ or []) + (old_set or []))])
     report = compare(old_program, new_program,
                      profile_paths(profiles or ["applicants"], old_program, new_program), check_engine(engine),
-                     old_date, new_date)
+                     old_date, new_date,
+                     FactSettings(pairs(old_set, "--old-set"), "--old-set"), FactSettings(pairs(set_, "--set"), "--set"))
     if fmt == "json":
         write_atomic(output, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":

@@ -11,6 +11,7 @@ import typer
 
 from eligibility import api
 from eligibility.core.errors import InputError, Problem
+from eligibility.evaluate.points import finite
 from eligibility.language.model import Program
 from eligibility.render.output import atomic_writer
 from eligibility.records.record import program_info
@@ -72,7 +73,7 @@ def program_summary(program: Program) -> dict:
             "threshold": program.decision.threshold, "quota": program.decision.quota,
             "sources": [source_dict(s) for s in program.sources.values()],
             "criteria": [{"id": c.id, "title": c.title, "kind": c.kind,
-                          "points": c.points if c.kind == "scored" else None} for c in program.criteria]}
+                          "points": finite(c.points) if c.kind == "scored" else None} for c in program.criteria]}
 
 
 def reproduce_command(paths: list[str], rules: str, output: str, engine: str, params: list[str],

@@ -22,6 +22,11 @@ def number(x: Any) -> str:
     return f"{x:.6f}".rstrip("0").rstrip(".")
 
 
+def up_to(x: Any) -> str:
+    """An "up to" score: None stands for no upper bound (points read an input without a declared range)."""
+    return "unbounded" if x is None else number(x)
+
+
 def clip(text: str, limit: int = 200) -> str:
     """Text cut to `limit` characters for a table cell (a 4 MB name must not take minutes to lay out)."""
     return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -7,6 +7,8 @@ applicant's result: the outcomes, the assessment, the reason and the engine's fi
 """
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Mapping
@@ -17,6 +19,7 @@ from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, 
 from eligibility.language.model import LEAVES, Applicant, Criterion, FactValue, Program, leaf_facts
 from eligibility.language.numeric import TODAY, evaluation_date, worked_side
 from eligibility.language.standing import VerdictBasis, secondhand_facts, verdict_basis
+from eligibility.evaluate.points import Points
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 SELECTED, EXCLUDED, UNDETERMINED = "selected", "excluded", "undetermined"
@@ -69,6 +72,14 @@ class Evaluation:
     reason: str
     standing: VerdictBasis            # what the verdict rests on: the rules' basis, second-hand facts
     firings: tuple[Firing, ...] = ()
+    day: dt.date | None = None         # the date `today` stood for, when the program reads it
+
+    @property
+    def evaluation_date(self) -> str | None:
+        """The date `today` stood for (ISO), for a program whose rules read it; else None."""
+        if not self.program.reads_today:
+            return None
+        return (self.day or evaluation_date(self.as_of)).isoformat()
 
     @property
     def criteria(self) -> list[CriterionResult]:
@@ -95,12 +106,15 @@ class Evaluation:
         return list(self.assessment.gates_failed)
 
 
-def assess(program: Program, outcomes: Mapping[int, bool | None]) -> Assessment:
-    """The criteria, score, verdict and (unless it names values) reason for these node outcomes."""
-    parts = [_criterion(program, c, outcomes) for c in program.criteria]
+def assess(program: Program, outcomes: Mapping[int, bool | None], points: Mapping[str, Points] | None = None) -> Assessment:
+    """The criteria, score, verdict and (unless it names values) reason for these node outcomes,
+    and the points of criteria whose points are an expression (evaluate/points.py)."""
+    parts = [_criterion(program, c, outcomes, (points or {}).get(c.id)) for c in program.criteria]
     criteria = tuple(r for r, _ in parts)
     score = exact_sum(r.awarded for r in criteria)
-    score_max = exact_sum([score, *(r.points for r in criteria if r.kind == "scored" and r.outcome == UNKNOWN)])
+    # what unknowns could still add: unknown criteria, and met ones whose points are not known exactly
+    score_max = exact_sum([score, *(r.points for r in criteria if r.kind == "scored" and r.outcome == UNKNOWN),
+                           *(r.points - r.awarded for r in criteria if r.outcome == MET and r.points != r.awarded)])
     failed = tuple((r.id, leaves) for r, leaves in parts if r.kind == "gate" and r.outcome == NOT_MET)
     verdict, reason, missing = _verdict(program, criteria, score, score_max, failed)
     return Assessment(criteria, score, score_max, verdict, reason, missing, failed,
@@ -112,21 +126,24 @@ def assess(program: Program, outcomes: Mapping[int, bool | None]) -> Assessment:
                       published=tuple(gid for gid, _ in failed if program.criterion(gid).published_decision))
 
 
-def _criterion(program: Program, c: Criterion, outcomes: Mapping[int, bool | None]) -> tuple[CriterionResult, tuple]:
+def _criterion(program: Program, c: Criterion, outcomes: Mapping[int, bool | None],
+               points: Points | None = None) -> tuple[CriterionResult, tuple]:
     """One criterion's result, and the leaves that decided it if it is a gate not met. An unknown
     criterion's missing facts are those of the unknown tests that decide it (a test is unknown
-    exactly when its fact is)."""
+    exactly when its fact is). Points given as a range (an expression with unknown inputs) award
+    the lowest and are out of the highest; their unknown inputs are missing while they could count."""
+    points = points or Points(c.points, c.points)
     value = outcomes.get(c.condition.id)
     scored = c.kind == "scored"
     if value is not None:
         failed = value is False and not scored
-        result = CriterionResult(c.id, c.title, c.kind, _OUTCOME[value], c.points,
-                                 c.points if scored and value else 0, ())
+        result = CriterionResult(c.id, c.title, c.kind, _OUTCOME[value], points.high,
+                                 points.low if scored and value else 0, points.missing if value else ())
         return result, (tuple(deciding(program, c.condition, outcomes)) if failed else ())
     missing = tuple(sorted({fact for leaf in deciding(program, c.condition, outcomes)
                             if isinstance(leaf, LEAVES) and outcomes.get(leaf.id) is None
-                            for fact in leaf_facts(leaf)}))
-    return CriterionResult(c.id, c.title, c.kind, UNKNOWN, c.points, 0, missing), ()
+                            for fact in leaf_facts(leaf)} | set(points.missing)))
+    return CriterionResult(c.id, c.title, c.kind, UNKNOWN, points.high, 0, missing), ()
 
 
 def exact_sum(points: Iterable[float]) -> float:
@@ -134,6 +151,8 @@ def exact_sum(points: Iterable[float]) -> float:
     points = list(points)
     if all(type(p) is int for p in points):       # the usual case: the same as the decimal sum
         return sum(points)
+    if math.inf in points:                        # points without an upper bound
+        return math.inf
     total = sum((Decimal(repr(p)) for p in points), Decimal(0))
     return int(total) if total == total.to_integral_value() else float(total)
 
@@ -157,12 +176,19 @@ def _verdict(program: Program, criteria: tuple[CriterionResult, ...], score: flo
         if scored or threshold:
             parts.append(f"score {number(score)} reaches the threshold of {number(threshold)}")
         return SELECTED, "selected: " + (" and ".join(parts) or "no criterion stands in the way"), ()
-    open_items = unknown_gates + ([] if score >= threshold else unknown_scored)
+    open_scored = [] if score >= threshold else [r for r in criteria if r.kind == "scored" and r.missing]
+    open_items = unknown_gates + open_scored
     missing = tuple(sorted({f for r in open_items for f in r.missing}))
     parts = [f"gate '{r.id}' is unknown" for r in unknown_gates]
     if score < threshold:
-        parts.append(f"score is {number(score)} to {number(score_max)} against a threshold of {number(threshold)}")
+        parts.append(f"score is {number(score)} to {upper_bound(score_max)} against a threshold of {number(threshold)}")
     return UNDETERMINED, "undetermined: " + "; ".join(parts) + (f"; missing: {', '.join(missing)}" if missing else ""), missing
+
+
+def upper_bound(score_max: float) -> str:
+    """The "up to" score as people read it; unbounded when an unknown input of some points has no declared range."""
+    return "unbounded (an unknown input of the points has no declared range)" if score_max == math.inf \
+        else number(score_max)
 
 
 def explain(assessment: Assessment, applicant: Applicant, as_of: str | None) -> str:

@@ -1,13 +1,13 @@
 """Evaluating applicants against one program: compile once, run an engine, assess the outcomes."""
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from eligibility.core.errors import EngineError, EnginesDisagree
 from eligibility.engine import CompiledRuleset, EngineResult, compile_program, open_engine
 from eligibility.evaluate.assess import Assessment, Evaluation, assess, explain, standing
 from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.points import Points, criterion_points, has_points_expressions
 from eligibility.language.model import Applicant, Program
 from eligibility.language.standing import VerdictBasis, verdict_basis
 from eligibility.language.numeric import evaluation_date, with_today
@@ -28,7 +28,9 @@ class Evaluator:
         self.compiled: CompiledRuleset = compile_program(program)
         self._engine = open_engine(program, "python" if engine == "python" else "durable", self.compiled)
         self._audit = open_engine(program, "python") if engine == "both" else None
-        self._reads_today = program.reads_today     # a walk of every condition: once, not per call
+        # walks of every condition and points formula: once, not for every group of applicants
+        self._reads_today = program.reads_today
+        self._scoring = has_points_expressions(program)
 
     def run(self, values: Mapping[str, Any], trace: bool = False) -> EngineResult:
         """The engine's result for one applicant's known fact values; EngineError if it fails."""
@@ -62,19 +64,22 @@ class Evaluator:
         time that is faster than one by one (docs/performance.md). `memo` (a batch's) reuses
         assessments and reasons between applicants with the same outcomes."""
         program, engine, audit = self.program, self.engine_name, self._audit
-        dated = self._dated(as_of)
-        values = [dated(a.values(as_of)) for a in applicants]
+        scoring = self._scoring
+        day = evaluation_date(as_of) if self._reads_today else None
+        values = [a.values(as_of) if day is None else with_today(a.values(as_of), day) for a in applicants]
         out: list[Evaluation | EngineError] = []
         for applicant, known, result in zip(applicants, values, self._engine.run_all(values, trace)):
             if isinstance(result, EngineError):
                 out.append(result)
                 continue
+            points = criterion_points(program, known) if scoring else None
             if memo is None:
                 outcomes = result.outcomes()
-                a = assess(program, outcomes)
+                a = assess(program, outcomes, points)
                 bare_basis = None
-            else:
-                outcomes, a, bare_basis = memo.get("assessment", result.key, _assessed, program, result)
+            else:   # equal engine keys have equal outcomes; computed points are part of the assessment too
+                key = result.key if points is None else (result.key, tuple(points.values()))
+                outcomes, a, bare_basis = memo.get("assessment", key, _assessed, program, result, points)
             if audit is not None:
                 self._compare(known, outcomes)
             reason = a.reason if not a.failed else _reason(a, applicant, known, as_of, memo)
@@ -83,14 +88,8 @@ class Evaluator:
             else:
                 basis = standing(program, a, applicant, as_of)
             out.append(Evaluation(program, applicant, engine, as_of, outcomes, a, reason, basis,
-                                  result.firings() if trace else ()))
+                                  result.firings() if trace else (), day))
         return out
-
-    def _dated(self, as_of: str | None) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
-        """Adds the evaluation date to the values when a condition reads `today`; else the identity."""
-        if not self._reads_today:
-            return lambda values: values
-        return partial(with_today, day=evaluation_date(as_of))
 
     def close(self) -> None:
         for engine in (self._engine, self._audit):
@@ -99,10 +98,11 @@ class Evaluator:
         self._audit = None
 
 
-def _assessed(program: Program, result: EngineResult) -> tuple[dict, Assessment, VerdictBasis]:
+def _assessed(program: Program, result: EngineResult,
+              points: Mapping[str, Points] | None) -> tuple[dict, Assessment, VerdictBasis]:
     """The outcomes, their assessment, and its standing for an applicant described by its values."""
     outcomes = result.outcomes()
-    a = assess(program, outcomes)
+    a = assess(program, outcomes, points)
     return outcomes, a, verdict_basis(program, a.verdict, a.outcomes)
 
 

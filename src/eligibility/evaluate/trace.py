@@ -1,12 +1,14 @@
 """The explanation trace of an evaluation, as plain data (the JSON output and every renderer use it)."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from eligibility.evaluate.assess import Evaluation, deciding, describe_comparison, leaf_descriptions
+from eligibility.evaluate.assess import Evaluation, deciding, describe_comparison, describe_leaf, leaf_descriptions
+from eligibility.evaluate.points import finite, worked_points
 from eligibility.language.expr import And, Cmp, Compare, Has, IsTest, Node, Not, OneOf, Or, Ref, show_value
-from eligibility.language.model import LEAVES, FactValue, Source, leaf_facts
-from eligibility.language.numeric import NONE, evaluation_date
+from eligibility.language.model import LEAVES, Criterion, FactValue, Source, leaf_facts
+from eligibility.language.numeric import NONE, TODAY, facts_of
 
 _TRUTH = {True: "true", False: "false", None: "unknown"}
 
@@ -79,21 +81,33 @@ def build_trace(ev: Evaluation) -> dict:
         src = program.sources.get(c.source.ref) if c.source else None
         criteria.append({
             "id": c.id, "title": c.title, "kind": c.kind, "outcome": r.outcome,
-            "points": r.points if c.kind == "scored" else None, "awarded": r.awarded if c.kind == "scored" else None,
+            "points": finite(r.points) if c.kind == "scored" else None, "awarded": r.awarded if c.kind == "scored" else None,
             "condition": c.condition_text, "rule_line": c.line,
             "because": leaf_descriptions(leaves, ev.applicant, ev.as_of),
             "missing": list(r.missing),
             "source": ({"ref": c.source.ref, "clause": c.source.clause, **({"document": source_dict(src)} if src else {})}
                        if c.source else None),
             "tree": node_tree(ev, c.condition),
+            **(points_trace(ev, c) if c.points_expr is not None else {}),
         })
     facts = {name: fact_dict(ev.applicant.fact(name, ev.as_of)) for name in program.facts}
     for name in facts:
         facts[name]["overridden"] = name in ev.applicant.overrides
     out = {"criteria": criteria, "facts": facts, "firings": firing_list(ev)}
-    if program.reads_today:          # the date `today` stood for: the --as-of date, else the day of the run
-        out["evaluation_date"] = evaluation_date(ev.as_of).isoformat()
+    if ev.evaluation_date:          # the date `today` stood for: the --as-of date, else the day of the run
+        out["evaluation_date"] = ev.evaluation_date
     return out
+
+
+def points_trace(ev: Evaluation, c: Criterion) -> dict:
+    """Points written as an expression: the formula, its arithmetic on the applicant's values,
+    and each input's value with its evidence."""
+    facts = facts_of(c.points_expr)
+    values = {f: fv.value for f in facts if (fv := ev.applicant.fact(f, ev.as_of)) is not None and fv.known}
+    if ev.evaluation_date:
+        values[TODAY] = ev.day or dt.date.fromisoformat(ev.evaluation_date)
+    return {"points_formula": c.points_text, "points_worked": worked_points(ev.program, c.points_expr, values),
+            "points_because": [describe_leaf(c.condition, ev.applicant.fact(f, ev.as_of), f, ev.as_of) for f in facts]}
 
 
 def firing_list(ev: Evaluation) -> list[dict]:

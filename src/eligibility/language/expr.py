@@ -172,12 +172,12 @@ def parse_condition(text: str, scope: Scope) -> Node:
     return node
 
 
-def parse_value(text: str, scope: Scope) -> Expr:
-    """Parse a value expression (a computed value: a number or a date) against `scope`."""
+def parse_value(text: str, scope: Scope, what: str = "a computed value") -> Expr:
+    """Parse a value expression (a computed value, or points: a number or a date) against `scope`."""
     tree, text = _syntax_tree(text, "formula")
     expr = ValueBinder(text, scope).value(tree.body)
     if expr.type not in ("int", "float", "date"):
-        raise ExprError(0, f"a computed value is a number or a date; '{text}' is not")
+        raise ExprError(0, f"{what} is a number or a date; '{text}' is not")
     return expr
 
 

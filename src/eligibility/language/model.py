@@ -112,6 +112,10 @@ class Criterion:
     description: str = ""
     points: float = 0              # scored criteria only
     points_param: str = ""         # name of the parameter the points come from, if any
+    # points written as an expression (numeric.Expr), computed from each applicant's values;
+    # `points` is then its highest value over the facts' declared ranges (inf: unbounded)
+    points_expr: Any = None
+    points_text: str = ""
     source: SourceClause | None = None
     line: int = 0
     basis: Basis | None = None          # of the condition
@@ -227,7 +231,7 @@ class Program:
 def _reads_today(program: Program) -> bool:
     roots = [c.condition for c in program.concepts.values()] + [c.condition for c in program.criteria]
     sides = [side for root in roots for n in root.walk() if isinstance(n, Compare) for side in (n.left, n.right)]
-    return uses_today(sides)
+    return uses_today(sides + [c.points_expr for c in program.criteria if c.points_expr is not None])
 
 
 @dataclass(frozen=True)

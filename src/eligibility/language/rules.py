@@ -12,7 +12,8 @@ from eligibility.language.static import constant_conditions
 from eligibility.language.expr import ExprError, Node, Ref, Scope, parse_condition, parse_value, suggest
 from eligibility.language.fields import ID_RE, Reader
 from eligibility.language.basis import BASES, Basis
-from eligibility.language.numeric import TODAY
+from eligibility.language.numeric import TODAY, Expr, facts_of, params_of
+from eligibility.language.points import parse_points
 from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DatedValue, DecisionPolicy,
                                         FactSpec, Parameter, Program,
                     ProgramStage, ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
@@ -562,7 +563,7 @@ class _Loader(Reader):
                 if kind:
                     self.error(item.pos("kind"), f"{what}: kind must be 'gate' or 'scored'" + suggest(kind, ("gate", "scored")))
                 continue
-            points, points_param = self.points(item, kind, parameters, what)
+            points, points_param, points_expr = self.points(item, kind, parameters, what, scope)
             text, node = self.condition(item, scope, what)
             source = self.source_clause(item, sources, what)
             basis = self.basis(item, "basis", what, warn_missing=True)
@@ -577,6 +578,7 @@ class _Loader(Reader):
                                      condition_text=text, condition=node,
                                      description=self.text(item, "description", what, False),
                                      points=points, points_param=points_param, source=source,
+                                     points_expr=points_expr, points_text=item["points"] if points_expr else "",
                                      line=item.start.line, basis=basis,
                                      points_basis=points_basis if kind == "scored" else None,
                                      published_decision=published))
@@ -594,17 +596,28 @@ class _Loader(Reader):
             return False
         return value
 
-    def points(self, item: YMap, kind: str, parameters: dict, what: str) -> tuple[float, str]:
+    def points(self, item: YMap, kind: str, parameters: dict, what: str,
+               scope: Scope) -> tuple[float, str, Expr | None]:
+        """A scored criterion's points: a number, a parameter, or an expression (language/points.py)."""
         if kind == "gate":
             if "points" in item:
                 self.error(item.kpos("points"), f"{what}: a gate has no points")
-            return 0, ""
+            return 0, "", None
+        raw = item.get("points")
+        if isinstance(raw, str) and raw not in parameters:
+            try:
+                expr, highest = parse_points(raw, scope)
+            except ExprError as exc:
+                line, col = self.locate(item.pos("points"), raw, exc.offset)
+                self.problems.add(line, col, f"{what}: points: {exc.message}")
+                return 0, "", None
+            return highest, "", expr
         value, param = self.number_or_param(item, "points", parameters, what)
         if value is None:
-            return 0, ""
+            return 0, "", None
         if value < 0:
             self.error(item.pos("points"), f"{what}: points must not be negative")
-        return value, param
+        return value, param, None
 
     def number_or_param(self, item: YMap, key: str, parameters: dict, what: str) -> tuple[Any, str]:
         if key not in item or item[key] is None:
@@ -726,6 +739,7 @@ class _Loader(Reader):
         """Warn about parameters and concepts that nothing reads."""
         nodes = [n for c in [*concepts.values(), *criteria] for n in c.condition.walk()]
         used = {p for n in nodes if isinstance(n, LEAVES) for p in leaf_params(n)} | {c.points_param for c in criteria}
+        used |= {p for c in criteria if c.points_expr is not None for p in params_of(c.points_expr)}
         used |= {decision.threshold_param, decision.quota_param}
         for name in parameters:
             if name not in used:
@@ -740,6 +754,7 @@ class _Loader(Reader):
         used = set()
         for node in [c.condition for c in concepts.values()] + [c.condition for c in criteria]:
             used |= {f for n in node.walk() if isinstance(n, LEAVES) for f in leaf_facts(n)}
+        used |= {f for c in criteria if c.points_expr is not None for f in facts_of(c.points_expr)}
         for name in facts:
             if name not in used:
                 self.warn(data["facts"].kpos(name), f"fact '{name}' is declared but no condition reads it")

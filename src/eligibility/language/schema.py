@@ -72,7 +72,9 @@ def rules_schema() -> dict:
         "concept": _object({"id": NAME, "title": TEXT, "description": TEXT, "condition": TEXT},
                            ("id", "condition"), "A named condition that other conditions may use."),
         "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": ["gate", "scored"]}, "description": TEXT,
-                              "points": number_or_param, "condition": TEXT, "basis": basis, "points_basis": basis,
+                              "points": {"anyOf": [{"type": "number", "minimum": 0}, TEXT],
+                                         "description": "A number, a parameter name, or a number expression, "
+                                                        "e.g. \"min(weighted_mark, 40)\"."}, "condition": TEXT, "basis": basis, "points_basis": basis,
                               "published_decision": {"type": "boolean", "description":
                                                      "The gate records the authority's published decision; "
                                                      "its reasons were not published."},

@@ -347,13 +347,14 @@ class _Collect(Sink):
 
 
 def collect_records(program: Program, inputs: Sequence[str], engine: str = "durable", as_of: Optional[str] = None,
-                    jobs: int = 1, command: Optional[list[str]] = None) -> tuple[BatchResult, dict[int, dict]]:
+                    jobs: int = 1, command: Optional[list[str]] = None, settings: Optional[Mapping[str, Any]] = None,
+                    settings_label: str = OVERRIDE_LABEL) -> tuple[BatchResult, dict[int, dict]]:
     """Every input's full evaluation record (with its trace), by input key, plus the decision.
 
     The same pipeline as `run_batch` (inputs, errors, ranking, quota): the report and the rule
-    diff use it to see every applicant whole."""
+    diff use it to see every applicant whole. `settings` override facts of every applicant."""
     sink = _Collect()
-    options = BatchOptions(engine=engine, jobs=jobs, as_of=as_of,
+    options = BatchOptions(engine=engine, jobs=jobs, as_of=as_of, settings=settings or {}, settings_label=settings_label,
                            records=RecordOptions(trace=True, command=tuple(command) if command else None))
     result = run_batch(program, inputs, options, sink)
     return result, sink.records

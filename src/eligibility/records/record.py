@@ -20,6 +20,7 @@ from typing import Any, Callable
 from eligibility import __version__
 from eligibility.evaluate.assess import CriterionResult, Evaluation
 from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.points import finite
 from eligibility.evaluate.trace import build_trace, jsonable
 from eligibility.language.model import Program
 from eligibility.language.standing import points_basis
@@ -56,7 +57,7 @@ class Field:
     name: str
     scope: str
     value: Callable[[Evaluation, RecordOptions], Any]
-    present: Callable[[RecordOptions], bool] = lambda options: True
+    present: Callable[[RecordOptions, Program], bool] = lambda options, program: True
 
 
 @functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
@@ -82,7 +83,7 @@ def criterion_dict(r: CriterionResult, p: Program) -> dict[str, Any]:
     scored = r.kind == "scored"
     return {"id": r.id, "title": r.title, "kind": r.kind, "outcome": r.outcome,
             "description": c.description or None,
-            "points": r.points if scored else None, "awarded": r.awarded if scored else None,
+            "points": finite(r.points) if scored else None, "awarded": r.awarded if scored else None,
             "missing": list(r.missing),
             "basis": c.basis.as_dict() if c.basis else None,
             "points_basis": c.points_basis.as_dict() if c.points_basis else None}
@@ -142,13 +143,14 @@ FIELDS: tuple[Field, ...] = (
     Field("versions", RUN, lambda ev, o: {"eligibility": __version__, "engine": engine_version(),
                                           "python": sys.version.split()[0]}),
     Field("as_of", RUN, lambda ev, o: ev.as_of),
+    Field("evaluation_date", APPLICANT, lambda ev, o: ev.evaluation_date, lambda o, p: p.reads_today),
     Field("verdict", ASSESSMENT, lambda ev, o: ev.verdict),
     Field("reason", APPLICANT, lambda ev, o: ev.reason),
     Field("basis", ASSESSMENT, lambda ev, o: ev.standing.word),
     Field("unofficial", ASSESSMENT, lambda ev, o: ev.standing.unofficial),
     Field("basis_detail", ASSESSMENT, lambda ev, o: basis_detail(ev)),
     Field("score", ASSESSMENT, lambda ev, o: ev.score),
-    Field("score_max", ASSESSMENT, lambda ev, o: ev.score_max),
+    Field("score_max", ASSESSMENT, lambda ev, o: finite(ev.score_max)),
     Field("threshold", RUN, lambda ev, o: ev.program.decision.threshold),
     Field("missing", ASSESSMENT, lambda ev, o: list(ev.missing)),
     Field("gates_failed", ASSESSMENT, lambda ev, o: ev.gates_failed),
@@ -158,19 +160,25 @@ FIELDS: tuple[Field, ...] = (
     Field("parameter_overrides", RUN, lambda ev, o: {
         n: {"value": jsonable(p.value), "rules_value": jsonable(p.rules_value)}
         for n, p in ev.program.parameters.items() if p.overridden}),
-    Field("command", RUN, lambda ev, o: list(o.command or ()), lambda o: o.command is not None),
-    Field("trace", APPLICANT, lambda ev, o: trace_of(ev), lambda o: o.trace),
+    Field("command", RUN, lambda ev, o: list(o.command or ()), lambda o, p: o.command is not None),
+    Field("trace", APPLICANT, lambda ev, o: trace_of(ev), lambda o, p: o.trace),
 )
 
 
 def record(ev: Evaluation, options: RecordOptions = RecordOptions()) -> dict[str, Any]:
     """The evaluation record as plain, JSON-ready data."""
-    return {f.name: f.value(ev, options) for f in FIELDS if f.present(options)}
+    return {f.name: f.value(ev, options) for f in FIELDS if f.present(options, ev.program)}
 
 
 def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | None = None) -> dict[str, Any]:
     """The record shared by `check --format json` and the batch outputs (see `record`)."""
     return record(ev, RecordOptions(trace, tuple(command) if command is not None else None))
+
+
+@dataclass
+class _Layout:
+    shared: list[list[tuple[str, Field]]]
+    own: list[tuple[str, Field]]
 
 
 class RecordEncoder:
@@ -182,21 +190,30 @@ class RecordEncoder:
 
     def __init__(self, options: RecordOptions = RecordOptions(), memo: Memo | None = None):
         self.options, self.memo = options, memo
-        fields = [f for f in FIELDS if f.present(options)]
+        self._layouts: dict[int, tuple[Program, _Layout]] = {}
+
+    def _layout(self, program: Program) -> _Layout:
+        """The record's fields for this program, as runs of shared fields (encoded together)
+        between applicant fields; which fields are present may depend on the program."""
+        known = self._layouts.get(id(program))
+        if known is not None:
+            return known[1]
+        fields = [f for f in FIELDS if f.present(self.options, program)]
         members = [("{" if n == 0 else ",") + json_string(f.name) + ":" for n, f in enumerate(fields)]
-        # the record as runs of shared fields (encoded together) between applicant fields
-        self.shared: list[list[tuple[str, Field]]] = [[]]
-        self.own: list[tuple[str, Field]] = []
+        layout = _Layout([[]], [])
         for member, f in zip(members, fields):
             if f.scope == APPLICANT:
-                self.own.append((member, f))
-                self.shared.append([])
+                layout.own.append((member, f))
+                layout.shared.append([])
             else:
-                self.shared[-1].append((member, f))
+                layout.shared[-1].append((member, f))
+        self._layouts[id(program)] = (program, layout)    # the program is kept, so its id stays its own
+        return layout
 
     def _shared_text(self, ev: Evaluation) -> tuple[str, ...]:
         options = self.options
-        texts = ["".join(member + compact_json(f.value(ev, options)) for member, f in run) for run in self.shared]
+        texts = ["".join(member + compact_json(f.value(ev, options)) for member, f in run)
+                 for run in self._layout(ev.program).shared]
         texts[-1] += "}"
         return tuple(texts)
 
@@ -207,7 +224,7 @@ class RecordEncoder:
         else:     # an assessment is made for one program, so its run fields come with it
             shared = self.memo.get("record", (ev.assessment, ev.standing), self._shared_text, ev)
         options, out = self.options, [shared[0]]
-        for (member, f), text in zip(self.own, shared[1:]):
+        for (member, f), text in zip(self._layout(ev.program).own, shared[1:]):
             out.append(member)
             out.append(compact_json(f.value(ev, options)))
             out.append(text)

@@ -11,7 +11,8 @@ from eligibility.core.text import safe
 from eligibility.render.batch_common import rank_text, score_text
 from eligibility.render.explain import entry_basis, program_numbers_note
 from eligibility.render.text import OUTCOME_STYLE, VERDICT_STYLE
-from eligibility.core.formatting import OUTCOME_SYMBOL, clip, number
+from eligibility.core.formatting import OUTCOME_SYMBOL, clip, number, up_to
+from eligibility.evaluate.points import finite
 
 _MARK = {k: (OUTCOME_SYMBOL[k], OUTCOME_STYLE[k]) for k in ("met", "not_met", "unknown")}
 
@@ -65,7 +66,7 @@ def _criteria_lines(program, entry, width: int) -> list[Text]:
     awarded = iter(entry.awarded)
     for c, outcome in zip(program.criteria, entry.outcomes):
         mark, style = _MARK.get(outcome, ("?", "yellow"))
-        pts = f" {number(next(awarded))}/{number(c.points)}" if c.kind == "scored" else ""
+        pts = f" {number(next(awarded))}/{up_to(finite(c.points))}" if c.kind == "scored" else ""
         item = Text.assemble((mark, style), f" {c.id}{pts}")
         if line.plain and len(line.plain) + 3 + len(item.plain) > width:
             lines.append(line)

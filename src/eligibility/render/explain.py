@@ -48,11 +48,19 @@ def basis_flag(rec: dict) -> str:
 def score_line(rec: dict) -> str:
     """`score 70 / threshold 50 (up to 100 if unknowns are met); points: calibration, not published`."""
     text = f"score {number(rec['score'])} / threshold {number(rec['threshold'])}"
-    if rec["score_max"] != rec["score"]:
+    if rec["score_max"] is None:
+        text += " (no upper bound if unknowns are met: an unknown input of the points has no declared range)"
+    elif rec["score_max"] != rec["score"]:
         text += f" (up to {number(rec['score_max'])} if unknowns are met)"
     detail = rec.get("basis_detail") or {}
     parts = [f"{what}: {_short(detail.get(what))}" for what in ("points", "threshold") if detail.get(what)]
     return text + ("; " + "; ".join(parts) if parts else "")
+
+
+def score_sum(rec: dict) -> str:
+    """The score as the sum of the points awarded: `score 44 = 24 (panel_mark) + 20 (excellent)`."""
+    parts = [f"{number(c['awarded'])} ({c['id']})" for c in rec["criteria"] if c["kind"] == "scored" and c["awarded"]]
+    return f"score {number(rec['score'])} = " + (" + ".join(parts) or "0 (no points awarded)")
 
 
 def _short(kind: str | None) -> str:

@@ -15,7 +15,7 @@ from eligibility import __version__
 from eligibility.program.decision import Decision, Entry
 from eligibility.records.record import engine_version
 from eligibility.render.explain import EFFECT_LEGEND, basis_headline, effect_tree, score_line
-from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, number, value
+from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, number, up_to, value
 
 # Okabe-Ito colours (safe for the common colour-vision deficiencies), each with its own symbol.
 VERDICTS = {
@@ -75,6 +75,7 @@ def stream_report(records: Any, decision: Decision, program: dict, command: str,
     env = Environment(loader=PackageLoader("eligibility", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = number
+    env.filters["up_to"] = up_to
     env.filters["value"] = value
     env.filters["safe_url"] = safe_url
     env.globals.update(verdicts=VERDICTS, outcomes=OUTCOMES)
@@ -190,7 +191,7 @@ def score_chart(ordered: list[Entry], records: Any, decision: Decision, program:
     """Bar geometry: one bar per applicant (decision order), the threshold line and the quota cut.
     The bars are made as the page is written (see Lazy)."""
     top_points = sum(c["points"] or 0 for c in program["criteria"] if c["kind"] == "scored")
-    scale_max = max([top_points, decision.threshold, 1, *(records.brief(e.key)[0] for e in ordered)])
+    scale_max = max([top_points, decision.threshold, 1, *(records.brief(e.key)[0] or 0 for e in ordered)])
     plot = CHART_WIDTH - LABEL_WIDTH - RIGHT_MARGIN
 
     def x(value: float) -> float:
@@ -208,11 +209,12 @@ def score_chart(ordered: list[Entry], records: Any, decision: Decision, program:
     def bar(item: tuple[int, Entry]) -> dict:
         i, e = item
         score, score_max = e.score, records.brief(e.key)[0]
+        reach = score if score_max is None else score_max      # unbounded: no bar beyond the score
         y = TOP + i * ROW_HEIGHT + (CUT_GAP if cut_at is not None and i >= cut_at else 0)
         return {"name": e.name, "verdict": e.final or e.verdict, "score": score,
                 "score_max": score_max, "y": y, "bar_y": y + (ROW_HEIGHT - BAR_HEIGHT) / 2,
                 "text_y": y + ROW_HEIGHT / 2 + 5, "x0": LABEL_WIDTH, "width": x(score) - LABEL_WIDTH,
-                "x_max": x(score), "width_max": x(score_max) - x(score), "rank": e.rank}
+                "x_max": x(score), "width_max": x(reach) - x(score), "rank": e.rank}
 
     height = TOP + len(ordered) * ROW_HEIGHT + (CUT_GAP if cut else 0) + BOTTOM
     step = nice_step(scale_max)

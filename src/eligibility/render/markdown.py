@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 from eligibility.core.text import safe, safe_data
-from eligibility.core.formatting import OUTCOME_LABEL, number, value
+from eligibility.core.formatting import OUTCOME_LABEL, number, up_to, value
 from eligibility.render.explain import (EFFECT_LEGEND, EFFECT_SYMBOL, basis_flag, basis_headline, basis_words, cite,
                                         dated_lines, effect_tree, fact_dated, score_line, split_evidence)
 from eligibility.render.stages import has_score, standing_lines
@@ -27,7 +27,7 @@ def render_check(rec: dict) -> str:
     lines += [f"- {line[0].upper()}{line[1:]}" for line in standing_lines(rec) + dated_lines(rec)]
     if has_score(rec):
         lines.append(f"- Score: {number(rec['score'])} (threshold {number(rec['threshold'])}; "
-                     f"at most {number(rec['score_max'])})")
+                     f"at most {up_to(rec['score_max'])})")
     lines.append(f"- Engine: {rec['engine']}")
     if rec.get("overrides"):
         lines.append("- What-if overrides: " + ", ".join(f"`{k}={value(v)}`" for k, v in rec["overrides"].items()))

@@ -33,6 +33,9 @@ def rule_change_lines(report: dict) -> list[str]:
     lines += [f"criterion {c['id']}: {'; '.join(c['edits'] + c.get('values', []))}" for c in rc["criteria"]]
     lines += [f"decision: {d}" for d in rc["decision"]]
     lines += [f"stages: {d}" for d in rc.get("stages", [])]
+    lines += [f"facts set on the {side} side for every applicant: "
+              + ", ".join(f"{k}={v}" for k, v in report[side]["set"].items())
+              for side in ("old", "new") if report[side].get("set")]
     return lines or ["no change that affects outcomes (descriptions, sources or order only)"]
 
 

@@ -13,7 +13,7 @@ from eligibility.core.text import safe_data
 from eligibility.core.formatting import OUTCOME_LABEL, OUTCOME_SYMBOL, clip, number, value
 from eligibility.render.stages import has_score, standing_lines
 from eligibility.render.explain import (EFFECT_LEGEND, EFFECT_SYMBOL, basis_flag, basis_headline, basis_words, cite,
-                                        dated_lines, effect_tree, fact_dated, score_line, split_evidence)
+                                        dated_lines, effect_tree, fact_dated, score_line, score_sum, split_evidence)
 
 VERDICT_STYLE = {"selected": "bold green", "eligible-not-selected": "bold cyan", "excluded": "bold red",
                  "undetermined": "bold yellow", "error": "bold magenta"}
@@ -41,6 +41,8 @@ def render_check(rec: dict, console: Console) -> None:
         body.append(Text(basis_headline(rec), style="yellow" if rec.get("unofficial") else ""))
     if has_score(rec):
         body.append(Text(score_line(rec), style="dim"))
+        if any("points_formula" in c for c in (rec.get("trace") or {}).get("criteria", [])):
+            body.append(Text(score_sum(rec), style="dim"))
     body += [Text(line, style="bold") for line in standing_lines(rec)]
     body += [Text(line, style="dim") for line in dated_lines(rec)]
     if rec.get("overrides"):
@@ -70,6 +72,8 @@ def criteria_table(rec: dict) -> Table:
     for c in rec["criteria"]:
         pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
+        if "points_worked" in trace.get(c["id"], {}):
+            why += f"\npoints: {trace[c['id']]['points_worked']}"
         label = Text.assemble(c["id"], "\n", (clip(c["title"]), "dim"))
         kind = Text(c["kind"])
         if c.get("basis") or c.get("points_basis"):
@@ -87,6 +91,9 @@ def trace_tree(rec: dict) -> Tree:
         label.append(f"  [{c['condition']}]", style="dim italic")
         branch = root.add(label)
         _add_node(branch, effect_tree(c["tree"]))
+        if "points_formula" in c:
+            branch.add(Text("points: " + "; ".join([c["points_worked"], *c["points_because"]])
+                            + ("" if c["outcome"] == "met" else " (not awarded: the criterion is " + OUTCOME_LABEL[c["outcome"]] + ")")))
         if c.get("basis"):
             b = c["basis"]
             branch.add(Text(f"basis: {b['kind']}, {basis_words(b['kind'])}" + (f": {b['note']}" if b.get("note") else ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from eligibility import api
+from eligibility.evaluate.points import finite
 from eligibility.server.workspace import Workspace
 
 
@@ -26,7 +27,7 @@ def describe_program(ws: Workspace) -> dict[str, Any]:
                                       for v in versions if n in v.parameters]}
                        for n, prm in p.parameters.items()},
         "criteria": [{"id": c.id, "title": c.title, "kind": c.kind, "description": c.description,
-                      "condition": c.condition_text, "points": c.points if c.kind == "scored" else None,
+                      "condition": c.condition_text, "points": finite(c.points) if c.kind == "scored" else None,
                       "points_parameter": c.points_param or None,
                       "source": {"ref": c.source.ref, "clause": c.source.clause, **sources.get(c.source.ref, {})}
                       if c.source else None} for c in p.criteria],

@@ -79,6 +79,8 @@ class EvaluationRecord(_Closed):
     engine: Engine
     versions: Versions
     as_of: Optional[str]
+    evaluation_date: Optional[str] = Field(None, description="the date `today` stood for (the as-of date, else the "
+                                                             "day of the run); only when the rules read `today`")
     verdict: Verdict
     reason: str
     basis: Basis = Field(description="the weakest basis among the rules the verdict rests on")
@@ -86,7 +88,8 @@ class EvaluationRecord(_Closed):
                                          "from press or analysis")
     basis_detail: dict[str, Any]
     score: Number
-    score_max: Number
+    score_max: Optional[Number] = Field(description="the highest score the unknowns allow; null: no upper bound "
+                                                    "(points read an unknown input without a declared range)")
     threshold: Number
     missing: list[str]
     gates_failed: list[str]
