@@ -117,3 +117,12 @@ def test_entrants_must_name_a_bool_fact(tmp_path):
     bad.write_text(text.replace("entrants: applied_additional_call", "entrants: evaluators_accepting"))
     with pytest.raises(api.InputError, match="entrants must name a bool fact"):
         api.load_rules(str(bad))
+
+
+def test_history_names_an_unreadable_profile_once(run_cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\nname: Bad\nfacts:\n  no_such_fact: {value: 1}\n", encoding="utf-8")
+    for path in ("applicants/nobody.yaml", str(bad)):
+        r = run_cli("history", path, "--applicants", "applicants")
+        assert r.returncode == 2 and len(r.stderr.splitlines()) >= 1
+        assert r.stderr.count(path) == len(r.stderr.splitlines()), r.stderr   # each line names it once

@@ -55,7 +55,8 @@ def history(
     if journey is None:
         raise InputError(Problem(profile, 0, 0, "profile not found among the applicants"))
     if journey.error:
-        raise InputError(Problem(profile, 0, 0, journey.error))
+        api.load_profile(profile, program)        # a reading error: raised with its own line and column
+        raise InputError(Problem(profile, 0, 0, journey.error.removeprefix(f"{journey.path}: ")))
     text = json.dumps(journey_dict(journey), indent=2, ensure_ascii=False) + "\n" if fmt == "json" \
         else render_history(journey)
     write_atomic(output, text) if output not in (None, "-") else typer.echo(text, nl=False)

@@ -21,7 +21,7 @@ def test_command(
                                                 "(default: rules/*.tests.yaml and tests/rules/*.yaml)."),
     coverage: bool = typer.Option(False, "--coverage", help="List the criteria and tests not seen "
                                   "true, false and unknown, with their rules file:line:col."),
-    min_coverage: Optional[float] = typer.Option(None, "--min-coverage", metavar="PERCENT", help="Fail below this coverage (%)."),
+    min_coverage: Optional[float] = typer.Option(None, "--min-coverage", min=0, max=100, metavar="PERCENT", help="Fail below this coverage (%)."),
     fmt: str = typer.Option("text", "--format", "-f", metavar=choice(("text", "json")), help="text or json."),
     engine: str = EngineOption,
 ) -> None:
