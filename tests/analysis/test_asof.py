@@ -25,12 +25,22 @@ def final(by_id, verdict):
     return {k for k, a in by_id.items() if a["final_verdict"] == verdict}
 
 
-def test_as_of_august_gives_the_august_selection(run_cli):
-    doc, by_id = batch_json(run_cli, "--as-of", "2025-08-04")
+def test_as_of_august_gives_the_august_selection_once_reported(run_cli):
+    doc, by_id = batch_json(run_cli, "--as-of", "2025-08-06")
     assert final(by_id, "selected") == AUGUST and final(by_id, "excluded") == {"kt", "kakao"}
-    assert doc["as_of"] == "2025-08-04"
+    assert doc["as_of"] == "2025-08-06"
     assert doc["program"]["version"] == "2025-08 selection" and doc["program"]["effective"] == "2025-08-04"
     assert doc["program"]["path"] == doc["program"]["rules_path"] == "rules/sovereign-ai-2025.yaml"
+
+
+def test_on_the_decision_day_facts_reported_later_are_unknown(run_cli):
+    _, by_id = batch_json(run_cli, "--as-of", "2025-08-04")
+    assert final(by_id, "selected") == {"sk-telecom", "lg-ai-research"}
+    assert final(by_id, "undetermined") == {"naver-cloud", "nc-ai", "upstage"}
+    assert final(by_id, "excluded") == {"kt", "kakao"}
+    for a in by_id.values():
+        for fact in a["trace"]["facts"].values():
+            assert all(e["source"]["date"] <= "2025-08-04" for e in fact["evidence"])
 
 
 def test_without_as_of_the_named_file_is_used_as_written(run_cli):
@@ -88,10 +98,10 @@ def test_jsonl_records_carry_the_command(run_cli):
 
 
 def test_diff_across_dates_attributes_rule_version_and_new_evidence(run_cli):
-    r = run_cli("diff", "--as-of", "2025-08-04", "--vs-as-of", "2026-01-15", "--format", "json")
+    r = run_cli("diff", "--as-of", "2025-08-06", "--vs-as-of", "2026-01-15", "--format", "json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
-    assert report["old"]["as_of"] == "2025-08-04" and report["new"]["as_of"] == "2026-01-15"
+    assert report["old"]["as_of"] == "2025-08-06" and report["new"]["as_of"] == "2026-01-15"
     assert report["new"]["version"] == "2026-01 phase 1"
     flips = {a["id"]: (a["old"]["verdict"], a["new"]["verdict"]) for a in report["applicants"] if a["status"] == "flipped"}
     assert flips == {"naver-cloud": ("selected", "excluded"), "nc-ai": ("selected", "excluded")}
@@ -109,8 +119,8 @@ def test_diff_across_dates_attributes_rule_version_and_new_evidence(run_cli):
     nc = next(a for a in report["applicants"] if a["id"] == "nc-ai")
     assert any("new evidence: phase1_combined_top4 unknown -> false" in c for c in nc["causes"])
     # the markdown output names both dates
-    r = run_cli("diff", "--as-of", "2025-08-04", "--vs-as-of", "2026-01-15", "--format", "markdown")
-    assert r.stdout.startswith("## Rule change impact: `rules/sovereign-ai-2025.yaml (as of 2025-08-04)` → "
+    r = run_cli("diff", "--as-of", "2025-08-06", "--vs-as-of", "2026-01-15", "--format", "markdown")
+    assert r.stdout.startswith("## Rule change impact: `rules/sovereign-ai-2025.yaml (as of 2025-08-06)` → "
                                "`rules/sovereign-ai-2025/2026-01-phase1.yaml (as of 2026-01-15)`")
 
 

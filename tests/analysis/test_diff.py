@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from eligibility import api
-from eligibility.analysis.rulediff import compare, evaluate_profiles, load_rules_ref, profile_paths
+from eligibility.analysis.rulediff import compare, evaluate_profiles, fact_changes, load_rules_ref, profile_paths
 
 from helpers import APPLICANTS, ROOT, RULES, with_versions
 
@@ -237,3 +237,20 @@ def test_diff_set_facts_on_either_side(run_cli):
     bad = run_cli("diff", profiles, "--rules", rules, "--old-set", "cofinancing_share=7")
     assert bad.returncode == 2 and "--old-set: cofinancing_share=7: outside its range" in bad.stderr \
         and "Traceback" not in bad.stderr
+
+
+def _fact(value, date, *published):
+    return {"value": value, "known": value is not None, "date": date,
+            "evidence": [{"kind": "press", "note": "n", "source": {"title": "t", "date": d}} for d in published]}
+
+
+@pytest.mark.parametrize("then, now, new", [
+    (_fact(None, None), _fact("none", "2025-08-04", "2025-08-05"), True),     # holds earlier, reported between
+    (_fact(None, None), _fact(True, "2025-08-04", "2025-08-04"), False),      # on record on the first date already
+    (_fact(1, "2025-06-01", "2025-06-01"), _fact(2, "2025-12-01", "2025-07-01"), False),  # announced before, holds later
+    (_fact(None, None), _fact(True, "2026-01-15", "2026-01-15"), True),       # published between the dates
+    (_fact(None, None), _fact(True, "2026-03-01", "2026-03-01"), False),      # published after the second date
+])
+def test_evidence_is_new_only_when_published_between_the_dates(then, now, new):
+    [change] = fact_changes({"f": then}, {"f": now}, ("2025-08-04", "2026-01-15")).values()
+    assert change["published_between"] is new

@@ -159,3 +159,10 @@ def test_source_newer_than_the_rule_version_is_flagged(run_cli, tmp_path):
     warnings = [p["message"] for p in json.loads(r.stdout) if p["severity"] == "warning"]
     assert any("source 'kukinews-briefing' dates from 2026-01-15, after this rule version took effect "
                "(2025-08-04)" in w for w in warnings), warnings
+
+
+def test_every_shipped_rule_and_number_states_its_basis(run_cli):
+    """`--strict` fails on a warning, such as a criterion or parameter without a basis."""
+    for folder in (["rules", "applicants"], ["examples/innovation-voucher"]):
+        r = run_cli("validate", "--strict", *folder)
+        assert r.returncode == 0, r.stdout + r.stderr

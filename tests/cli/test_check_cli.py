@@ -112,3 +112,20 @@ def test_bad_profile_and_debug(run_cli, tmp_path):
 def test_missing_file(run_cli):
     r = run_cli("check", "applicants/nope.yaml")
     assert r.returncode == 2 and "applicants/nope.yaml: cannot read file" in r.stderr
+
+
+def test_check_tables_fit_80_columns_without_cutting_a_fact_name(run_cli):
+    from rich.cells import cell_len
+    for who in ("kt", "naver-cloud"):
+        r = run_cli("check", f"applicants/{who}.yaml", env={"COLUMNS": "80"})
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert max(cell_len(line) for line in lines) <= 80
+        tables = r.stdout[r.stdout.index("Criteria"):r.stdout.index("Trace")] + \
+            r.stdout[r.stdout.index("Facts and evidence"):]
+        words = set(tables.split())
+        rec = json.loads(run_cli("check", f"applicants/{who}.yaml", "-f", "json").stdout)
+        for name in rec["trace"]["facts"]:
+            assert name in words, name                      # whole on one line, never folded
+        for c in rec["criteria"]:
+            assert c["id"] in words, c["id"]

@@ -17,12 +17,52 @@ def test_version_and_completion(run_cli):
 def test_help_shows_flags_as_flags_and_lists_choices(run_cli):
     def flags_shown_with_a_value(command):
         out = run_cli(command, "--help", env={"COLUMNS": "200"}).stdout
-        # options only (typer types positional arguments and its own --help regardless of metavar)
-        return out, [l for l in out.splitlines() if re.search(r"<(bool|str|int|list)", l) and "│ --" in l
-                     and "Show this message" not in l]
+        return out, [l for l in out.splitlines() if re.search(r"│ --[a-z-]+( +-[a-z])? +\S", l) and "--" in l
+                     and re.search(r"--(flip|fail-on-flip|strict|coverage|trace|debug|version|help)\b", l)
+                     and re.search(r"(-h|--[a-z-]+) +(<|[A-Z]{2,}|\[)", l)]
     out, odd = flags_shown_with_a_value("batch")
     assert odd == [] and "[text|json|jsonl|csv|markdown]" in out and "[durable|python|both]" in out
-    assert flags_shown_with_a_value("check")[1] == [] and flags_shown_with_a_value("diff")[1] == []
+    for command in ("check", "diff", "validate", "test"):
+        out, odd = flags_shown_with_a_value(command)
+        assert odd == [], odd
+    assert "[text|json]" in run_cli("test", "--help", env={"COLUMNS": "200"}).stdout
+
+
+def _commands():
+    import typer
+    from eligibility.cli import app
+    return sorted(typer.main.get_command(app).commands)
+
+
+def _description(help_text):
+    """The paragraphs between the usage line and the first panel, each a list of its lines."""
+    lines = help_text.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Usage:" in line) + 1
+    end = next((i for i, line in enumerate(lines) if line.startswith("╭")), len(lines))
+    paragraphs, current = [], []
+    for line in lines[start:end] + [""]:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(current)
+            current = []
+    return paragraphs
+
+
+def test_help_of_every_command_reads_cleanly_at_80_columns(run_cli):
+    width = 80 - 2                           # the description is drawn with one space each side
+    for command in ["", *_commands()]:
+        r = run_cli(*([command] if command else []), "--help", env={"COLUMNS": "80"})
+        assert r.returncode == 0, (command, r.stderr)
+        assert not re.search(r"<[a-z]", r.stdout) and "{" not in r.stdout, (command, r.stdout)
+        assert max(map(len, r.stdout.splitlines())) <= 80
+        usage = next(line for line in r.stdout.splitlines() if "Usage:" in line)
+        assert usage.split() == [w for w in usage.split() if w == w.upper() or w.startswith("eligibility")
+                                 or w in ("Usage:", command)], usage
+        for paragraph in _description(r.stdout):
+            for line, following in zip(paragraph, paragraph[1:]):
+                # a line ends early only when the next word would not have fitted on it
+                assert len(line) + 1 + len(following.split()[0]) > width, (command, line, following)
 
 
 def test_usage_errors_are_one_line_with_a_hint(run_cli):

@@ -57,6 +57,21 @@ def test_as_of_keeps_later_evidence_apart(run_cli):
     assert all(d <= "2025-08-04" for d in re.findall(r"\d{4}-\d{2}-\d{2}", rec["reason"]))
 
 
+def test_as_of_a_value_reported_only_later_is_unknown(run_cli):
+    """Naver's partner dependency holds from the decision day but was first reported on 5 August."""
+    def naver(date):
+        return json.loads(run_cli("check", "applicants/naver-cloud.yaml", "--as-of", date, "-f", "json").stdout)
+    rec = naver("2025-08-04")
+    fact = rec["trace"]["facts"]["foreign_partner_dependency"]
+    assert fact["value"] is None and fact["evidence"] == []
+    assert {e["source"]["date"] for e in fact["later_evidence"]} == {"2025-08-05"}
+    assert rec["verdict"] == "undetermined" and "foreign_partner_dependency" in rec["missing"]
+    rec = naver("2025-08-05")
+    fact = rec["trace"]["facts"]["foreign_partner_dependency"]
+    assert fact["value"] == "none" and fact["date"] == "2025-08-04"
+    assert [e["source"]["date"] for e in fact["evidence"]] == ["2025-08-05", "2025-08-05"]
+
+
 def test_no_shipped_file_or_output_cites_a_path_outside_the_repository(run_cli, tmp_path):
     for folder in ("rules", "applicants", "docs"):
         for base, _, files in os.walk(os.path.join(ROOT, folder)):
@@ -79,6 +94,6 @@ def test_no_shipped_file_or_output_cites_a_path_outside_the_repository(run_cli, 
 def test_date_diff_calls_evidence_new_only_when_published_between_the_dates(run_cli):
     report = json.loads(run_cli("diff", "--as-of", "2025-08-04", "--vs-as-of", "2026-01-15", "-f", "json").stdout)
     causes = [c for a in report["applicants"] for c in a["causes"]]
-    assert not [c for c in causes if "new evidence: in_phase1" in c]            # on record from 2025-08-04
-    assert [c for c in causes if "not new evidence, on record from 2025-08-04: in_phase1" in c]
+    assert not [c for c in causes if "new evidence: in_phase1" in c]            # published on 2025-08-04
+    assert [c for c in causes if "not new evidence, holds from 2025-08-04: in_phase1" in c]
     assert [c for c in causes if "new evidence: uses_frozen_foreign_weights" in c]

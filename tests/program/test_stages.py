@@ -129,3 +129,12 @@ def test_each_stage_reads_a_dated_parameter_on_its_own_date():
                                    as_of="2026-06-01").journeys]
     assert [(s.stage, s.verdict) for s in ada.steps] == [("first", "selected"), ("second", "excluded")]
     assert [s.evaluation.program.parameters["pass_mark"].value for s in ada.steps] == [50, 60]
+
+
+def test_history_names_an_unreadable_profile_once(run_cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\nname: Bad\nfacts:\n  no_such_fact: {value: 1}\n", encoding="utf-8")
+    for path in ("applicants/nobody.yaml", str(bad)):
+        r = run_cli("history", path, "--applicants", "applicants")
+        assert r.returncode == 2 and len(r.stderr.splitlines()) >= 1
+        assert r.stderr.count(path) == len(r.stderr.splitlines()), r.stderr   # each line names it once

@@ -429,7 +429,7 @@ def _because(moved: dict, dated: bool) -> str:
         if f["change"] != "value":
             continue
         label = "set" if f.get("set") else "new evidence" if f.get("published_between", True) else \
-            "not new evidence" + (f", on record from {f['new']['date']}" if f["new"].get("date") else "")
+            "not new evidence" + (f", holds from {f['new']['date']}" if f["new"].get("date") else "")
         parts.append(f"{label}: {_evidence_text(f)}")
     return f" ({'; '.join(parts)})" if parts else ""
 
@@ -453,8 +453,9 @@ def fact_changes(a: dict | None, b: dict | None,
                  dates: tuple[str | None, str | None] | None = None) -> dict[str, dict]:
     """Facts whose value in force, or the evidence behind it, differs between two evaluations of one
     profile (`a`, `b`: the trace facts of each side, as of its date). With the two `dates`, each
-    change says whether any evidence of the new value was `published_between` them: only that is
-    new evidence (a fact dated before the first date, reported later, is not)."""
+    change says whether the new value is `published_between` them: some of its evidence appeared
+    between the dates and it was not already on record at the first (holding by then, with
+    evidence published by then)."""
     a, b = a or {}, b or {}
     out: dict[str, dict] = {}
     for name in list(a) + [n for n in b if n not in a]:
@@ -467,9 +468,10 @@ def fact_changes(a: dict | None, b: dict | None,
             out[name]["set"] = True
         if dates:
             low, high = dates
-            out[name]["published_between"] = not (low and now.get("date") and now["date"] <= low) and any(
-                (not low or e["source"].get("date", "") > low) and (not high or e["source"].get("date", "") <= high)
-                for e in now["evidence"] if e["source"].get("date"))
+            published = [e["source"]["date"] for e in now["evidence"] if e["source"].get("date")]
+            on_record = bool(low) and (now.get("date") or "") <= low and any(d <= low for d in published)
+            out[name]["published_between"] = not on_record and any(
+                (not low or d > low) and (not high or d <= high) for d in published)
     return out
 
 

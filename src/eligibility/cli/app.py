@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import typer
 
+from eligibility.cli.helptext import Typer
 from eligibility.core.errors import InputError, Problem
 from eligibility.core.text import describe, find_unsafe
 
@@ -17,7 +18,7 @@ class State:
 
 
 state = State()
-app = typer.Typer(
+app = Typer(
     name="eligibility",
     help="Rules-as-code eligibility decisions: YAML criteria, evaluated with durable-rules, explained line by line.",
     no_args_is_help=True,
@@ -34,12 +35,9 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-FLAG = ""             # metavar of an on/off flag: --help shows the flag alone, not `<bool>`
-
-
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", metavar=FLAG, help="Show Python tracebacks for errors."),
-          version: bool = typer.Option(False, "--version", metavar=FLAG, is_eager=True, callback=_version,
+def _root(debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
+          version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
                                        help="Show the version and exit.")) -> None:
     state.debug = debug
 

@@ -12,7 +12,7 @@ from eligibility import api
 from eligibility.core.text import safe
 from eligibility.records.record import RecordOptions
 from eligibility.render.output import atomic_writer
-from eligibility.cli.app import (FLAG, AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
+from eligibility.cli.app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
                                  check_date, check_engine, choice, format_option, output_format, pairs, verdict_set)
 
 FORMATS = ("text", "json", "jsonl", "csv", "markdown", "table")     # table: the text format's former name
@@ -33,7 +33,7 @@ def batch(
     as_of: Optional[str] = AsOfOption,
     input_format: Optional[str] = typer.Option(None, "--input-format", metavar=choice(("yaml", "jsonl", "csv")),
                                                help="Input format, when the extension does not say (stdin)."),
-    trace: Optional[bool] = typer.Option(None, "--trace/--no-trace", metavar=FLAG,
+    trace: Optional[bool] = typer.Option(None, "--trace/--no-trace",
                                          help="Include each record's trace (default: yes for json, no for jsonl)."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="VERDICTS",
                                           help="Exit 1 when any final verdict is one of these (e.g. undetermined)."),

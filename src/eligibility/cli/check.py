@@ -10,7 +10,7 @@ import typer
 from eligibility import api
 from eligibility.render.output import write_atomic
 from eligibility.records.record import evaluation_record
-from eligibility.cli.app import (FLAG, AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
+from eligibility.cli.app import (AsOfOption, EngineOption, OutputOption, ParamOption, RulesOption, SetOption, app,
                                  check_date, check_engine, format_option, output_format, pairs, verdict_set)
 
 FORMATS = ("text", "json", "markdown", "csv")
@@ -28,7 +28,7 @@ def check(
     as_of: Optional[str] = AsOfOption,
     fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="VERDICTS",
                                           help="Exit 1 when the verdict is one of these (e.g. excluded,undetermined)."),
-    flip: bool = typer.Option(False, "--flip", metavar=FLAG, help="Also find the smallest fact changes that flip the verdict "
+    flip: bool = typer.Option(False, "--flip", help="Also find the smallest fact changes that flip the verdict "
                               "(each confirmed on the durable engine), and for undetermined the questions to ask."),
     max_changes: int = typer.Option(3, "--max-changes", min=1, max=5, metavar="N", help="--flip: most facts changed at once."),
     applicants: Optional[str] = typer.Option(None, "--applicants", "-a", metavar="DIR",

@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from eligibility.render.output import write_atomic
-from eligibility.cli.app import (FLAG, EngineOption, OutputOption, RulesOption, app, check_date, check_engine,
+from eligibility.cli.app import (EngineOption, OutputOption, RulesOption, app, check_date, check_engine,
                                  format_option, output_format, pairs)
 
 FORMATS = ("text", "json", "markdown", "csv")
@@ -27,7 +27,7 @@ def diff(
     fmt: Optional[str] = format_option(FORMATS),
     output: Optional[str] = OutputOption,
     engine: str = EngineOption,
-    fail_on_flip: bool = typer.Option(False, "--fail-on-flip", metavar=FLAG, help="Exit 1 when some applicant's verdict changes."),
+    fail_on_flip: bool = typer.Option(False, "--fail-on-flip", help="Exit 1 when some applicant's verdict changes."),
     param: Optional[List[str]] = typer.Option(None, "--param", metavar="NAME=VALUE", help="Override a rule parameter on the new side, as "
                                               "name=value (repeatable): diff --param min_cofinancing=0.4 compares "
                                               "the rules as written with that change."),

@@ -6,7 +6,7 @@ import json
 import typer
 
 from eligibility.render.output import write_atomic
-from eligibility.cli.app import app
+from eligibility.cli.app import app, choice
 
 FORMATS = ("text", "json")
 
@@ -15,7 +15,7 @@ FORMATS = ("text", "json")
 def replay(
     record: str = typer.Argument(..., help="A saved `check --format json` record, or a `batch --format json` "
                                            "or `--format jsonl` output (every applicant in it is replayed)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = typer.Option("text", "--format", "-f", metavar=choice(FORMATS), help="text or json."),
 ) -> None:
     """Re-run saved evaluations (check or batch JSON) and say whether the results are identical.
 

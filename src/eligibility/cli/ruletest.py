@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from eligibility.cli.app import EngineOption, app, check_engine
+from eligibility.cli.app import EngineOption, app, check_engine, choice
 
 if TYPE_CHECKING:
     from eligibility.analysis.ruletests import Coverage
@@ -21,8 +21,8 @@ def test_command(
                                                 "(default: rules/*.tests.yaml and tests/rules/*.yaml)."),
     coverage: bool = typer.Option(False, "--coverage", help="List the criteria and tests not seen "
                                   "true, false and unknown, with their rules file:line:col."),
-    min_coverage: Optional[float] = typer.Option(None, "--min-coverage", help="Fail below this coverage (%)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    min_coverage: Optional[float] = typer.Option(None, "--min-coverage", min=0, max=100, metavar="PERCENT", help="Fail below this coverage (%)."),
+    fmt: str = typer.Option("text", "--format", "-f", metavar=choice(("text", "json")), help="text or json."),
     engine: str = EngineOption,
 ) -> None:
     """Run the YAML rule tests and report coverage of every criterion and test.

@@ -23,8 +23,8 @@ def schema_text(kind: str, rules: Optional[str] = None) -> str:
 
 @app.command()
 def schema(
-    kind: str = typer.Argument(..., help="rules or applicant."),
-    rules: Optional[str] = typer.Option(None, "--rules", "-r",
+    kind: str = typer.Argument(..., metavar="KIND", help="rules or applicant."),
+    rules: Optional[str] = typer.Option(None, "--rules", "-r", metavar="FILE",
                                         help="applicant only: list this program's facts with their value types."),
     output: Optional[str] = OutputOption,
 ) -> None:

@@ -15,15 +15,15 @@ TOKEN_ENV = "ELIGIBILITY_TOKEN"
 @app.command()
 def serve(
     rules: Optional[str] = RulesOption,
-    applicants: str = typer.Option("applicants", "--applicants", help="Directory of the profiles the workbench "
+    applicants: str = typer.Option("applicants", "--applicants", metavar="DIR", help="Directory of the profiles the workbench "
                                    "and the impact endpoint use."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: loopback only)."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
-    token_file: Optional[str] = typer.Option(None, "--token-file", help="File holding the bearer token that every "
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on (default: loopback only)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, metavar="PORT", help="Port to listen on."),
+    token_file: Optional[str] = typer.Option(None, "--token-file", metavar="FILE", help="File holding the bearer token that every "
                                              f"request but health must send (or set {TOKEN_ENV})."),
-    max_body: int = typer.Option(1 << 20, "--max-body", min=1024, help="Largest request body, in bytes."),
-    timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Seconds a request may wait for and use the engine."),
-    max_pending: int = typer.Option(256, "--max-pending", min=1, help="Requests that may wait for the engine at once."),
+    max_body: int = typer.Option(1 << 20, "--max-body", min=1024, metavar="BYTES", help="Largest request body, in bytes."),
+    timeout: float = typer.Option(30.0, "--timeout", min=0.1, metavar="SECONDS", help="Seconds a request may wait for and use the engine."),
+    max_pending: int = typer.Option(256, "--max-pending", min=1, metavar="N", help="Requests that may wait for the engine at once."),
 ) -> None:
     """Serve decisions over HTTP (OpenAPI at /v1/openapi.json) and the workbench page at /.
 

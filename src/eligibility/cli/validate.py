@@ -10,7 +10,7 @@ import typer
 from eligibility import api
 from eligibility.core.errors import InputError
 from eligibility.analysis.validate import validate as run_validate
-from eligibility.cli.app import FLAG, app, choice
+from eligibility.cli.app import app, choice
 
 
 @app.command()
@@ -18,8 +18,8 @@ def validate(
     paths: Optional[List[str]] = typer.Argument(None, help="Rules files, profiles, or directories of them "
                                                 "(default: rules/ and applicants/)."),
     fmt: str = typer.Option("text", "--format", "-f", metavar=choice(("text", "json")),
-                            help="text, or json (a list of {path, line, col, severity, message})."),
-    strict: bool = typer.Option(False, "--strict", metavar=FLAG, help="Warnings fail too (exit 1)."),
+                            help="text, or json (a list of objects with path, line, col, severity and message)."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
 ) -> None:
     """Check rules files and applicant profiles, reporting every problem at once as file:line:col.
 

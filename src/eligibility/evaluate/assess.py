@@ -242,7 +242,7 @@ def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str |
     for leaf in leaves:
         if isinstance(leaf, Compare):
             out.append(describe_comparison(leaf, applicant, as_of))
-        out += [describe_leaf(leaf, applicant.fact(f, as_of), f, as_of) for f in leaf_facts(leaf)]
+        out += [describe_leaf(leaf, applicant.fact(f, as_of), f, applicant.cutoff(as_of)) for f in leaf_facts(leaf)]
     return list(dict.fromkeys(out))
 
 
@@ -254,13 +254,13 @@ def describe_comparison(leaf: Compare, applicant: Applicant, as_of: str | None) 
     return f"{leaf.text}: {worked_side(leaf.left, values)} {leaf.op} {worked_side(leaf.right, values)}"
 
 
-def describe_leaf(leaf: Node, fv: FactValue | None, fact: str = "", as_of: str | None = None) -> str:
+def describe_leaf(leaf: Node, fv: FactValue | None, fact: str = "", known_by: str | None = None) -> str:
     fact = fact or getattr(leaf, "fact", "?")
     if fv is None or fv.value is None:
         return f"{fact} is unknown"
     text = f"{fact} is {show_value(fv.value)}"
-    # cite the first evidence published by the as-of date: later evidence was not known then
-    e = next((e for e in fv.evidence if not (as_of and e.source.date and e.source.date > as_of)), None)
+    # cite the first evidence published by then: later evidence was not known
+    e = next((e for e in fv.evidence if not e.published_after(known_by)), None)
     if e is not None:
         text += f" ({e.kind}{', ' + e.source.date if e.source.date else ''})"
     return text

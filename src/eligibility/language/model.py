@@ -234,11 +234,19 @@ def _reads_today(program: Program) -> bool:
     return uses_today(sides + [c.points_expr for c in program.criteria if c.points_expr is not None])
 
 
+# A knowledge date after every publication: all evidence on file is used.
+ALL_EVIDENCE = "9999-12-31"
+
+
 @dataclass(frozen=True)
 class Evidence:
     kind: str
     note: str
     source: Source
+
+    def published_after(self, date: str | None) -> bool:
+        """Whether the source appeared after `date` (None: no cut-off; an undated source never is)."""
+        return bool(date and self.source.date and self.source.date > date)
 
 
 class FactValue(NamedTuple):
@@ -247,13 +255,18 @@ class FactValue(NamedTuple):
 
     value: Value | None
     evidence: tuple[Evidence, ...]
-    date: str = ""                 # the date this value is on record from (earliest evidence date)
+    date: str = ""                 # the date the value holds from (its `date`, else its earliest evidence's)
     line: int = 0
     col: int = 0
 
     @property
     def known(self) -> bool:
         return self.value is not None
+
+    def published_by(self, date: str | None) -> bool:
+        """Whether some evidence of this value had appeared by `date` (a value given without
+        evidence, or no `date`: yes). Only then is the value on record at that date."""
+        return not self.evidence or not all(e.published_after(date) for e in self.evidence)
 
 
 @dataclass
@@ -273,6 +286,8 @@ class Applicant:
     overrides: dict[str, Any] = field(default_factory=dict)
     bare_values: dict[str, Value | None] | None = None
     line: int = 0
+    # evidence published after this date is not used; None: the as-of date of each question
+    known_by: str | None = None
 
     @property
     def bare(self) -> bool:
@@ -284,15 +299,21 @@ class Applicant:
             return self.history
         return {name: (FactValue(v, (), "", self.line, 1),) for name, v in self.bare_values.items()}
 
+    def cutoff(self, as_of: str | None) -> str | None:
+        """The date after which published evidence is not used for a question `as_of` a date."""
+        return self.known_by or as_of
+
     def fact(self, name: str, as_of: str | None = None) -> FactValue | None:
-        """The value in force `as_of` (ISO date; None = the latest), or None if there is none."""
+        """The value on record `as_of` (ISO date; None = the latest), or None if there is none: the
+        latest that holds by then and whose evidence had been published by then (or `known_by`)."""
         if name in self.overrides:
             return self.overrides[name]
         if self.bare_values is not None:
             return FactValue(self.bare_values[name], (), "", self.line, 1) if name in self.bare_values else None
         chosen = None
+        cutoff = self.cutoff(as_of)
         for fv in self.history.get(name, ()):
-            if as_of is None or not fv.date or fv.date <= as_of:
+            if (as_of is None or not fv.date or fv.date <= as_of) and fv.published_by(cutoff):
                 if chosen is None or fv.date >= chosen.date:
                     chosen = fv
         return chosen

@@ -154,7 +154,8 @@ class _ProfileReader(Reader):
         if value is _INVALID:
             return None
         dates = [e.source.date for e in evidence if e.source.date]
-        # A value is on record from its earliest supporting source (as-of evaluation uses this).
+        # A value holds from its `date`, else from its earliest source's; it is on record at a date
+        # only once some evidence of it had been published (Applicant.fact).
         date = self.date(entry, "date", what) or (min(dates) if dates else "")
         vpos = self.where(entry, "value")
         return FactValue(value=value, evidence=tuple(evidence), date=date, line=vpos.line, col=vpos.col)

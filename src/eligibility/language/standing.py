@@ -112,7 +112,7 @@ def secondhand_facts(program: Program, applicant: Applicant, as_of: str | None,
         fv = applicant.fact(name, as_of)
         if fv is None or not fv.known or name in applicant.overrides:
             continue
-        kinds = [e.kind for e in fv.evidence if not (as_of and e.source.date and e.source.date > as_of)]
+        kinds = [e.kind for e in fv.evidence if not e.published_after(applicant.cutoff(as_of))]
         if kinds and all(k in SECONDHAND_KINDS for k in kinds):
             out.append(name)
     return tuple(out)

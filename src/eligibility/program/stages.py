@@ -28,7 +28,7 @@ from eligibility.core.errors import InputError, Problem
 from eligibility.core.paths import yaml_files
 from eligibility.evaluate.assess import Evaluation
 from eligibility.evaluate.evaluator import Evaluator
-from eligibility.language.model import Applicant, Program, ProgramStage
+from eligibility.language.model import ALL_EVIDENCE, Applicant, Program, ProgramStage
 from eligibility.language.profile import load_applicant
 from eligibility.language.versions import load_file_on, load_rules
 from eligibility.program import decision as dec
@@ -110,6 +110,7 @@ def run_stages(program: Program, inputs: Sequence[str], as_of: Optional[str] = N
     programs = [stage_program(program, s) for s in stages]
     journeys: dict[str, Journey] = {}
     applicants: dict[str, str] = {}          # journey key -> profile path
+    known_by = as_of or ALL_EVIDENCE       # each stage is looked at with what is known at the question's date
     for path in profile_paths(inputs, every):
         journey = _journey(path, program, every, journeys)
         journeys[journey.id or path] = journey
@@ -121,7 +122,7 @@ def run_stages(program: Program, inputs: Sequence[str], as_of: Optional[str] = N
         entrants = {k for k, j in journeys.items() if j.entered_at == stage.id and not j.error}
         judged = entrants | (set() if stage.judges_entrants_only else advanced)
         continuing = advanced - judged
-        selected = _decide(stage, prog, [applicants[k] for k in sorted(judged)], journeys, engine)
+        selected = _decide(stage, prog, [applicants[k] for k in sorted(judged)], journeys, engine, known_by)
         for key in continuing:
             journeys[key].steps.append(Step(stage.id, stage.title, stage.date, CONTINUED,
                                             "continued: not judged at this stage (it judges its entrants only)"))
@@ -169,15 +170,15 @@ def _entry_stage(applicant: Applicant, stages: list[ProgramStage]) -> str:
 
 
 def _decide(stage: ProgramStage, program: Program, paths: list[str], journeys: dict[str, Journey],
-            engine: str) -> set[str]:
-    """Evaluate the judged applicants with the stage's rules on its date and apply its decision;
-    the ids of those selected."""
+            engine: str, known_by: str) -> set[str]:
+    """Evaluate the judged applicants with the stage's rules on its date, with the evidence
+    published by `known_by`, and apply its decision; the ids of those selected."""
     evaluator = Evaluator(program, engine)
     entries: list[dec.Entry] = []
     evaluations: dict[str, Evaluation] = {}
     try:
         for key, path in enumerate(paths):
-            ev = evaluator.evaluate(load_applicant(path, program), stage.date or None)
+            ev = evaluator.evaluate(replace(load_applicant(path, program), known_by=known_by), stage.date or None)
             s = ev.assessment
             entries.append(dec.Entry(key, ev.applicant.id, ev.applicant.name, s.verdict, s.score, s.awarded,
                                      s.gates_met, ev.reason, s.gates_failed))
@@ -195,12 +196,12 @@ def _decide(stage: ProgramStage, program: Program, paths: list[str], journeys: d
 
 
 def _evidence(applicant: Applicant, facts: Sequence[str], date: str) -> tuple[str, ...]:
-    """Each deciding fact's evidence published by the stage's date, as `fact: publisher, date (kind): note`."""
+    """Each deciding fact's evidence known at the question's date, as `fact: publisher, date (kind): note`."""
     out = []
     for name in facts:
         fv = applicant.fact(name, date or None)
         for e in fv.evidence if fv is not None else ():
-            if not (date and e.source.date and e.source.date > date):
+            if not e.published_after(applicant.cutoff(date or None)):
                 out.append(f"{name}: {e.source.publisher or e.source.title}, {e.source.date or 'undated'} "
                            f"({e.kind}): {e.note}")
     return tuple(out)
@@ -232,7 +233,8 @@ def journey_of(program: Program, profile: str, applicants: Optional[str] = None,
     if journey is None:
         raise InputError(Problem(profile, 0, 0, "profile not found among the applicants"))
     if journey.error:
-        raise InputError(Problem(profile, 0, 0, journey.error))
+        load_applicant(profile, program)       # a reading error: raised with its own line and column
+        raise InputError(Problem(profile, 0, 0, journey.error.removeprefix(f"{journey.path}: ")))
     return journey
 
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from eligibility import __version__
 from eligibility.evaluate.assess import CriterionResult, Evaluation
 from eligibility.evaluate.memo import Memo
 from eligibility.evaluate.points import finite
-from eligibility.evaluate.trace import build_trace, jsonable
-from eligibility.language.model import Program
+from eligibility.evaluate.trace import build_trace, fact_dict, jsonable
+from eligibility.language.model import ALL_EVIDENCE, Program
 from eligibility.language.standing import points_basis
 
 SCHEMA = "eligibility.evaluation/1"
@@ -90,8 +90,9 @@ def criterion_dict(r: CriterionResult, p: Program) -> dict[str, Any]:
 
 
 def trace_of(ev: Evaluation) -> dict[str, Any]:
-    """The trace, with evidence published after the as-of date moved out of `evidence` (what was
-    known then) into `later_evidence`, and each criterion's description and basis."""
+    """The trace, with each criterion's description and basis. With an as-of date, a fact's
+    `evidence` is what had been published by then; `later_evidence` is what appeared later about
+    the value holding on that date (not used: a value known only from it is unknown then)."""
     trace = build_trace(ev)
     p = ev.program
     for c in trace["criteria"]:
@@ -101,9 +102,13 @@ def trace_of(ev: Evaluation) -> dict[str, Any]:
     dated = dated_parameters(p)
     if dated:
         trace["dated_parameters"] = dated
-    if ev.as_of:
-        for fact in trace["facts"].values():
-            later = [e for e in fact["evidence"] if e["source"].get("date", "") > ev.as_of]
+    cutoff = ev.applicant.cutoff(ev.as_of)
+    if cutoff:
+        unrestricted = replace(ev.applicant, known_by=ALL_EVIDENCE)
+        for name, fact in trace["facts"].items():
+            held = fact_dict(unrestricted.fact(name, ev.as_of))["evidence"]
+            pool = fact["evidence"] + [e for e in held if e not in fact["evidence"]]
+            later = [e for e in pool if e["source"].get("date", "") > cutoff]
             if later:
                 fact["evidence"] = [e for e in fact["evidence"] if e not in later]
                 fact["later_evidence"] = later

@@ -126,8 +126,8 @@ def _published(source: dict) -> str:
 
 
 def fact_dated(fact: dict) -> str:
-    """`on record from 2025-08-04`: the fact's own date, distinct from its sources' publication dates."""
-    return f"on record from {fact['date']}" if fact.get("date") else ""
+    """`holds from 2025-08-04`: the fact's own date, distinct from its sources' publication dates."""
+    return f"holds from {fact['date']}" if fact.get("date") else ""
 
 
 def entry_basis(program: Any, entry: Any, notes: bool = True) -> tuple[str, bool, str]:

@@ -65,22 +65,27 @@ def render_check(rec: dict, console: Console) -> None:
 
 
 def criteria_table(rec: dict) -> Table:
+    """One row per criterion; what decided it goes under its name, in the widest column, so that
+    at 80 columns long fact names wrap whole rather than being cut."""
     table = Table(title="Criteria", box=box.SIMPLE_HEAVY, show_lines=False)
-    for col in ("criterion", "kind", "outcome", "points", "because"):
-        table.add_column(col, overflow="fold")
+    table.add_column("criterion · because", overflow="fold", ratio=1)
+    for col in ("kind", "outcome", "points"):
+        table.add_column(col, no_wrap=True)
     trace = {c["id"]: c for c in (rec.get("trace") or {}).get("criteria", [])}
     for c in rec["criteria"]:
         pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
         if "points_worked" in trace.get(c["id"], {}):
             why += f"\npoints: {trace[c['id']]['points_worked']}"
-        label = Text.assemble(c["id"], "\n", (clip(c["title"]), "dim"))
+        label = Text.assemble((c["id"], "bold"), "  ", (clip(c["title"]), "dim"))
+        if why:
+            label.append("\nbecause " + clip(why, 600))
         kind = Text(c["kind"])
         if c.get("basis") or c.get("points_basis"):
             kind.append("\n" + (c["basis"] or {}).get("kind", "basis?"), style="dim")
         if c.get("points_basis"):
             kind.append(f"\npoints: {c['points_basis']['kind']}", style="dim")
-        table.add_row(label, kind, _mark(c["outcome"]), pts, Text(clip(why, 600)))
+        table.add_row(label, kind, _mark(c["outcome"]), pts, end_section=True)
     return table
 
 
@@ -118,18 +123,18 @@ def _add_node(branch: Tree, node: dict) -> None:
 
 def facts_table(trace: dict) -> Table:
     table = Table(title="Facts and evidence", box=box.SIMPLE, show_lines=False)
-    for col in ("fact", "value", "evidence"):
-        table.add_column(col, overflow="fold")
+    table.add_column("fact · value", overflow="fold", ratio=1)
+    table.add_column("evidence", overflow="fold", ratio=2)
     for name, f in trace["facts"].items():
         known, later = split_evidence(f)
         ev = Text("\n".join(f"{e['kind']}: {cite(e['source'])} — {e['note']}" for e in known))
         for e in later:
             ev.append(("\n" if ev.plain else "") + f"published later: {e['kind']}: {cite(e['source'])} — {e['note']}",
                       style="dim")
-        shown = Text(value(f["value"]))
+        shown = Text.assemble((name, "bold"), "\n", value(f["value"]))
         if fact_dated(f):
             shown.append("\n" + fact_dated(f), style="dim")
         if f.get("overridden"):
             shown.append(" [override]", style="bold magenta")
-        table.add_row(name, shown, ev)      # Text: brackets in values and notes are not markup
+        table.add_row(shown, ev, end_section=True)      # Text: brackets in values and notes are not markup
     return table
