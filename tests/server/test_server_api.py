@@ -77,7 +77,13 @@ def test_the_record_type_mirrors_the_cli_record(run_cli):
     cli = cli_record(run_cli, "applicants/kt.yaml")
     EvaluationRecord.model_validate(cli)        # extra fields are refused: a new CLI field fails here
     fields = {f.alias or name for name, f in EvaluationRecord.model_fields.items()}
-    assert fields == set(cli)
+    assert fields == set(cli) | {"rank_keys"}   # rank_keys: only for rules that rank by a fact (below)
+    example = os.path.join(ROOT, "examples", "innovation-voucher")
+    ranked = cli_record(run_cli, os.path.join(example, "applicants", "juniper.yaml"),
+                        "--rules", os.path.join(example, "rules.yaml"))
+    EvaluationRecord.model_validate(ranked)
+    assert fields == set(ranked)
+    assert ranked["rank_keys"] == {"cofinancing_share": {"value": 0.45, "missing": []}}
 
 
 def test_openapi_document_validates_and_covers_every_endpoint_and_error(server):

@@ -27,6 +27,7 @@ from eligibility.language.model import Applicant, Program, ProgramStage
 from eligibility.language.profile import load_applicant
 from eligibility.language.rules import load_program
 from eligibility.language.versions import load_rules
+from eligibility.evaluate.rankvalues import rank_values
 from eligibility.program import decision as dec
 
 IN, OUT, ERROR, NOT_ENTERED = "in", "out", "error", "not entered"
@@ -169,7 +170,8 @@ def _decide(stage: ProgramStage, program: Program, paths: list[str], journeys: d
             ev = evaluator.evaluate(load_applicant(path, program), stage.date or None)
             s = ev.assessment
             entries.append(dec.Entry(key, ev.applicant.id, ev.applicant.name, s.verdict, s.score, s.awarded,
-                                     s.gates_met, ev.reason, s.gates_failed))
+                                     s.gates_met, ev.reason, s.gates_failed, values=rank_values(ev),
+                                     **dec.prospects(s)))
             evidence[ev.applicant.id] = _evidence(ev.applicant, s.reason_facts, stage.date)
     finally:
         evaluator.close()

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from eligibility import __version__
 from eligibility.evaluate.assess import CriterionResult, Evaluation
 from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.rankvalues import rank_values
 from eligibility.evaluate.trace import build_trace, jsonable
 from eligibility.language.model import Program
 from eligibility.language.standing import points_basis
@@ -56,7 +57,7 @@ class Field:
     name: str
     scope: str
     value: Callable[[Evaluation, RecordOptions], Any]
-    present: Callable[[RecordOptions], bool] = lambda options: True
+    present: Callable[[RecordOptions, Program], bool] = lambda options, program: True
 
 
 @functools.lru_cache(maxsize=None)   # reads package metadata from disk: once per process
@@ -117,6 +118,13 @@ def basis_detail(ev: Evaluation) -> dict[str, Any]:
     return detail
 
 
+def rank_keys(ev: Evaluation) -> dict[str, Any]:
+    """The applicant's value of each fact or computed value the ranking reads (`decision.rank_by`),
+    with the unknown facts behind a value that is not known."""
+    return {key: {"value": jsonable(v.value), "missing": list(v.missing)}
+            for key, v in zip(ev.program.decision.value_keys, rank_values(ev))}
+
+
 def _applicant(ev: Evaluation, _: RecordOptions) -> dict[str, Any]:
     a = ev.applicant
     return {"id": a.id, "name": a.name, "lead": a.lead, "consortium": list(a.consortium), "path": a.path,
@@ -147,14 +155,15 @@ FIELDS: tuple[Field, ...] = (
     Field("parameter_overrides", RUN, lambda ev, o: {
         n: {"value": jsonable(p.value), "rules_value": jsonable(p.rules_value)}
         for n, p in ev.program.parameters.items() if p.overridden}),
-    Field("command", RUN, lambda ev, o: list(o.command or ()), lambda o: o.command is not None),
-    Field("trace", APPLICANT, lambda ev, o: trace_of(ev), lambda o: o.trace),
+    Field("rank_keys", APPLICANT, lambda ev, o: rank_keys(ev), lambda o, p: bool(p.decision.value_keys)),
+    Field("command", RUN, lambda ev, o: list(o.command or ()), lambda o, p: o.command is not None),
+    Field("trace", APPLICANT, lambda ev, o: trace_of(ev), lambda o, p: o.trace),
 )
 
 
 def record(ev: Evaluation, options: RecordOptions = RecordOptions()) -> dict[str, Any]:
     """The evaluation record as plain, JSON-ready data."""
-    return {f.name: f.value(ev, options) for f in FIELDS if f.present(options)}
+    return {f.name: f.value(ev, options) for f in FIELDS if f.present(options, ev.program)}
 
 
 def evaluation_record(ev: Evaluation, trace: bool = True, command: list[str] | None = None) -> dict[str, Any]:
@@ -171,21 +180,29 @@ class RecordEncoder:
 
     def __init__(self, options: RecordOptions = RecordOptions(), memo: Memo | None = None):
         self.options, self.memo = options, memo
-        fields = [f for f in FIELDS if f.present(options)]
-        members = [("{" if n == 0 else ",") + json_string(f.name) + ":" for n, f in enumerate(fields)]
-        # the record as runs of shared fields (encoded together) between applicant fields
-        self.shared: list[list[tuple[str, Field]]] = [[]]
-        self.own: list[tuple[str, Field]] = []
-        for member, f in zip(members, fields):
-            if f.scope == APPLICANT:
-                self.own.append((member, f))
-                self.shared.append([])
-            else:
-                self.shared[-1].append((member, f))
+        self._layouts: dict[int, tuple[Program, list[list[tuple[str, Field]]], list[tuple[str, Field]]]] = {}
+
+    def layout(self, program: Program) -> tuple[list[list[tuple[str, Field]]], list[tuple[str, Field]]]:
+        """The record's fields for this program as runs of shared fields (encoded together)
+        between applicant fields, and the applicant fields."""
+        if id(program) not in self._layouts:   # the program is kept with its layout, so its id stays its own
+            fields = [f for f in FIELDS if f.present(self.options, program)]
+            members = [("{" if n == 0 else ",") + json_string(f.name) + ":" for n, f in enumerate(fields)]
+            shared: list[list[tuple[str, Field]]] = [[]]
+            own: list[tuple[str, Field]] = []
+            for member, f in zip(members, fields):
+                if f.scope == APPLICANT:
+                    own.append((member, f))
+                    shared.append([])
+                else:
+                    shared[-1].append((member, f))
+            self._layouts[id(program)] = (program, shared, own)
+        return self._layouts[id(program)][1:]
 
     def _shared_text(self, ev: Evaluation) -> tuple[str, ...]:
         options = self.options
-        texts = ["".join(member + compact_json(f.value(ev, options)) for member, f in run) for run in self.shared]
+        texts = ["".join(member + compact_json(f.value(ev, options)) for member, f in run)
+                 for run in self.layout(ev.program)[0]]
         texts[-1] += "}"
         return tuple(texts)
 
@@ -196,7 +213,7 @@ class RecordEncoder:
         else:     # an assessment is made for one program, so its run fields come with it
             shared = self.memo.get("record", (ev.assessment, ev.standing), self._shared_text, ev)
         options, out = self.options, [shared[0]]
-        for (member, f), text in zip(self.own, shared[1:]):
+        for (member, f), text in zip(self.layout(ev.program)[1], shared[1:]):
             out.append(member)
             out.append(compact_json(f.value(ev, options)))
             out.append(text)
