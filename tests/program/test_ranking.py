@@ -137,7 +137,7 @@ def test_placement_names_the_first_key_the_ranking_tells_apart():
 def test_alba_is_provisional_while_juniper_has_no_team_mark():
     e = by_id(example_batch())
     assert e["alba"].final == "selected"
-    assert e["alba"].provisional == ("could lose its place if Juniper Systems (unknown impact, innovation, team) "
+    assert e["alba"].provisional == ("could lose its place if Juniper Systems (missing: impact, innovation, team) "
                                      "rise above it")
     assert e["ibex"].provisional == ""        # one rival cannot push the second place past a quota of 3
     assert e["juniper"].final == "undetermined" and e["juniper"].rank is None
@@ -157,8 +157,8 @@ def test_an_eligible_applicant_past_the_quota_with_open_points_is_provisional(ru
     recs = {a["applicant"]["id"]: a for a in json.loads(r.stdout)["applicants"]}
     assert recs["upstage"]["final_verdict"] == "eligible-not-selected"
     assert recs["upstage"]["final_reason"].endswith(
-        "; provisional: could still come within the quota, depending on unknown open_weights_released, "
-        "commercial_deployment, commercial_use_allowed")
+        "; provisional: could still come within the quota (missing: open_weights_released, "
+        "commercial_deployment, commercial_use_allowed)")
     assert "provisional" not in recs["sk-telecom"]["final_reason"]     # no one can reach 100
     assert "placement" not in recs["upstage"]                           # tie_breaks: no new fields
 

@@ -148,7 +148,7 @@ class Ranking:
             open_above += _open(e)
         for e in ranked[quota:]:
             if _open(e) and bisect_left(places, self.place(e, best=True)) < quota:
-                e.provisional = f"could still come within the quota, depending on unknown {_facts(e)}"
+                e.provisional = f"could still come within the quota (missing: {_facts(e)})"
 
 
 def _open(e: Entry) -> bool:
@@ -157,7 +157,7 @@ def _open(e: Entry) -> bool:
 
 
 def _named(rivals: Sequence[Entry]) -> str:
-    shown = [f"{clip(c.name, NAME_LIMIT)} (unknown {_facts(c)})" for c in rivals[:MAX_NAMED]]
+    shown = [f"{clip(c.name, NAME_LIMIT)} (missing: {_facts(c)})" for c in rivals[:MAX_NAMED]]
     more = len(rivals) - MAX_NAMED
     if more > 0:
         return ", ".join(shown) + f" or {more} more"
