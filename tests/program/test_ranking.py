@@ -198,3 +198,21 @@ def test_csv_and_report_show_the_placement(run_cli, tmp_path):
     assert "ranked by score desc, cofinancing_share desc, name, id; up to 3 selected" in page
     assert "selected, ranked 2 of 5 (behind Brightwave Optics on score 20 vs 30; ahead of Alba Robotics on " \
            "cofinancing_share 0.38 vs 0.35, tied on score 20)" in page
+
+
+def test_a_computed_date_ranks_earliest_first_with_none_last(run_cli, tmp_path):
+    """First the firm whose lookback ended earliest (a computed date); firms that never had a
+    voucher have none and rank after, by id. The record path (JSON Lines) agrees with the batch."""
+    text = open(EXAMPLE_RULES, encoding="utf-8").read().replace(
+        "rank_by: [score, {key: cofinancing_share, order: desc}, name]", "rank_by: [{key: voucher_free_from, order: asc}]")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text, encoding="utf-8")
+    doc = json.loads(run_cli("batch", EXAMPLE_APPLICANTS, "--rules", str(rules), "-f", "json").stdout)
+    ranked = [a for a in doc["applicants"] if a["rank"] is not None]
+    assert [a["applicant"]["id"] for a in ranked] == ["brightwave", "helix", "alba", "gamma", "ibex"]
+    assert ranked[1]["rank_keys"] == {"voucher_free_from": {"value": "2026-03-31", "missing": []}}
+    assert ranked[1]["placement"] == ("ranked 2 of 5 (behind Brightwave Optics on voucher_free_from 2026-03-31 vs "
+                                      "2025-05-10; ahead of Alba Robotics on voucher_free_from 2026-03-31 vs none)")
+    assert ranked[2]["placement"].endswith("ahead of Gamma Foods on id alba vs gamma, tied on voucher_free_from none)")
+    summary = json.loads(run_cli("batch", EXAMPLE_APPLICANTS, "--rules", str(rules), "-f", "jsonl").stdout.splitlines()[-1])
+    assert [(r["id"], r["placement"]) for r in summary["ranking"]] == [(a["applicant"]["id"], a["placement"]) for a in ranked]
