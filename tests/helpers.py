@@ -15,6 +15,8 @@ RULES = os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml")
 APPLICANTS = os.path.join(ROOT, "applicants")
 DATA = os.path.join(ROOT, "tests", "data")
 VERSIONS = os.path.join(ROOT, "rules", "sovereign-ai-2025")     # later rule versions RULES lists
+EXAMPLE_RULES = os.path.join(ROOT, "examples", "innovation-voucher", "rules.yaml")   # ranks with rank_by
+EXAMPLE_APPLICANTS = os.path.join(ROOT, "examples", "innovation-voucher", "applicants")
 
 
 def with_versions(directory) -> None:

@@ -205,10 +205,11 @@ def test_diff_param_on_either_side(run_cli, tmp_path):
     assert (change["old"], change["new"]) == (0.25, 0.4), change
     moved = {a["id"]: (a["old"]["verdict"], a["new"]["verdict"]) for a in report["applicants"]
              if a["old"]["verdict"] != a["new"]["verdict"]}
-    assert moved["alba"] == ("selected", "excluded") and moved["helix"] == ("selected", "excluded")
+    # Alba is past the quota of 3 (Ibex scores the same and co-finances more)
+    assert moved["alba"] == ("eligible-not-selected", "excluded") and moved["helix"] == ("selected", "excluded")
     back = json.loads(run_cli("diff", profiles, "--rules", rules, "--old-param", "min_cofinancing=0.4",
                                "--format", "json").stdout)
-    assert {a["id"]: a["new"]["verdict"] for a in back["applicants"]}["alba"] == "selected"
+    assert {a["id"]: a["new"]["verdict"] for a in back["applicants"]}["alba"] == "eligible-not-selected"
     bad = run_cli("diff", profiles, "--rules", rules, "--param", "min_cofinancng=0.4")
     assert bad.returncode == 2 and "--param min_cofinancng: no such parameter (did you mean 'min_cofinancing'?)" \
         in bad.stderr and "Traceback" not in bad.stderr
@@ -224,16 +225,16 @@ def test_diff_set_facts_on_either_side(run_cli):
     report = json.loads(r.stdout)
     assert report["new"]["set"] == {"cofinancing_share": "0.1"} and "set" not in report["old"]
     alba = next(a for a in report["applicants"] if a["id"] == "alba")
-    assert (alba["old"]["verdict"], alba["new"]["verdict"]) == ("selected", "excluded")
+    assert (alba["old"]["verdict"], alba["new"]["verdict"]) == ("eligible-not-selected", "excluded")
     (change,) = [f for f in alba["fact_changes"] if f["fact"] == "cofinancing_share"]
     assert change["set"] and (change["old"]["value"], change["new"]["value"]) == (0.35, 0.1)
     assert "cofinancing: met -> not_met (set: cofinancing_share 0.35 -> 0.1" in " ".join(alba["causes"])
     back = json.loads(run_cli("diff", profiles, "--rules", rules, "--old-set", "cofinancing_share=0.1",
                               "--format", "json").stdout)
     alba_back = next(a for a in back["applicants"] if a["id"] == "alba")
-    assert (alba_back["old"]["verdict"], alba_back["new"]["verdict"]) == ("excluded", "selected")
+    assert (alba_back["old"]["verdict"], alba_back["new"]["verdict"]) == ("excluded", "eligible-not-selected")
     text = run_cli("diff", profiles, "--rules", rules, "--old-set", "team=3", "--set", "team=3").stdout
-    assert "0 of 8 applicants change verdict" in text and "facts set on the old side for every applicant: team=3" in text
+    assert "0 of 10 applicants change verdict" in text and "facts set on the old side for every applicant: team=3" in text
     bad = run_cli("diff", profiles, "--rules", rules, "--old-set", "cofinancing_share=7")
     assert bad.returncode == 2 and "--old-set: cofinancing_share=7: outside its range" in bad.stderr \
         and "Traceback" not in bad.stderr
@@ -254,3 +255,20 @@ def _fact(value, date, *published):
 def test_evidence_is_new_only_when_published_between_the_dates(then, now, new):
     [change] = fact_changes({"f": then}, {"f": now}, ("2025-08-04", "2026-01-15")).values()
     assert change["published_between"] is new
+
+
+def test_diff_names_a_change_of_ranking_keys(run_cli, tmp_path):
+    """Lowest co-financing first: the change is named, and Alba (0.35) moves ahead of Ibex (0.38) at the same score."""
+    example = os.path.join(ROOT, "examples", "innovation-voucher")
+    rules = os.path.join(example, "rules.yaml")
+    text = open(rules, encoding="utf-8").read()
+    new = tmp_path / "rules.yaml"
+    new.write_text(text.replace("{key: cofinancing_share, order: desc}", "{key: cofinancing_share, order: asc}"),
+                   encoding="utf-8")
+    r = run_cli("diff", os.path.join(example, "applicants"), "--old", rules, "--new", str(new), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["rule_changes"]["decision"] == [
+        "ranked by score desc, cofinancing_share desc, name, id -> score desc, cofinancing_share asc, name, id"]
+    ranks = {a["id"]: (a["old"]["rank"], a["new"]["rank"]) for a in report["applicants"]}
+    assert ranks["helix"] == (2, 2) and ranks["alba"] == (4, 3) and ranks["ibex"] == (3, 4)

@@ -4,6 +4,8 @@ the engines agree on random profiles with none, unknown and boundary values."""
 import os
 import random
 
+import pytest
+
 from eligibility.api import Evaluator
 from eligibility.language.numeric import NONE
 from eligibility.language.rules import load_program
@@ -81,7 +83,7 @@ cases:
       - {{profile: {EXAMPLE}/applicants/alba.yaml}}
       - {{profile: {EXAMPLE}/applicants/brightwave.yaml}}
       - {{profile: {EXAMPLE}/applicants/helix.yaml}}
-    expect: {{rank: 3, final: selected, computed: {{weighted_mark: 70}}}}
+    expect: {{rank: 3, final: selected, computed: {{weighted_mark: 70}}, provisional: true}}
 """)
     r = run_cli("test", str(tests), "--format", "json")
     assert r.returncode == 1, r.stderr
@@ -91,6 +93,7 @@ cases:
     assert got["rank"] == (3, 4)
     assert got["final"][0] == "selected" and got["final"][1].startswith("eligible-not-selected")
     assert got["computed.weighted_mark"] == (70, "69")        # 4 x 6 + 3 x 7 + 3 x 8
+    assert got["provisional"] == (True, "not provisional")
 
 
 def test_check_shows_the_computed_score_with_its_arithmetic_and_evidence(run_cli):
@@ -148,3 +151,15 @@ def test_points_agree_across_engines_and_with_the_formula():
             assert (panel.outcome, panel.awarded, panel.points) == ("unknown", 0, best), values
     for e in engines:
         e.close()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_replay_of_a_batch_ranked_by_a_fact_is_identical(run_cli, tmp_path, fmt):
+    """Replay ranks the recorded applicants again by their recorded rank_keys: the same placement
+    and provisional verdicts."""
+    out = tmp_path / f"batch.{fmt}"
+    r = run_cli("batch", f"{EXAMPLE}/applicants", "--rules", RULES, "-f", fmt, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    replayed = run_cli("replay", str(out))
+    assert replayed.returncode == 0, replayed.stdout
+    assert "10 of 10 result(s) identical" in replayed.stdout

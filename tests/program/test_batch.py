@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from helpers import APPLICANTS, FACTS, RULES, finals, synthetic, yaml_profile
 from eligibility import api
 from eligibility.program import batch, decision as dec
+from eligibility.program.ranking import Ranking
 
 SELECTED = {"naver-cloud", "upstage", "sk-telecom", "nc-ai", "lg-ai-research"}
 EXCLUDED = {"kt", "kakao"}
@@ -176,14 +177,15 @@ def test_tie_break_gates_met_and_quota():
 
 
 def test_ranking_matches_one_key_per_entry():
-    """The ranking's stable passes (one sort per key, least significant first) give the order of
-    one sort on the whole key: score, then each tie-break, then id and input position."""
+    """The ranking of a tie_breaks policy is the order of one sort on the whole key: score, then
+    each tie-break, then id and input position."""
     import random
     rng = random.Random(7)
     reference = {"criteria_order": lambda e: tuple(-a for a in e.awarded), "gates_met": lambda e: -e.gates_met,
                  "name": lambda e: e.name.casefold(), "id": lambda e: e.id}
     policies = [[], ["criteria_order"], ["name"], ["gates_met", "name"], ["criteria_order", "name"],
                 ["id", "gates_met"], ["name", "criteria_order", "gates_met"]]
+    program = api.load_rules(RULES)
     for trial in range(200):
         es = [dec.Entry(key=k, id=rng.choice("abcd") + str(rng.randrange(3)), name=rng.choice(["Ann", "ann", "Bo", "bo", "Cy"]),
                         verdict="selected", score=rng.choice([50, 55.5, 60]), gates_met=rng.randrange(3),
@@ -192,7 +194,8 @@ def test_ranking_matches_one_key_per_entry():
         tie_breaks = policies[trial % len(policies)]
         parts = [reference[tb] for tb in tie_breaks]
         expected = sorted(es, key=lambda e: (-e.score, *[p(e) for p in parts], e.id, e.key))
-        assert [e.key for e in dec.ranked(es, tie_breaks)] == [e.key for e in expected], tie_breaks
+        program.decision = dec_policy(program, tie_breaks, None)
+        assert [e.key for e in Ranking(program).ranked(es)] == [e.key for e in expected], tie_breaks
 
 
 def test_jsonl_summary_is_the_json_of_its_dict():

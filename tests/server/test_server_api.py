@@ -82,6 +82,12 @@ def test_the_record_type_mirrors_the_cli_record(run_cli):
     # a field present only for some programmes (evaluation_date: rules that read `today`) is optional
     assert set(cli) <= fields and {name for name, f in EvaluationRecord.model_fields.items()
                                    if not f.is_required()} == set(fields - set(cli)) | {"trace"}
+    example = os.path.join(ROOT, "examples", "innovation-voucher")
+    ranked = cli_record(run_cli, os.path.join(example, "applicants", "juniper.yaml"),
+                        "--rules", os.path.join(example, "rules.yaml"))
+    EvaluationRecord.model_validate(ranked)       # rank_keys: only for rules that rank by a fact
+    assert set(ranked) == fields - {"evaluation_date"}
+    assert ranked["rank_keys"] == {"cofinancing_share": {"value": 0.45, "missing": []}}
 
 
 def test_openapi_document_validates_and_covers_every_endpoint_and_error(server):

@@ -25,7 +25,7 @@ from typing import Any
 from eligibility.evaluate.evaluator import Evaluator
 from eligibility.language.profile import OVERRIDE_LABEL, apply_overrides, load_applicant
 from eligibility.language.versions import load_rules
-from eligibility.program.decision import ERROR, VERDICTS, decide, entry_from_record
+from eligibility.program.decision import ERROR, VERDICTS, Decision, Entry, decide, entry_from_record, policy_dict
 from eligibility.core.errors import InputError, Problem
 from eligibility.language.model import Applicant, Program
 from eligibility.records.record import evaluation_record
@@ -272,7 +272,7 @@ def compare_records(old: dict, new: dict) -> list[Difference]:
 
 # What a record asserts but a replay cannot recompute: the command line that wrote it, and the
 # final ranking of a batch (compared by compare_batch).
-NOT_RECOMPUTED = ("command", "rank", "final_verdict", "final_reason")
+NOT_RECOMPUTED = ("command", "rank", "final_verdict", "final_reason", "placement", "provisional")
 
 
 def record_digest(rec: dict) -> str:
@@ -328,6 +328,13 @@ def _file_changes(rec: dict) -> list[Difference]:
     return out
 
 
+def _explained(decision: Decision, e: Entry) -> tuple[tuple[str, Any], ...]:
+    """What the outputs add to a ranked entry under rank_by: its placement and provisional verdict."""
+    if not decision.rank_by:
+        return ()
+    return (("placement", e.placement or None), ("provisional", e.provisional or None))
+
+
 def compare_batch(saved: Saved, replayed: list[dict], results: list[Result], whole: bool = True) -> list[Difference]:
     """Apply the ranking and quota of the (replayed) program again: compare each record's rank and
     final verdict (JSON), and, with `whole` (no input file changed since), everything the output
@@ -340,7 +347,7 @@ def compare_batch(saved: Saved, replayed: list[dict], results: list[Result], who
     decision = decide(program, entries)
     if saved.fmt == "json":
         for old, entry, result in zip(saved.records, entries, results):
-            for key, now in (("rank", entry.rank), ("final_verdict", entry.final)):
+            for key, now in (("rank", entry.rank), ("final_verdict", entry.final), *_explained(decision, entry)):
                 if old.get(key) != now:
                     result.differences.append(Difference(key, old.get(key), now, "ranking and quota applied again"))
     if not whole:
@@ -351,11 +358,11 @@ def compare_batch(saved: Saved, replayed: list[dict], results: list[Result], who
     counts = {v: decision.counts[v] for v in VERDICTS if v != ERROR}
     expected: dict[str, Any] = {
         "program": replayed[0]["program"], "as_of": rec.get("as_of"),
-        "decision": {"quota": decision.quota, "threshold": decision.threshold, "tie_breaks": list(decision.tie_breaks)},
+        "decision": policy_dict(decision),
         "summary": {"inputs": inputs, "evaluated": len(entries), "errors": saved.errors, **counts}}
     if saved.fmt == "jsonl":
-        expected["ranking"] = [{"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final}
-                               for e in decision.ranking]
+        expected["ranking"] = [{"input": e.key, "id": e.id, "rank": e.rank, "final_verdict": e.final,
+                                **dict(_explained(decision, e))} for e in decision.ranking]
     head = {k: saved.head.get(k, _ABSENT) for k in expected}
     return [Difference(d.field, d.recorded, d.now, d.note or "the batch as a whole, replayed")
             for d in field_differences(head, expected)]

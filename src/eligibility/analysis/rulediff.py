@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 from eligibility.program.batch import collect_records
 from eligibility.program.inputs import expand_paths
 from eligibility.program.decision import Entry
+from eligibility.program.ranking import keys_text, rank_keys
 from eligibility.core.errors import InputError, Problem
 from eligibility.language.expr import Node, Ref
 from eligibility.language.model import LEAVES, Program, leaf_params
@@ -187,6 +188,8 @@ def _decision_changes(old: Program, new: Program) -> list[tuple[str, str]]:
         out.append((param, f"quota {a.quota} -> {b.quota}" + (f" (parameter {param})" if param else "")))
     if a.tie_breaks != b.tie_breaks:
         out.append(("", f"tie-breaks {', '.join(a.tie_breaks)} -> {', '.join(b.tie_breaks)}"))
+    if a.rank_by != b.rank_by and rank_keys(a) != rank_keys(b):
+        out.append(("", f"ranked by {keys_text(rank_keys(a))} -> {keys_text(rank_keys(b))}"))
     return out
 
 

@@ -39,7 +39,9 @@ from eligibility.core.paths import yaml_files
 FILE_KEYS = ("rules", "cases")
 CASE_KEYS = ("name", "profile", "facts", "set", "params", "as_of", "expect", "population")
 MEMBER_KEYS = ("id", "profile", "facts", "set")
-EXPECT_KEYS = ("verdict", "gates_failed", "criteria", "score", "missing", "reason", "computed", "rank", "final")
+EXPECT_KEYS = ("verdict", "gates_failed", "criteria", "score", "missing", "reason", "computed", "rank", "final",
+               "provisional")
+DECISION_KEYS = {"rank", "final", "provisional"}     # read from the decision over the case's population
 FINALS = ("selected", "eligible-not-selected", "excluded", "undetermined")
 VERDICTS = ("selected", "excluded", "undetermined")
 OUTCOMES = (MET, NOT_MET, UNKNOWN)
@@ -144,8 +146,8 @@ def load_cases(path: str) -> list[Case]:
             label = reader.text(member, "id", "population member", required=False) or f"{name} #{j + 2}"
             population.append(Case(path, member.start.line, label, rules_path, m_profile, m_facts, dict(m_settings),
                                    dict(params), {}, as_of))
-        if population and not ({"rank", "final"} & set(expect)) and hasattr(expect, "start"):
-            reader.error(expect.start, f"case {name!r}: a population case expects 'rank' or 'final'")
+        if population and not (DECISION_KEYS & set(expect)) and hasattr(expect, "start"):
+            reader.error(expect.start, f"case {name!r}: a population case expects 'rank', 'final' or 'provisional'")
         cases.append(Case(path, item.start.line, name, rules_path, profile_path, facts, dict(settings),
                           dict(params), dict(expect), as_of, population))
     problems.raise_if_any()
@@ -175,6 +177,8 @@ def _check_expect(reader: Reader, expect: YMap, name: str) -> None:
     if "rank" in expect and expect["rank"] is not None and (not isinstance(expect["rank"], int)
                                                             or isinstance(expect["rank"], bool) or expect["rank"] < 1):
         reader.error(expect.pos("rank"), f"{what}: rank is a whole number from 1 (or null: not ranked)")
+    if "provisional" in expect and not isinstance(expect["provisional"], bool):
+        reader.error(expect.pos("provisional"), f"{what}: provisional is true or false")
     criteria = expect.get("criteria")
     if criteria is not None:
         if not isinstance(criteria, YMap):
@@ -218,7 +222,7 @@ class Runner:
         ev = evaluator.evaluate(applicant, case.as_of)
         self._check_criteria_exist(case, program)
         mismatches = compare(case.expect, ev)
-        if "rank" in case.expect or "final" in case.expect:
+        if DECISION_KEYS & set(case.expect):
             mismatches += self.compare_decision(case, evaluator, ev)
         return CaseResult(case, ev, mismatches)
 
@@ -237,6 +241,8 @@ class Runner:
             out.append(Mismatch("rank", case.expect["rank"], mine.rank))
         if "final" in case.expect and case.expect["final"] != mine.final:
             out.append(Mismatch("final", case.expect["final"], f"{mine.final} ({mine.reason})"))
+        if "provisional" in case.expect and case.expect["provisional"] != bool(mine.provisional):
+            out.append(Mismatch("provisional", case.expect["provisional"], mine.provisional or "not provisional"))
         return out
 
     def applicant(self, case: Case, program: Program):

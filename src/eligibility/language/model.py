@@ -13,6 +13,7 @@ LEAVES = (Cmp, OneOf, Has, Compare, IsTest)
 
 FACT_TYPES = ("bool", "int", "float", "string", "enum", "list", "date")
 EVIDENCE_KINDS = ("official", "company", "press", "analysis")
+BUILTIN_RANK_KEYS = ("score", "criteria_order", "gates_met", "name", "id")
 Value = Union[bool, int, float, str, dt.date, tuple]
 
 
@@ -125,6 +126,19 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class RankKey:
+    """One key of `decision.rank_by`: a built-in key (score, criteria_order, gates_met, name, id)
+    or the name of a fact or computed value, highest first (`descending`) or lowest first."""
+
+    key: str
+    descending: bool
+
+    @property
+    def order(self) -> str:
+        return "desc" if self.descending else "asc"
+
+
+@dataclass(frozen=True)
 class DecisionPolicy:
     threshold: float = 0
     threshold_param: str = ""
@@ -132,6 +146,12 @@ class DecisionPolicy:
     quota_param: str = ""
     tie_breaks: tuple[str, ...] = ("criteria_order", "name")
     threshold_basis: Basis | None = None
+    rank_by: tuple[RankKey, ...] = ()     # as written; empty when the file ranks by score and tie_breaks
+
+    @property
+    def value_keys(self) -> tuple[str, ...]:
+        """The facts and computed values the ranking reads, in rank_by order."""
+        return tuple(k.key for k in self.rank_by if k.key not in BUILTIN_RANK_KEYS)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from eligibility.language.fields import ID_RE, Reader
 from eligibility.language.basis import BASES, Basis
 from eligibility.language.numeric import TODAY, Expr, facts_of, params_of
 from eligibility.language.points import parse_points
+from eligibility.language.rankby import rank_facts, read_rank_by
 from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DatedValue, DecisionPolicy,
                                         FactSpec, Parameter, Program,
                     ProgramStage, ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
@@ -101,12 +102,12 @@ class _Loader(Reader):
         scope = Scope(facts, concept_names, parameters, {name: c.expr for name, c in computed.items()})
         concepts = self.concepts(concept_items, scope)
         criteria = self.criteria(data, scope, sources, parameters)
-        decision = self.decision(data, parameters)
+        decision = self.decision(data, parameters, facts, computed)
         cycles = len(self.problems.items) + self.problems.more
         self.check_cycles(concepts, concept_items)
         if len(self.problems.items) + self.problems.more == cycles:
             self.constant_conditions(facts, concepts, criteria)
-        self.unused_facts(facts, concepts, criteria, data)
+        self.unused_facts(facts, concepts, criteria, data, rank_facts(decision, computed))
         self.unused_names(parameters, concepts, criteria, decision, data, concept_items)
         program = Program(
             path=self.path, sha256=hashlib.sha256(self.raw.encode("utf-8")).hexdigest(),
@@ -650,11 +651,11 @@ class _Loader(Reader):
         self.pending_clauses.append((src, ref, what))
         return SourceClause(ref=ref, clause=self.text(src, "clause", f"{what} source"))
 
-    def decision(self, data: YMap, parameters: dict) -> DecisionPolicy:
+    def decision(self, data: YMap, parameters: dict, facts: dict, computed: dict) -> DecisionPolicy:
         dec = self.mapping(data, "decision", data.start, "rules file", required=False)
         if dec is None:
             return DecisionPolicy()
-        self.known_keys(dec, ("threshold", "quota", "tie_breaks", "threshold_basis"), "decision")
+        self.known_keys(dec, ("threshold", "quota", "tie_breaks", "rank_by", "threshold_basis"), "decision")
         threshold, threshold_param = (0, "")
         if "threshold" in dec:
             threshold, threshold_param = self.number_or_param(dec, "threshold", parameters, "decision")
@@ -664,7 +665,7 @@ class _Loader(Reader):
             if quota is not None and (quota != int(quota) or quota < 0):
                 self.error(dec.pos("quota"), f"decision: quota must be a whole number >= 0, got {quota}")
                 quota = None
-        ties = self.seq(dec, "tie_breaks", "decision") or ["criteria_order", "name"]
+        ties = self.seq(dec, "tie_breaks", "decision") or ([] if "rank_by" in dec else ["criteria_order", "name"])
         for i, t in enumerate(ties):
             if t not in TIE_BREAKS:
                 self.error(ties.pos(i) if isinstance(ties, YList) else dec.start,
@@ -674,7 +675,8 @@ class _Loader(Reader):
                                      warn_missing=bool(threshold) and not threshold_param)
         return DecisionPolicy(threshold=threshold or 0, threshold_param=threshold_param,
                               quota=int(quota) if quota is not None else None, quota_param=quota_param,
-                              tie_breaks=tuple(str(t) for t in ties), threshold_basis=threshold_basis)
+                              tie_breaks=tuple(str(t) for t in ties), threshold_basis=threshold_basis,
+                              rank_by=read_rank_by(self, dec, facts, computed))
 
     def basis(self, item: YMap, key: str, what: str, warn_missing: bool = False) -> Basis | None:
         """`key: official` or `key: {kind: official, note: ...}`; a missing basis is a warning where asked."""
@@ -750,8 +752,8 @@ class _Loader(Reader):
             if isinstance(cid, str) and cid in concepts and cid not in refs:
                 self.warn(item.pos("id"), f"concept '{cid}' is defined but no condition uses it")
 
-    def unused_facts(self, facts: dict, concepts: dict, criteria: list, data: YMap) -> None:
-        used = set()
+    def unused_facts(self, facts: dict, concepts: dict, criteria: list, data: YMap, ranking: set[str]) -> None:
+        used = set(ranking)
         for node in [c.condition for c in concepts.values()] + [c.condition for c in criteria]:
             used |= {f for n in node.walk() if isinstance(n, LEAVES) for f in leaf_facts(n)}
         used |= {f for c in criteria if c.points_expr is not None for f in facts_of(c.points_expr)}

@@ -12,6 +12,7 @@ from eligibility.language.fields import ID_RE, NAME_RE
 from eligibility.language.basis import BASES
 from eligibility.language.model import EVIDENCE_KINDS, FACT_TYPES, Program
 from eligibility.language.profile import ABSENT, ENTRY_KEYS, PROFILE_KEYS, UNKNOWN
+from eligibility.language.rankby import ORDERS
 from eligibility.language.rules import PARAM_TYPES, TIE_BREAKS, TOP_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -105,6 +106,8 @@ def rules_schema() -> dict:
         "decision": _object({"threshold": number_or_param,
                              "quota": {"anyOf": [{"type": "integer", "minimum": 0}, NAME, {"type": "null"}]},
                              "tie_breaks": {"type": "array", "items": {"enum": list(TIE_BREAKS)}},
+                             "rank_by": {"type": "array", "items": {"anyOf": [
+                                 NAME, _object({"key": NAME, "order": {"enum": list(ORDERS)}}, required=("key",))]}},
                              "threshold_basis": basis}),
     }
     assert set(props) == set(TOP_KEYS)

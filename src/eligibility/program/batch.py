@@ -31,6 +31,7 @@ from eligibility.engine.heap import tune_heap
 from eligibility.evaluate.assess import Evaluation
 from eligibility.evaluate.evaluator import Evaluator
 from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.rankvalues import rank_values
 from eligibility.language.model import Applicant, Program
 from eligibility.language.profile import OVERRIDE_LABEL, apply_overrides
 from eligibility.program import decision as dec
@@ -56,6 +57,8 @@ class Row(NamedTuple):
     gates_failed: tuple[str, ...] = ()
     outcomes: tuple[str, ...] = ()
     error: Optional[dict] = None      # {"path", "line", "col", "message"} for an error
+    prospects: Optional[dict] = None  # what unknown facts could still make of it (decision.prospects)
+    values: tuple = ()                # its rank_by values (evaluate.rankvalues)
 
 
 @dataclass(slots=True)
@@ -71,7 +74,7 @@ class BatchEntry(dec.Entry):
         return cls(key=row.key, id=row.id, name=row.name, verdict=row.verdict,
                    score=0 if row.score is None else row.score, awarded=row.awarded, gates_met=row.gates_met,
                    reason=row.reason, gates_failed=row.gates_failed, outcomes=row.outcomes, path=row.path,
-                   error=row.error)
+                   error=row.error, values=row.values, **(row.prospects or {}))
 
 
 @dataclass(frozen=True)
@@ -191,11 +194,11 @@ class Worker:
 
     def _row(self, key: int, ev: Evaluation) -> Row:
         a = ev.applicant
-        if self.slim and ev.verdict != dec.SELECTED:
+        if self.slim and ev.verdict not in dec.RANKED_OR_CONTENDING:
             return Row(key, a.id, ev.verdict, a.path)
         s = ev.assessment
         return Row(key, a.id, s.verdict, a.path, a.name, s.score, s.awarded, s.gates_met, ev.reason,
-                   s.gates_failed, s.outcomes)
+                   s.gates_failed, s.outcomes, prospects=dec.prospects(s), values=rank_values(ev))
 
     def _made(self, row: Row, ev: Optional[Evaluation]) -> tuple[Row, Any]:
         if self.piece is None:
@@ -247,6 +250,8 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
     stream = evaluate_stream(program, units, options, piece=piece, slim=not options.keep_all and not wants_entries,
                              needs_record=sink is not None and sink.needs_record)
     kept: list[dec.Entry] = []
+    # undetermined applicants matter to the decision only when a quota could be crossed
+    contending = dec.RANKED_OR_CONTENDING if program.decision.quota is not None else (dec.SELECTED,)
     tally: Counter[str] = Counter()
     errors: list[dict] = []
     seen: set[str] = set()            # every id so far: a later input with the same id is an error
@@ -268,8 +273,9 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
             # reasons (few distinct ones among eligible applicants) shared rather than repeated
             share = shared.setdefault if len(shared) < 10_000 else _first
             kept += [dec.Entry(row.key, row.id, row.name, row.verdict, row.score, share(row.awarded, row.awarded),
-                               row.gates_met, share(row.reason, row.reason), row.gates_failed)
-                     for row in rows if row.verdict == dec.SELECTED]
+                               row.gates_met, share(row.reason, row.reason), row.gates_failed, values=row.values,
+                               **(row.prospects or {}))
+                     for row in rows if row.verdict in contending]
         if sink is not None and not wants_entries:
             sink.add_pieces(pieces)
         done += len(rows)
@@ -277,7 +283,7 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
             on_progress(done)
     decision = dec.decide(program, kept)
     if not options.keep_all:     # the entries not kept were only counted: their verdict is final
-        for v in (dec.EXCLUDED, dec.UNDETERMINED, dec.ERROR):
+        for v in (dec.EXCLUDED, dec.UNDETERMINED, dec.ERROR):   # (some undetermined ones were kept: all counted here)
             decision.counts[v] = tally[v]
         decision.counts["total"] = done
     summary = {"inputs": done, "evaluated": done - len(errors), "errors": len(errors),
@@ -324,7 +330,7 @@ def decision_dict(result: BatchResult) -> dict:
     """The program and decision policy header shared by the JSON and JSON Lines outputs."""
     p, d = result.program, result.decision
     return {"program": program_info(p), "as_of": result.as_of,
-            "decision": {"quota": d.quota, "threshold": d.threshold, "tie_breaks": list(d.tie_breaks)},
+            "decision": dec.policy_dict(d),
             "summary": result.summary}
 
 

@@ -1,17 +1,19 @@
 """The program's decision over all applicants: ranking, quota and final verdicts.
 
-Applicants who pass every gate and the threshold are ranked by score (highest first);
-ties are broken by the rules file's `tie_breaks`, in order:
+Applicants who pass every gate and the threshold are ranked by the rules file's `rank_by`
+keys, or else by score (highest first) with ties broken by `tie_breaks`, in order:
 
 * `criteria_order`: points awarded per scored criterion, compared in the order the
   criteria are listed (the first listed criterion matters most);
 * `gates_met`: more gates met first;
 * `name`: applicant name, alphabetical (case-insensitive);
-* `id`: applicant id, alphabetical (always applied last, so the order is total).
+* `id`: applicant id, alphabetical (always applied last, so the order is total);
+* with `rank_by`, also a fact or computed value, highest or lowest first (unknown last).
 
 The first `quota` ranked applicants are `selected`; the others are
 `eligible-not-selected`. Excluded, undetermined and error records keep their verdict
-and get no rank.
+and get no rank. The comparison, the explanation of each place and provisional verdicts
+are in ranking.py.
 """
 from __future__ import annotations
 
@@ -19,13 +21,16 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from eligibility.evaluate.assess import EXCLUDED, SELECTED, UNDETERMINED
-from eligibility.language.model import Program
+from eligibility.evaluate.assess import EXCLUDED, SELECTED, UNDETERMINED, UNKNOWN, Assessment
+from eligibility.evaluate.rankvalues import RankValue
+from eligibility.language.model import Program, RankKey
+from eligibility.program.ranking import Ranking, keys_text
 
 NOT_SELECTED, ERROR = "eligible-not-selected", "error"
 VERDICTS = (SELECTED, NOT_SELECTED, UNDETERMINED, EXCLUDED, ERROR)
+RANKED_OR_CONTENDING = (SELECTED, UNDETERMINED)   # verdicts the decision reads (undetermined: provisional verdicts)
 
 
 # Entries of large batches are many: no per-instance __dict__ where the Python has slotted dataclasses.
@@ -47,6 +52,14 @@ class Entry:
     gates_failed: tuple[str, ...] = ()
     rank: int | None = None
     final: str = ""                   # verdict after ranking and quota
+    # what unknown facts could still make of it (see ranking.py), and its rank_by values
+    score_max: float = 0
+    awarded_max: tuple[float, ...] = ()
+    gates_open: int = 0               # gates unknown
+    open_facts: tuple[str, ...] = ()  # the unknown facts of its unknown criteria
+    values: tuple[RankValue, ...] = ()
+    placement: str = ""               # `ranked N of M` and what placed it against its neighbours (rank_by)
+    provisional: str = ""             # which unknown facts could still change its final verdict
 
 
 @dataclass
@@ -57,12 +70,26 @@ class Decision:
     tie_breaks: tuple[str, ...]
     counts: dict[str, int] = field(default_factory=dict)
     ranking: list[Entry] = field(default_factory=list)     # the ranked entries, in rank order
+    rank_by: tuple[RankKey, ...] = ()                      # the keys as written (and id), when rank_by is used
+
+    def policy_words(self) -> str:
+        """How the ranking is ordered, for the outputs' headers."""
+        return f"ranked by {keys_text(self.rank_by)}" if self.rank_by else \
+            f"ties broken by {', '.join(self.tie_breaks) or 'id'}"
 
     def ordered(self) -> list[Entry]:
         """Ranked applicants first, then undetermined, excluded and errors (each by score, then name)."""
         order = {v: i for i, v in enumerate(VERDICTS)}
         return sorted(self.entries, key=lambda e: (order[e.final], e.rank if e.rank is not None else 0,
                                                    -e.score, e.name.casefold(), e.id, e.key))
+
+
+def prospects(s: Assessment) -> dict[str, Any]:
+    """The Entry fields that say what unknown facts could still make of an assessment."""
+    return {"score_max": s.score_max, "awarded_max": tuple(
+                c.points if c.outcome == UNKNOWN else c.awarded for c in s.criteria if c.kind == "scored"),
+            "gates_open": sum(c.kind == "gate" and c.outcome == UNKNOWN for c in s.criteria),
+            "open_facts": tuple(dict.fromkeys(f for c in s.criteria for f in c.missing))}
 
 
 def entry_from_record(key: int, rec: dict) -> Entry:
@@ -72,40 +99,26 @@ def entry_from_record(key: int, rec: dict) -> Entry:
     return Entry(key=key, id=rec["applicant"]["id"], name=rec["applicant"]["name"], verdict=rec["verdict"],
                  score=rec["score"], awarded=tuple(c["awarded"] for c in scored),
                  gates_met=sum(c["outcome"] == "met" for c in gates), reason=rec["reason"],
-                 gates_failed=tuple(rec["gates_failed"]))
-
-
-# Each tie-break as (sort key, highest first?): the ranking is sorted once per key, least
-# significant first (Python's sort is stable, also in reverse), so most keys are read in C.
-_TIE_BREAKS: dict[str, tuple[Callable[[Entry], Any], bool]] = {
-    "criteria_order": (attrgetter("awarded"), True),
-    "gates_met": (attrgetter("gates_met"), True),
-    "name": (lambda e: e.name.casefold(), False),
-    "id": (attrgetter("id"), False),
-}
-
-
-def ranked(entries: Iterable[Entry], tie_breaks: Iterable[str]) -> list[Entry]:
-    """Entries in ranking order: score (highest first), then the tie-breaks in order, then id and
-    input position, so that the order is total."""
-    out = sorted(entries, key=attrgetter("key"))
-    passes = [_TIE_BREAKS[tb] for tb in tie_breaks if tb in _TIE_BREAKS]
-    for key, highest_first in [_TIE_BREAKS["id"], *reversed(passes), (attrgetter("score"), True)]:
-        out.sort(key=key, reverse=highest_first)
-    return out
+                 gates_failed=tuple(rec["gates_failed"]), score_max=rec["score_max"],
+                 awarded_max=tuple(c["points"] if c["outcome"] == UNKNOWN else c["awarded"] for c in scored),
+                 gates_open=sum(c["outcome"] == UNKNOWN for c in gates),
+                 open_facts=tuple(dict.fromkeys(f for c in rec["criteria"] for f in c["missing"])),
+                 values=tuple(RankValue(v["value"], tuple(v["missing"])) for v in rec.get("rank_keys", {}).values()))
 
 
 def decide(program: Program, entries: list[Entry]) -> Decision:
-    """Rank the eligible entries and apply the quota."""
+    """Rank the eligible entries, apply the quota, and say which verdicts are provisional."""
     policy = program.decision
-    eligible = ranked((e for e in entries if e.verdict == SELECTED), policy.tie_breaks)
+    ranking = Ranking(program)
+    eligible = ranking.ranked([e for e in entries if e.verdict == SELECTED])
     for i, e in enumerate(eligible, start=1):
         e.rank = i
-        within = policy.quota is None or i <= policy.quota
-        e.final = SELECTED if within else NOT_SELECTED
-        if not within:
-            e.reason = (f"eligible, not selected: ranked {i} of {len(eligible)} eligible, "
-                        f"past the quota of {policy.quota} ({e.reason.removeprefix('selected: ')})")
+        e.final = SELECTED if policy.quota is None or i <= policy.quota else NOT_SELECTED
+    ranking.provisional(eligible, [e for e in entries if e.verdict == UNDETERMINED], policy.quota)
+    for i, e in enumerate(eligible):
+        if policy.rank_by:
+            e.placement = ranking.placement(eligible, i)
+        e.reason = final_reason(e, len(eligible), policy.quota)
     for e in entries:
         if e.verdict != SELECTED:
             e.final = e.verdict
@@ -113,4 +126,26 @@ def decide(program: Program, entries: list[Entry]) -> Decision:
     counts = {v: finals[v] for v in VERDICTS}
     counts["total"] = len(entries)
     return Decision(entries=entries, quota=policy.quota, threshold=policy.threshold,
-                    tie_breaks=policy.tie_breaks, counts=counts, ranking=eligible)
+                    tie_breaks=policy.tie_breaks, counts=counts, ranking=eligible,
+                    rank_by=policy.rank_by)
+
+
+def final_reason(e: Entry, eligible: int, quota: int | None) -> str:
+    """The reason of a ranked entry's final verdict: its place (with what placed it, under rank_by),
+    the quota, the reason it is eligible, and whether unknown facts could still change it."""
+    why = e.reason.removeprefix("selected: ")
+    if e.final == SELECTED:
+        text = f"selected, {e.placement}: {why}" if e.placement else e.reason
+    else:
+        place = f"ranked {e.rank} of {eligible}"
+        place = (e.placement or place).replace(place, place + " eligible", 1)
+        text = f"eligible, not selected: {place}, past the quota of {quota} ({why})"
+    return text + (f"; provisional: {e.provisional}" if e.provisional else "")
+
+
+def policy_dict(d: Decision) -> dict[str, Any]:
+    """The decision policy as the JSON outputs write it (`rank_by` only when the rules use it)."""
+    out: dict[str, Any] = {"quota": d.quota, "threshold": d.threshold, "tie_breaks": list(d.tie_breaks)}
+    if d.rank_by:
+        out["rank_by"] = [{"key": k.key, "order": k.order} for k in d.rank_by]
+    return out

@@ -31,6 +31,7 @@ from eligibility.evaluate.evaluator import Evaluator
 from eligibility.language.model import ALL_EVIDENCE, Applicant, Program, ProgramStage
 from eligibility.language.profile import load_applicant
 from eligibility.language.versions import load_file_on, load_rules
+from eligibility.evaluate.rankvalues import rank_values
 from eligibility.program import decision as dec
 
 IN, OUT, ERROR, NOT_ENTERED = "in", "out", "error", "not entered"
@@ -181,7 +182,8 @@ def _decide(stage: ProgramStage, program: Program, paths: list[str], journeys: d
             ev = evaluator.evaluate(replace(load_applicant(path, program), known_by=known_by), stage.date or None)
             s = ev.assessment
             entries.append(dec.Entry(key, ev.applicant.id, ev.applicant.name, s.verdict, s.score, s.awarded,
-                                     s.gates_met, ev.reason, s.gates_failed))
+                                     s.gates_met, ev.reason, s.gates_failed, values=rank_values(ev),
+                                     **dec.prospects(s)))
             evaluations[ev.applicant.id] = ev
     finally:
         evaluator.close()

@@ -21,6 +21,7 @@ from eligibility import __version__
 from eligibility.evaluate.assess import CriterionResult, Evaluation
 from eligibility.evaluate.memo import Memo
 from eligibility.evaluate.points import finite
+from eligibility.evaluate.rankvalues import rank_values
 from eligibility.evaluate.trace import build_trace, fact_dict, jsonable
 from eligibility.language.model import ALL_EVIDENCE, Program
 from eligibility.language.standing import points_basis
@@ -134,6 +135,13 @@ def basis_detail(ev: Evaluation) -> dict[str, Any]:
     return detail
 
 
+def rank_keys(ev: Evaluation) -> dict[str, Any]:
+    """The applicant's value of each fact or computed value the ranking reads (`decision.rank_by`),
+    with the unknown facts behind a value that is not known."""
+    return {key: {"value": jsonable(v.value), "missing": list(v.missing)}
+            for key, v in zip(ev.program.decision.value_keys, rank_values(ev))}
+
+
 def _applicant(ev: Evaluation, _: RecordOptions) -> dict[str, Any]:
     a = ev.applicant
     return {"id": a.id, "name": a.name, "lead": a.lead, "consortium": list(a.consortium), "path": a.path,
@@ -165,6 +173,7 @@ FIELDS: tuple[Field, ...] = (
     Field("parameter_overrides", RUN, lambda ev, o: {
         n: {"value": jsonable(p.value), "rules_value": jsonable(p.rules_value)}
         for n, p in ev.program.parameters.items() if p.overridden}),
+    Field("rank_keys", APPLICANT, lambda ev, o: rank_keys(ev), lambda o, p: bool(p.decision.value_keys)),
     Field("command", RUN, lambda ev, o: list(o.command or ()), lambda o, p: o.command is not None),
     Field("trace", APPLICANT, lambda ev, o: trace_of(ev), lambda o, p: o.trace),
 )

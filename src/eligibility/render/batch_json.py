@@ -2,7 +2,9 @@
 
 `applicants` lists the evaluation records (as `check --format json`) in decision order
 (ranked first, then undetermined, excluded), each with `rank`, `final_verdict` and
-`final_reason` added; `errors` lists the inputs that could not be evaluated. Records are
+`final_reason` added (and, when the rules rank with `rank_by`, `placement`: what placed it
+against its neighbours, and `provisional`: which unknown facts could still change its final
+verdict); `errors` lists the inputs that could not be evaluated. Records are
 spooled to a temporary file while the batch runs, so memory does not grow with them.
 """
 from __future__ import annotations
@@ -48,6 +50,8 @@ class JsonSink(Sink):
             self.spool.seek(self.offsets[e.key])
             rec = json.loads(self.spool.read(self.offsets[e.key + 1] - self.offsets[e.key]))
             rec.update(rank=e.rank, final_verdict=e.final, final_reason=e.reason)
+            if result.decision.rank_by:
+                rec.update(placement=e.placement or None, provisional=e.provisional or None)
             text = json.dumps(rec, ensure_ascii=False, indent=2)
             out.write(("\n" if first else ",\n") + "    " + text.replace("\n", "\n    "))
             first = False

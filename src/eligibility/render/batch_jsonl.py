@@ -5,7 +5,8 @@ Line 1..N, one per input in input order: the evaluation record of `check --forma
 could not be read an error line (schema `eligibility.error/1`: input, path, line, col,
 message). The last line (schema `eligibility.batch-summary/1`) carries the program, the
 decision policy, the counts and the ranking: `{input, id, rank, final_verdict}` for every
-applicant who passed the gates and threshold, best first. An applicant missing from the
+applicant who passed the gates and threshold, best first (with `placement` and `provisional`
+when the rules rank with `rank_by`). An applicant missing from the
 ranking keeps its record's verdict as the final one.
 """
 from __future__ import annotations
@@ -20,6 +21,16 @@ SUMMARY_SCHEMA = "eligibility.batch-summary/1"
 RANKING_CHUNK = 4096        # ranking items written at a time
 # a ranking item: the text _dumps makes of {"input", "id", "rank", "final_verdict"} (tested)
 _RANKING_ITEM = '{"input":%d,"id":%s,"rank":%d,"final_verdict":%s}'
+
+
+def _item(e) -> str:
+    return _RANKING_ITEM % (e.key, _string(e.id), e.rank, _string(e.final))
+
+
+def _explained_item(e) -> str:
+    """A ranking item with what placed the applicant and what could still change its verdict (rank_by)."""
+    return _item(e)[:-1] + ',"placement":%s,"provisional":%s}' % (
+        _string(e.placement), _string(e.provisional) if e.provisional else "null")
 
 
 def error_dict(row) -> dict:
@@ -52,8 +63,7 @@ class JsonlSink(Sink):
         # the ranking (one item per eligible applicant, possibly hundreds of thousands) is written
         # a few thousand items at a time rather than built whole in memory: the same JSON text
         self.fh.write(head[:-2])
+        item = _explained_item if result.decision.rank_by else _item
         for start in range(0, len(ranked), RANKING_CHUNK):
-            self.fh.write(("," if start else "") + ",".join(
-                _RANKING_ITEM % (e.key, _string(e.id), e.rank, _string(e.final))
-                for e in ranked[start:start + RANKING_CHUNK]))
+            self.fh.write(("," if start else "") + ",".join(map(item, ranked[start:start + RANKING_CHUNK])))
         self.fh.write("]}\n")

@@ -13,7 +13,7 @@ def render_ranking(result) -> str:
     quota = "no quota" if d.quota is None else f"quota {d.quota}"
     lines = [f"# {program.title}: decision", "",
              f"- Rules: `{program.path}` (sha256 `{program.sha256[:12]}`)",
-             f"- Policy: {quota}, threshold {number(d.threshold)}, ties broken by {', '.join(d.tie_breaks) or 'id'}",
+             f"- Policy: {quota}, threshold {number(d.threshold)}, {d.policy_words()}",
              f"- {s['inputs']} inputs: " + ", ".join(f"{s[v]} {v}" for v in
                                                    ("selected", "eligible-not-selected", "excluded", "undetermined"))
              + f", {s['errors']} error(s)"]

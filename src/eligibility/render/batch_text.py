@@ -25,7 +25,7 @@ def render_ranking(result, console: Console) -> None:
     when = "".join(x for x in (f" [{program.version}]" if program.version else "",
                                f", as of {result.as_of}" if result.as_of else ""))
     console.print(Text(f"{program.title}{when}", style="bold"))
-    console.print(Text(f"{quota}, threshold {number(d.threshold)}, ties broken by {', '.join(d.tie_breaks) or 'id'}"))
+    console.print(Text(f"{quota}, threshold {number(d.threshold)}, {d.policy_words()}"))
     numbers = program_numbers_note(program)
     if numbers:
         console.print(Text(numbers, style="yellow"))

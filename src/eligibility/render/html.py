@@ -99,7 +99,7 @@ def report_context(records: Any, decision: Decision, program: dict, command: str
         "as_of": first.get("as_of"),
         "parameters": first.get("parameters", {}),
         "decision": {"quota": decision.quota, "threshold": decision.threshold, "tie_breaks": decision.tie_breaks,
-                     "counts": decision.counts},
+                     "rank_by": bool(decision.rank_by), "policy": decision.policy_words(), "counts": decision.counts},
         "criteria": program["criteria"],
         "rows": Lazy(ordered, lambda e: table_row(e, records.brief(e.key))),
         "traces": Lazy(ordered, lambda e: applicant_row(e, records.record(e.key), evidence_sources)),

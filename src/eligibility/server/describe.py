@@ -33,7 +33,9 @@ def describe_program(ws: Workspace) -> dict[str, Any]:
                       if c.source else None} for c in p.criteria],
         "decision": {"threshold": p.decision.threshold, "threshold_parameter": p.decision.threshold_param or None,
                      "quota": p.decision.quota, "quota_parameter": p.decision.quota_param or None,
-                     "tie_breaks": list(p.decision.tie_breaks)},
+                     "tie_breaks": list(p.decision.tie_breaks),
+                     **({"rank_by": [{"key": k.key, "order": k.order} for k in p.decision.rank_by]}
+                        if p.decision.rank_by else {})},
         "versions": [{"effective": v.effective, "file": v.file} for v in p.versions],
     }
 

@@ -70,6 +70,11 @@ class ParameterOverride(_Closed):
     rules_value: Any
 
 
+class RankKeyValue(_Closed):
+    value: Any = Field(description="a number or ISO date; null when unknown or without a value (none)")
+    missing: list[str] = Field(description="the unknown facts behind a value that is not known")
+
+
 class EvaluationRecord(_Closed):
     """One evaluation (schema `eligibility.evaluation/1`), as `check --format json` writes it, without `command`."""
 
@@ -97,6 +102,9 @@ class EvaluationRecord(_Closed):
     parameters: dict[str, Any]
     overrides: dict[str, Any]
     parameter_overrides: dict[str, ParameterOverride]
+    rank_keys: Optional[dict[str, RankKeyValue]] = Field(
+        None, description="the applicant's value of each fact or computed value the ranking reads (decision.rank_by); "
+                          "present only when the rules rank by one")
     trace: Optional[dict[str, Any]] = Field(None, description="the explanation trace (when asked for)")
 
 
