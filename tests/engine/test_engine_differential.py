@@ -39,6 +39,7 @@ def evaluator(request):
     ev.close()
 
 
+@pytest.mark.slow
 def test_random_profiles_agree(evaluator):
     """Seeded random profiles (20,000 per program by default), 0-80 % of facts missing."""
     rng = random.Random(20250804)
@@ -67,6 +68,7 @@ def profiles(draw, program):
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_hypothesis_profiles_agree(evaluator, data):

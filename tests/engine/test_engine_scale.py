@@ -4,6 +4,7 @@ import json
 import os
 import sys
 
+import pytest
 import yaml
 
 from eligibility.engine.compiler import compile_program
@@ -16,6 +17,7 @@ import bench  # noqa: E402
 import programs  # noqa: E402
 
 
+@pytest.mark.slow
 def test_generated_1000_criteria_batch_agrees_with_python(tmp_path, run_cli):
     rules = programs.write(str(tmp_path / "c1000.yaml"), criteria=1000)
     pop = str(tmp_path / "pop.jsonl")
@@ -29,6 +31,7 @@ def test_generated_1000_criteria_batch_agrees_with_python(tmp_path, run_cli):
     assert "0 error(s)" in r.stderr + r.stdout
 
 
+@pytest.mark.slow
 def test_generated_1000_criteria_check_agrees(tmp_path, run_cli):
     rules = programs.write(str(tmp_path / "c1000.yaml"), criteria=1000)
     with open(os.path.join(ROOT, "applicants", "kt.yaml"), encoding="utf-8") as fh:

@@ -151,6 +151,7 @@ def quote(condition: str) -> str:
     return "'" + condition.replace("'", "''") + "'"
 
 
+@pytest.mark.slow
 @FUZZ
 @given(text=rules_files(), seed=st.integers(0, 2 ** 32))
 def test_random_rules_agree_with_reference(text, seed):
@@ -230,6 +231,7 @@ def program():
     return load_program(RULES)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_profiles_give_clean_errors(program, data):
@@ -262,6 +264,7 @@ def _texts(value):
             stack += v
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_rules_files_give_clean_errors(data):

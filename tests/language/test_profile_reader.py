@@ -1,3 +1,4 @@
+import pytest
 """One reader for every profile: a YAML mapping and the same data as a plain mapping (a JSON line,
 a CSV row) are accepted or refused alike, with the same values and the same messages."""
 import json
@@ -37,6 +38,7 @@ def summary(a):
             {k: [fv.value for fv in v] for k, v in a.facts().items()})
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(PROFILES)
 def test_a_plain_mapping_reads_as_the_same_yaml_does(data):

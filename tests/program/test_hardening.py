@@ -237,6 +237,7 @@ def population(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
 def test_signal_to_a_two_job_batch_leaves_no_worker_and_no_temporary_file(tmp_path, population, sig):
