@@ -56,6 +56,7 @@ class Row(NamedTuple):
     gates_failed: tuple[str, ...] = ()
     outcomes: tuple[str, ...] = ()
     error: Optional[dict] = None      # {"path", "line", "col", "message"} for an error
+    published_by: str = ""            # the published criterion that set the verdict, if one did
 
 
 @dataclass(slots=True)
@@ -71,7 +72,7 @@ class BatchEntry(dec.Entry):
         return cls(key=row.key, id=row.id, name=row.name, verdict=row.verdict,
                    score=0 if row.score is None else row.score, awarded=row.awarded, gates_met=row.gates_met,
                    reason=row.reason, gates_failed=row.gates_failed, outcomes=row.outcomes, path=row.path,
-                   error=row.error)
+                   error=row.error, published_by=row.published_by)
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ class Worker:
             return Row(key, a.id, ev.verdict, a.path)
         s = ev.assessment
         return Row(key, a.id, s.verdict, a.path, a.name, s.score, s.awarded, s.gates_met, ev.reason,
-                   s.gates_failed, s.outcomes)
+                   s.gates_failed, s.outcomes, published_by=s.published_by)
 
     def _made(self, row: Row, ev: Optional[Evaluation]) -> tuple[Row, Any]:
         if self.piece is None:

@@ -47,6 +47,7 @@ class Entry:
     gates_failed: tuple[str, ...] = ()
     rank: int | None = None
     final: str = ""                   # verdict after ranking and quota
+    published_by: str = ""            # the published criterion that set `verdict`, if one did
 
 
 @dataclass
