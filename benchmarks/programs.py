@@ -39,6 +39,8 @@ def copies(doc: dict, n: int, criteria: int | None = None) -> dict:
             out["concepts"].append(dict(copy.deepcopy(c), id=c["id"] + (f"_{k}" if k else ""),
                                         condition=rename(c["condition"])))
         for c in crits:
+            if k and c.get("kind") == "published":     # a rules file has at most one published criterion
+                continue
             out["criteria"].append(dict(copy.deepcopy(c), id=c["id"] + (f"_{k}" if k else ""),
                                         condition=rename(c["condition"])))
     if criteria is not None:
@@ -53,7 +55,8 @@ def write(path: str, n: int = 1, criteria: int | None = None, source: str = SHIP
     with open(source, encoding="utf-8") as fh:
         doc = yaml.safe_load(fh)
     if criteria is not None:
-        n = max(n, math.ceil(criteria / len(doc["criteria"])))
+        repeated = [c for c in doc["criteria"] if c.get("kind") != "published"]
+        n = max(n, math.ceil(criteria / len(repeated)))
     with open(path, "w", encoding="utf-8") as fh:
         yaml.safe_dump(copies(doc, n, criteria), fh, allow_unicode=True, sort_keys=False)
     return path

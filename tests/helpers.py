@@ -3,6 +3,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,40 @@ EXAMPLE_APPLICANTS = os.path.join(ROOT, "examples", "innovation-voucher", "appli
 def with_versions(directory) -> None:
     """Copy the later rule versions that RULES lists next to a copy of RULES written in `directory`."""
     shutil.copytree(VERSIONS, os.path.join(str(directory), "sovereign-ai-2025"), dirs_exist_ok=True)
+
+
+# The August rules record the ministry's published decision (criterion `ministry_selection`, fact
+# `selected_in_august`), which settles every shipped applicant's verdict. Tests of what the
+# project's own criteria do (what-if, flips, rule changes) set that fact unknown, or use the rules
+# without that criterion.
+UNDECIDED = ("--set", "selected_in_august=unknown")
+
+
+def criteria_only(text: str) -> str:
+    """The text of the August rules without the published-decision criterion."""
+    start = text.index("  - id: ministry_selection\n")
+    return text[:start] + text[text.index("\ndecision:", start):]
+
+
+def write_criteria_only(directory) -> str:
+    """The August rules without the published decision, written (with its versions) in `directory`."""
+    path = os.path.join(str(directory), "criteria-only.yaml")
+    with open(RULES, encoding="utf-8") as fh, open(path, "w", encoding="utf-8") as out:
+        out.write(criteria_only(fh.read()))
+    with_versions(directory)
+    return path
+
+
+def write_undecided_applicants(directory) -> str:
+    """The shipped profiles (not the additional call's) without `selected_in_august`, written in
+    `directory`: for a server whose loaded applicants the project's own criteria decide."""
+    for name in sorted(os.listdir(APPLICANTS)):
+        if name.endswith(".yaml"):
+            with open(os.path.join(APPLICANTS, name), encoding="utf-8") as fh:
+                text = re.sub(r"\n  selected_in_august:\n(?:    .*\n)*", "\n", fh.read())
+            with open(os.path.join(str(directory), name), "w", encoding="utf-8") as out:
+                out.write(text)
+    return str(directory)
 
 
 def console_script() -> str:

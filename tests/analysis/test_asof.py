@@ -34,10 +34,24 @@ def test_as_of_august_gives_the_august_selection_once_reported(run_cli):
 
 
 def test_on_the_decision_day_facts_reported_later_are_unknown(run_cli):
+    """On 4 Aug 2025 the facts reported from 5 Aug are unknown; the ministry's decision of that day
+    settles the three verdicts the criteria leave open, and the reasons say what was not on record."""
     _, by_id = batch_json(run_cli, "--as-of", "2025-08-04")
-    assert final(by_id, "selected") == {"sk-telecom", "lg-ai-research"}
-    assert final(by_id, "undetermined") == {"naver-cloud", "nc-ai", "upstage"}
-    assert final(by_id, "excluded") == {"kt", "kakao"}
+    assert final(by_id, "selected") == AUGUST and final(by_id, "excluded") == {"kt", "kakao"}
+    _, plain = batch_json(run_cli)
+    for aid in ("sk-telecom", "lg-ai-research", "kt", "kakao"):      # decided by the criteria, as later
+        assert by_id[aid]["reason"] == plain[aid]["reason"]
+    settled = {"naver-cloud": "gate 'foreign_independence' is unknown",
+               "upstage": "gate 'autonomy' is unknown; gate 'foreign_independence' is unknown",
+               "nc-ai": "score is 0 to 100 against a threshold of 50"}
+    for aid, open_items in settled.items():
+        rec = by_id[aid]
+        assert rec["reason"].startswith("selected by the published decision (criterion 'ministry_selection'); "
+                                        f"by this project's criteria alone it is undetermined: {open_items}")
+        assert rec["missing"] == [] and rec["basis_detail"]["rests_on"] == [
+            {"what": "published decision ministry_selection", "basis": "official"}]
+        # the decision is official, but it is on record from a press report of it
+        assert rec["basis_detail"]["secondhand_facts"] == ["selected_in_august"] and rec["unofficial"]
     for a in by_id.values():
         for fact in a["trace"]["facts"].values():
             assert all(e["source"]["date"] <= "2025-08-04" for e in fact["evidence"])

@@ -9,13 +9,16 @@ import pytest
 from eligibility import api
 from eligibility.analysis.rulediff import compare, evaluate_profiles, fact_changes, load_rules_ref, profile_paths
 
-from helpers import APPLICANTS, ROOT, RULES, with_versions
+from helpers import APPLICANTS, ROOT, RULES, criteria_only, with_versions, write_criteria_only
 
 ALL = ["kakao", "kt", "lg-ai-research", "naver-cloud", "nc-ai", "sk-telecom", "upstage"]
 
 
 def edited(tmp_path, old, new, name="new.yaml"):
-    text = open(RULES, encoding="utf-8").read()
+    """The August rules without the published decision (written as `criteria-only.yaml`, the old
+    side of these diffs), with one edit: so the project's own criteria decide on both sides."""
+    write_criteria_only(tmp_path)
+    text = criteria_only(open(RULES, encoding="utf-8").read())
     assert text.count(old) == 1, old
     path = tmp_path / name
     path.write_text(text.replace(old, new), encoding="utf-8")
@@ -23,7 +26,8 @@ def edited(tmp_path, old, new, name="new.yaml"):
     return str(path)
 
 
-def diff_json(run_cli, new, *extra, old=RULES, code=0):
+def diff_json(run_cli, new, *extra, old=None, code=0):
+    old = old or os.path.join(os.path.dirname(new), "criteria-only.yaml")
     r = run_cli("diff", "--old", old, "--new", new, "--format", "json", *extra)
     assert r.returncode == code, r.stderr
     return json.loads(r.stdout)
@@ -36,7 +40,8 @@ def flipped(report):
 def expected_flips(new_path):
     """The verdict changes computed independently: `check` under each rules file, ranked by batch logic."""
     out = {}
-    old_rows = evaluate_profiles(api.load_rules(RULES), profile_paths([APPLICANTS]))
+    old_rows = evaluate_profiles(api.load_rules(os.path.join(os.path.dirname(new_path), "criteria-only.yaml")),
+                                 profile_paths([APPLICANTS]))
     new_rows = evaluate_profiles(api.load_rules(new_path), profile_paths([APPLICANTS]))
     for a, b in zip(old_rows, new_rows):
         if a["entry"].final != b["entry"].final:
@@ -103,7 +108,7 @@ def test_threshold_and_quota_changes_are_attributed_to_the_decision(run_cli, tmp
 
 
 def test_identical_rules_change_nothing(run_cli):
-    report = diff_json(run_cli, RULES)
+    report = diff_json(run_cli, RULES, old=RULES)
     assert report["summary"]["flipped"] == report["summary"]["changed"] == 0
     assert report["summary"]["unchanged"] == 7 and report["summary"]["verdicts_new"] == {"selected": 5, "excluded": 2}
     assert {a["id"] for a in report["applicants"]} == set(ALL)
@@ -113,11 +118,12 @@ def test_identical_rules_change_nothing(run_cli):
 def test_text_and_markdown(run_cli, tmp_path):
     new = edited(tmp_path, 'condition: foreign_partner_dependency != "heavy"',
                  'condition: foreign_partner_dependency == "none"')
-    r = run_cli("diff", "--old", RULES, "--new", new, "--fail-on-flip")
+    old = os.path.join(tmp_path, "criteria-only.yaml")
+    r = run_cli("diff", "--old", old, "--new", new, "--fail-on-flip")
     assert r.returncode == 1
     assert "1 of 7 applicants change verdict" in r.stdout
     assert "SK Telecom" in r.stdout and "selected -> excluded" in r.stdout
-    md = run_cli("diff", "--old", RULES, "--new", new, "-f", "markdown").stdout
+    md = run_cli("diff", "--old", old, "--new", new, "-f", "markdown").stdout
     assert md.startswith("## Rule change impact:")
     assert "| SK Telecom | selected | **excluded** |" in md
     assert "| foreign_independence (gate) | met (" in md
@@ -126,14 +132,14 @@ def test_text_and_markdown(run_cli, tmp_path):
 
 def test_profiles_argument_and_errors_per_side(run_cli, tmp_path):
     one = [os.path.join(APPLICANTS, "kt.yaml"), os.path.join(APPLICANTS, "kakao.yaml")]
-    report = diff_json(run_cli, RULES, *one)
+    report = diff_json(run_cli, RULES, *one, old=RULES)
     assert [a["id"] for a in report["applicants"]] == ["kakao", "kt"]
     # a profile that is valid under the old rules only is an error on the new side, not a crash
     new = edited(tmp_path, "  commercial_deployment:\n", "  commercial_deployed:\n")
     new_text = open(new, encoding="utf-8").read().replace("commercial_use_allowed or commercial_deployment",
                                                           "commercial_use_allowed or commercial_deployed")
     open(new, "w", encoding="utf-8").write(new_text)
-    report = diff_json(run_cli, new, *one, code=2)       # invalid profiles: listed, and exit 2
+    report = diff_json(run_cli, new, *one, old=RULES, code=2)       # invalid profiles: listed, and exit 2
     for a in report["applicants"]:
         assert a["new"]["verdict"] == "error" and "unknown fact 'commercial_deployment'" in a["new"]["error"]
         assert a["status"] == "flipped"
@@ -150,10 +156,11 @@ def test_old_rules_from_git(run_cli, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(os.path.dirname(RULES), repo / "rules")
     shutil.copytree(APPLICANTS, repo / "applicants")
+    path = repo / "rules" / os.path.basename(RULES)
+    path.write_text(criteria_only(path.read_text(encoding="utf-8")), encoding="utf-8")
     git(repo, "init", "-q")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "rules")
-    path = repo / "rules" / os.path.basename(RULES)
     path.write_text(path.read_text(encoding="utf-8").replace('foreign_partner_dependency != "heavy"',
                                                               'foreign_partner_dependency == "none"'), encoding="utf-8")
     rel = f"rules/{os.path.basename(RULES)}"
@@ -189,7 +196,8 @@ def test_missing_inputs(run_cli):
 def test_api_compare_matches_cli(tmp_path):
     new = edited(tmp_path, 'condition: foreign_partner_dependency != "heavy"',
                  'condition: foreign_partner_dependency == "none"')
-    report = compare(load_rules_ref(RULES), load_rules_ref(new), profile_paths([APPLICANTS]))
+    old = os.path.join(tmp_path, "criteria-only.yaml")
+    report = compare(load_rules_ref(old), load_rules_ref(new), profile_paths([APPLICANTS]))
     assert json.loads(json.dumps(report)) == report          # JSON-ready as is
     assert flipped(report) == {"sk-telecom": ("selected", "excluded")}
 

@@ -12,19 +12,19 @@ from eligibility import api
 from eligibility.analysis.counterfactual import candidates, find_flips
 from eligibility.language.model import FactSpec
 
-from helpers import APPLICANTS, DATA, RULES
+from helpers import APPLICANTS, DATA, RULES, UNDECIDED
 
 NAMES = sorted(f[:-5] for f in os.listdir(APPLICANTS) if f.endswith(".yaml"))
 
 
 # -- what-if ---------------------------------------------------------------------------------
 def test_set_and_param_are_applied_and_shown_in_json(run_cli):
-    r = run_cli("check", "applicants/kt.yaml", "--format", "json",
+    r = run_cli("check", "applicants/kt.yaml", "--format", "json", *UNDECIDED,
                 "--set", "foreign_partner_dependency=limited", "--param", "score_threshold=60")
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
     assert rec["verdict"] == "selected" and rec["threshold"] == 60
-    assert rec["overrides"] == {"foreign_partner_dependency": "limited"}
+    assert rec["overrides"] == {"selected_in_august": None, "foreign_partner_dependency": "limited"}
     assert rec["parameter_overrides"] == {"score_threshold": {"value": 60, "rules_value": 50}}
     assert rec["parameters"]["score_threshold"] == 60
     fact = rec["trace"]["facts"]["foreign_partner_dependency"]
@@ -36,7 +36,7 @@ def test_set_and_param_are_applied_and_shown_in_json(run_cli):
 
 
 def test_param_alone_changes_the_verdict(run_cli):
-    rec = json.loads(run_cli("check", "applicants/lg-ai-research.yaml", "-f", "json",
+    rec = json.loads(run_cli("check", "applicants/lg-ai-research.yaml", "-f", "json", *UNDECIDED,
                              "--param", "min_generations=5").stdout)
     crit = {c["id"]: c["outcome"] for c in rec["criteria"]}
     assert crit["development_experience"] == "not_met" and rec["verdict"] == "excluded"
@@ -46,7 +46,7 @@ def test_param_alone_changes_the_verdict(run_cli):
 
 def test_overrides_shown_in_text_and_markdown(run_cli):
     args = ("check", "applicants/kt.yaml", "--set", "foreign_partner_dependency=none",
-            "--param", "score_threshold=60")
+            "--param", "score_threshold=60", *UNDECIDED)
     text = run_cli(*args).stdout
     assert "what-if overrides: foreign_partner_dependency=none" in text
     assert "what-if parameters: score_threshold=60 (rules: 50)" in text
@@ -58,10 +58,10 @@ def test_overrides_shown_in_text_and_markdown(run_cli):
 
 
 def test_unknown_override_makes_it_undetermined(run_cli):
-    rec = json.loads(run_cli("check", "applicants/naver-cloud.yaml", "-f", "json",
+    rec = json.loads(run_cli("check", "applicants/naver-cloud.yaml", "-f", "json", *UNDECIDED,
                              "--set", "pretrained_from_scratch=unknown").stdout)
     assert rec["verdict"] == "undetermined" and rec["missing"] == ["pretrained_from_scratch"]
-    assert rec["overrides"] == {"pretrained_from_scratch": None}
+    assert rec["overrides"] == {"selected_in_august": None, "pretrained_from_scratch": None}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -84,7 +84,7 @@ def test_bad_overrides_are_one_clean_line(run_cli, args, message):
 
 # -- counterfactuals: acceptance through the console script -------------------------------------
 def test_kt_flip_names_the_change_and_set_confirms_it(run_cli):
-    r = run_cli("check", "applicants/kt.yaml", "--flip", "--format", "json")
+    r = run_cli("check", "applicants/kt.yaml", "--flip", "--format", "json", *UNDECIDED)
     assert r.returncode == 0, r.stderr
     flips = json.loads(r.stdout)["flips"]
     assert flips["from"] == "excluded" and flips["targets"] == ["selected"]
@@ -100,25 +100,26 @@ def test_kt_flip_names_the_change_and_set_confirms_it(run_cli):
     assert not any(a < b for a in sets for b in sets)
     # applying each value with --set indeed makes KT selected
     for value in [change["to"], *change["or"]]:
-        rec = json.loads(run_cli("check", "applicants/kt.yaml", "-f", "json",
+        rec = json.loads(run_cli("check", "applicants/kt.yaml", "-f", "json", *UNDECIDED,
                                  "--set", f"foreign_partner_dependency={value}").stdout)
         assert rec["verdict"] == "selected", value
     for setting in first["set"]:
-        assert json.loads(run_cli("check", "applicants/kt.yaml", "-f", "json", "--set", setting).stdout)["verdict"] \
+        assert json.loads(run_cli("check", "applicants/kt.yaml", "-f", "json", *UNDECIDED,
+                                  "--set", setting).stdout)["verdict"] \
             == "selected"
 
 
 def test_flip_text_and_markdown(run_cli):
-    text = run_cli("check", "applicants/kt.yaml", "--flip").stdout
+    text = run_cli("check", "applicants/kt.yaml", "--flip", *UNDECIDED).stdout
     assert "What would flip it (excluded -> selected)" in text
     assert 'foreign_partner_dependency: "heavy" -> "none" or "limited"' in " ".join(text.split())
-    md = run_cli("check", "applicants/kt.yaml", "--flip", "-f", "markdown").stdout
+    md = run_cli("check", "applicants/kt.yaml", "--flip", "-f", "markdown", *UNDECIDED).stdout
     assert "## What would flip it (excluded -> selected)" in md
     assert '| 1 | `foreign_partner_dependency: "heavy" -> "none" or "limited"` | selected | 70 |' in md
 
 
 def test_flip_from_a_what_if_state_and_questions(run_cli):
-    r = run_cli("check", "applicants/upstage.yaml", "--flip", "-f", "json",
+    r = run_cli("check", "applicants/upstage.yaml", "--flip", "-f", "json", *UNDECIDED,
                 "--set", "planned_modalities=unknown", "--set", "model_generations=unknown")
     rec = json.loads(r.stdout)
     assert rec["verdict"] == "undetermined"
@@ -138,7 +139,8 @@ def test_flip_from_a_what_if_state_and_questions(run_cli):
     # a reported flip, applied with --set on top of the what-if, gives its verdict
     flip = flips["found"][0]
     sets = [a for s in flip["set"] for a in ("--set", s)]
-    again = json.loads(run_cli("check", "applicants/upstage.yaml", "-f", "json", "--set", "planned_modalities=unknown",
+    again = json.loads(run_cli("check", "applicants/upstage.yaml", "-f", "json", *UNDECIDED,
+                               "--set", "planned_modalities=unknown",
                                "--set", "model_generations=unknown", *sets).stdout)
     assert again["verdict"] == flip["verdict"] and again["score"] == flip["score"]
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from helpers import APPLICANTS
+from helpers import APPLICANTS, UNDECIDED
 
 SELECTED = ["naver-cloud", "upstage", "sk-telecom", "nc-ai", "lg-ai-research"]
 EXCLUDED = ["kt", "kakao"]
@@ -51,7 +51,7 @@ def test_markdown_output(run_cli):
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("# Naver Cloud: **selected**")
     rows = [l for l in r.stdout.splitlines() if l.startswith("| ") and "---" not in l]
-    assert len(rows) == 1 + 6                      # header + one row per criterion
+    assert len(rows) == 1 + 7                      # header + one row per criterion
 
 
 def test_missing_fact_gives_undetermined(run_cli, tmp_path):
@@ -61,7 +61,11 @@ def test_missing_fact_gives_undetermined(run_cli, tmp_path):
     assert "pretrained_from_scratch" not in pruned
     path = tmp_path / "naver-no-scratch.yaml"
     path.write_text(pruned, encoding="utf-8")
-    r = run_cli("check", str(path), "--format", "json")
+    # the ministry's published decision settles it: nothing missing can change the verdict
+    decided = json.loads(run_cli("check", str(path), "--format", "json").stdout)
+    assert decided["verdict"] == "selected" and decided["missing"] == []
+    assert "by this project's criteria alone it is undetermined: gate 'autonomy' is unknown" in decided["reason"]
+    r = run_cli("check", str(path), "--format", "json", *UNDECIDED)
     rec = json.loads(r.stdout)
     assert rec["verdict"] == "undetermined"
     assert rec["missing"] == ["pretrained_from_scratch"]

@@ -65,7 +65,11 @@ def test_as_of_a_value_reported_only_later_is_unknown(run_cli):
     fact = rec["trace"]["facts"]["foreign_partner_dependency"]
     assert fact["value"] is None and fact["evidence"] == []
     assert {e["source"]["date"] for e in fact["later_evidence"]} == {"2025-08-05"}
-    assert rec["verdict"] == "undetermined" and "foreign_partner_dependency" in rec["missing"]
+    # the ministry's decision of that day is on record: it settles what the criteria leave open
+    assert rec["verdict"] == "selected" and rec["missing"] == []
+    assert rec["reason"] == ("selected by the published decision (criterion 'ministry_selection'); by this project's "
+                             "criteria alone it is undetermined: gate 'foreign_independence' is unknown; "
+                             "missing: foreign_partner_dependency")
     rec = naver("2025-08-05")
     fact = rec["trace"]["facts"]["foreign_partner_dependency"]
     assert fact["value"] == "none" and fact["date"] == "2025-08-04"

@@ -136,3 +136,30 @@ def test_assessments_with_computed_points_agree(rules):
     assert unbounded > 0 or rules != POINTS
     for engine in engines:
         engine.close()
+
+
+def test_assessments_with_a_published_decision_agree():
+    """The shipped August rules end with a published criterion (the ministry's decision): durable,
+    python and both give the reference's verdict, reason and missing facts, over every
+    combination of the decision (met, not met, unknown) and the other criteria's verdict."""
+    from eligibility.evaluate.assess import assess, explain
+    from eligibility.language.model import Applicant, FactValue
+    program = load_program(RULES)
+    (published,) = [c for c in program.criteria if c.kind == "published"]
+    engines = [Evaluator(program, name) for name in ("durable", "python", "both")]
+    rng = random.Random(416)
+    seen = set()
+    for i in range(min(N_RANDOM, 3000)):
+        values = random_profile(rng, program, missing=(i % 5) * 0.2)
+        applicant = Applicant("r.yaml", "", "r", "R", history={k: (FactValue(v, ()),) for k, v in values.items()})
+        reference = assess(program, evaluate_nodes(program, values))
+        expected = (reference.verdict, explain(reference, applicant, None), reference.missing,
+                    [r.outcome for r in reference.criteria])
+        for engine in engines:
+            ev = engine.evaluate(applicant, trace=False)
+            assert (ev.verdict, ev.reason, ev.missing, [r.outcome for r in ev.criteria]) == expected, values
+        decision = {r.id: r.outcome for r in reference.criteria}[published.id]
+        seen.add((decision, reference.criteria_verdict or reference.verdict))
+    assert seen == {(p, v) for p in ("met", "not_met", "unknown") for v in ("selected", "excluded", "undetermined")}
+    for engine in engines:
+        engine.close()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from helpers import APPLICANTS, ROOT
+from helpers import APPLICANTS, ROOT, UNDECIDED, write_undecided_applicants
 from serve_process import Server
 from eligibility.records.record import FIELDS
 from eligibility.server.models import EvaluationRecord
@@ -20,6 +20,14 @@ from eligibility.server.models import EvaluationRecord
 @pytest.fixture(scope="module")
 def server():
     s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def undecided_server(tmp_path_factory):
+    """A server whose loaded applicants have no published decision on record (see UNDECIDED)."""
+    s = Server("--applicants", write_undecided_applicants(tmp_path_factory.mktemp("applicants")))
     yield s
     s.stop()
 
@@ -55,15 +63,17 @@ def test_kt_profile_as_json_gives_the_cli_record(server, run_cli):
 
 def test_loaded_applicant_with_overrides_gives_the_cli_record(server, run_cli):
     got = post(server, "/v1/evaluate", {"applicant": "kt", "parameters": {"score_threshold": 75},
-                                        "facts": {"foreign_partner_dependency": "limited"}})
-    cli = cli_record(run_cli, "applicants/kt.yaml", "--param", "score_threshold=75",
+                                        "facts": {"selected_in_august": None, "foreign_partner_dependency": "limited"}})
+    cli = cli_record(run_cli, "applicants/kt.yaml", "--param", "score_threshold=75", *UNDECIDED,
                      "--set", "foreign_partner_dependency=limited")
     rec = got.json()
     # the trace names where an overridden fact was given: the request's `facts`, the CLI's --set
-    evidence = [r["trace"]["facts"]["foreign_partner_dependency"]["evidence"][0]["source"] for r in (rec, cli)]
-    assert [e.pop("title") for e in evidence] == ["facts override", "--set override"]
+    for fact in ("foreign_partner_dependency", "selected_in_august"):
+        evidence = [r["trace"]["facts"][fact]["evidence"][0]["source"] for r in (rec, cli)]
+        assert [e.pop("title") for e in evidence] == ["facts override", "--set override"]
     assert rec == cli
-    assert cli["verdict"] == "undetermined" and cli["overrides"] == {"foreign_partner_dependency": "limited"}
+    assert cli["verdict"] == "undetermined"
+    assert cli["overrides"] == {"selected_in_august": None, "foreign_partner_dependency": "limited"}
 
 
 def test_as_of_and_no_trace(server, run_cli):
@@ -211,24 +221,26 @@ def test_stream_keeps_every_line_in_order(server, run_cli):
 
 
 def test_flips_are_those_of_check_flip(server, run_cli):
-    got = post(server, "/v1/flips", {"applicant": "kt"}).json()
-    done = run_cli("check", "applicants/kt.yaml", "--flip", "-f", "json")
+    got = post(server, "/v1/flips", {"applicant": "kt", "facts": {"selected_in_august": None}}).json()
+    done = run_cli("check", "applicants/kt.yaml", "--flip", "-f", "json", *UNDECIDED)
     assert got == json.loads(done.stdout)["flips"]
     assert got["found"][0]["set"] == ["foreign_partner_dependency=none"]
 
 
-def test_impact_patch_applied_to_the_rules_gives_the_same_verdicts(server, run_cli, tmp_path):
-    report = post(server, "/v1/impact", {"parameters": {"score_threshold": 60}}).json()
+def test_impact_patch_applied_to_the_rules_gives_the_same_verdicts(undecided_server, run_cli, tmp_path):
+    report = post(undecided_server, "/v1/impact", {"parameters": {"score_threshold": 60}}).json()
     flipped = {r["id"]: (r["old"]["verdict"], r["new"]["verdict"]) for r in report["applicants"] if r["status"] == "flipped"}
     assert flipped["nc-ai"][0] == "selected" and flipped["nc-ai"][1] != "selected"
     for aid, (_, after) in flipped.items():          # each flip is what `check --param` says
-        assert cli_record(run_cli, f"applicants/{aid}.yaml", "--param", "score_threshold=60")["verdict"] == after
+        assert cli_record(run_cli, f"applicants/{aid}.yaml", "--param", "score_threshold=60",
+                          *UNDECIDED)["verdict"] == after
     shutil.copytree(os.path.join(ROOT, "rules"), tmp_path / "rules")
     (tmp_path / "change.patch").write_text(report["patch"], encoding="utf-8")
     done = subprocess.run(["patch", "-p1", "-i", "change.patch"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     for aid, (_, after) in flipped.items():
-        patched = cli_record(run_cli, f"applicants/{aid}.yaml", "--rules", str(tmp_path / "rules" / "sovereign-ai-2025.yaml"))
+        patched = cli_record(run_cli, f"applicants/{aid}.yaml", "--rules", str(tmp_path / "rules" / "sovereign-ai-2025.yaml"),
+                             *UNDECIDED)
         assert patched["verdict"] == after and patched["threshold"] == 60
     with open(os.path.join(ROOT, "rules", "sovereign-ai-2025.yaml"), encoding="utf-8") as f:
         assert "value: 50" in f.read()          # the service never wrote its rules

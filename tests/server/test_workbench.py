@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, UNDECIDED, write_undecided_applicants
 from serve_process import Server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -22,8 +22,9 @@ pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no Chromi
 
 
 @pytest.fixture(scope="module")
-def page():
-    server = Server()
+def page(tmp_path_factory):
+    # the loaded applicants have no published decision on record, so the criteria decide (UNDECIDED)
+    server = Server("--applicants", write_undecided_applicants(tmp_path_factory.mktemp("applicants")))
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pg = browser.new_page()
@@ -41,7 +42,7 @@ def page():
 
 def cli_verdict(*args: str) -> str:
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "eligibility"), "check", *args,
-                           "-f", "json"], cwd=ROOT, capture_output=True, text=True)
+                           *UNDECIDED, "-f", "json"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)["verdict"]
 

@@ -22,6 +22,7 @@ from eligibility.language.standing import VerdictBasis, secondhand_facts, verdic
 from eligibility.evaluate.points import Points
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
+PUBLISHED = "published"              # the criterion kind of the authority's published decision
 SELECTED, EXCLUDED, UNDETERMINED = "selected", "excluded", "undetermined"
 _OUTCOME = {True: MET, False: NOT_MET, None: UNKNOWN}
 
@@ -39,9 +40,9 @@ class CriterionResult:
 
 @dataclass(frozen=True, eq=False)
 class Assessment:
-    """Everything that follows from the node outcomes alone. `reason` is empty when a gate
-    failed: that reason names the applicant's values (see `explain`), and `failed` lists each
-    failed gate with the leaves that decided it."""
+    """Everything that follows from the node outcomes alone. `reason` is empty when it names the
+    applicant's values (see `explain`): when a gate failed, or a published decision excluded the
+    applicant; `failed` lists each failed gate with the leaves that decided it."""
 
     criteria: tuple[CriterionResult, ...]
     score: float
@@ -55,8 +56,15 @@ class Assessment:
     gates_met: int = 0
     gates_failed: tuple[str, ...] = ()
     outcomes: tuple[str, ...] = ()
-    reason_facts: tuple[str, ...] = ()  # the facts a failed gate's reason names
+    reason_facts: tuple[str, ...] = ()  # the facts the reason names (failed gates, a negative published decision)
     published: tuple[str, ...] = ()     # failed gates that record a published decision without reasons
+    # a published criterion that set the verdict where the other criteria gave another one
+    # (docs/format.md, "A published decision"): its id, the verdict by the other criteria alone
+    # and their reason (empty when it names values), and what decided the published criterion
+    published_by: str = ""
+    criteria_verdict: str = ""
+    criteria_reason: str = ""
+    published_leaves: tuple[Node, ...] = ()
 
 
 @dataclass(slots=True)
@@ -117,13 +125,51 @@ def assess(program: Program, outcomes: Mapping[int, bool | None], points: Mappin
                            *(r.points - r.awarded for r in criteria if r.outcome == MET and r.points != r.awarded)])
     failed = tuple((r.id, leaves) for r, leaves in parts if r.kind == "gate" and r.outcome == NOT_MET)
     verdict, reason, missing = _verdict(program, criteria, score, score_max, failed)
+    decided = _published_decision(parts, verdict)
+    published: dict = {}
+    if decided is not None:
+        by, leaves = decided
+        final = SELECTED if by.outcome == MET else EXCLUDED
+        published = {"published_by": by.id, "criteria_verdict": verdict, "criteria_reason": reason,
+                     "published_leaves": leaves}
+        # the reason names the applicant's values when it must say why the decision was negative
+        # or why this project's criteria read otherwise (explain writes it then)
+        reason = "" if final == EXCLUDED or failed else decided_reason(by.id, final, verdict, reason)
+        verdict, missing = final, ()
+    named = [*(leaf for _, leaves in failed for leaf in leaves), *published.get("published_leaves", ())]
     return Assessment(criteria, score, score_max, verdict, reason, missing, failed,
                       awarded=tuple(r.awarded for r in criteria if r.kind == "scored"),
                       gates_met=sum(r.kind == "gate" and r.outcome == MET for r in criteria),
                       gates_failed=tuple(gid for gid, _ in failed),
                       outcomes=tuple(r.outcome for r in criteria),
-                      reason_facts=tuple(dict.fromkeys(f for _, leaves in failed for leaf in leaves for f in leaf_facts(leaf))),
-                      published=tuple(gid for gid, _ in failed if program.criterion(gid).published_decision))
+                      reason_facts=tuple(dict.fromkeys(f for leaf in named for f in leaf_facts(leaf))),
+                      published=tuple(gid for gid, _ in failed if program.criterion(gid).published_decision),
+                      **published)
+
+
+def _published_decision(parts: list[tuple[CriterionResult, tuple]],
+                        verdict: str) -> tuple[CriterionResult, tuple] | None:
+    """The published criterion and the leaves that decided it, when its outcome is known and the
+    other criteria leave the verdict undetermined (met: selected; not met: excluded). A verdict the
+    criteria decide stands: a what-if on the criteria still shows what they give."""
+    if verdict != UNDETERMINED:
+        return None
+    for r, leaves in parts:
+        if r.kind == PUBLISHED and r.outcome != UNKNOWN:
+            return r, leaves
+    return None
+
+
+def decided_reason(criterion: str, verdict: str, criteria_verdict: str, criteria_reason: str,
+                   because: str = "") -> str:
+    """The reason of a verdict set by the published criterion: the decision, then what this
+    project's criteria alone give (`criteria_reason`, e.g. "undetermined: gate 'x' is unknown")."""
+    if verdict == SELECTED:
+        text = f"selected by the published decision (criterion '{criterion}')"
+    else:
+        text = (f"excluded: not selected by the published decision (criterion '{criterion}': {because}); "
+                "the verdict comes from the published decision, and no per-applicant reasons were published")
+    return f"{text}; by this project's criteria alone it is {criteria_reason}"
 
 
 def _criterion(program: Program, c: Criterion, outcomes: Mapping[int, bool | None],
@@ -136,7 +182,7 @@ def _criterion(program: Program, c: Criterion, outcomes: Mapping[int, bool | Non
     value = outcomes.get(c.condition.id)
     scored = c.kind == "scored"
     if value is not None:
-        failed = value is False and not scored
+        failed = value is False and not scored     # a gate's or published criterion's deciding leaves
         result = CriterionResult(c.id, c.title, c.kind, _OUTCOME[value], points.high,
                                  points.low if scored and value else 0, points.missing if value else ())
         return result, (tuple(deciding(program, c.condition, outcomes)) if failed else ())
@@ -192,24 +238,31 @@ def upper_bound(score_max: float) -> str:
 
 
 def explain(assessment: Assessment, applicant: Applicant, as_of: str | None) -> str:
-    """The reason of the verdict for this applicant: a failed gate's names the facts that decided
-    it, with the applicant's values and the kind and date of their evidence."""
-    if not assessment.failed:
+    """The reason of the verdict for this applicant: a failed gate's (and a negative published
+    decision's) names the facts that decided it, with the applicant's values and the kind and
+    date of their evidence."""
+    if assessment.reason:
         return assessment.reason
-    return "excluded: " + "; ".join(
+    a = assessment
+    own = a.criteria_reason or "excluded: " + "; ".join(
         (f"not selected by the published decision (gate '{gid}': {describe_leaves(leaves, applicant, as_of)}); "
          "the verdict comes from the published decision, and no per-applicant reasons were published"
-         if gid in assessment.published else
+         if gid in a.published else
          f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of)}")
-        for gid, leaves in assessment.failed)
+        for gid, leaves in a.failed)
+    if not a.published_by:
+        return own
+    return decided_reason(a.published_by, a.verdict, a.criteria_verdict, own,
+                          describe_leaves(a.published_leaves, applicant, as_of))
 
 
 def standing(program: Program, assessment: Assessment, applicant: Applicant, as_of: str | None) -> VerdictBasis:
     """What the verdict rests on: the basis of the rules that decide it, and the deciding facts
     whose evidence (published by `as_of`) is only press or analysis."""
-    rules = verdict_basis(program, assessment.verdict, assessment.outcomes)
+    rules = verdict_basis(program, assessment.verdict, assessment.outcomes, published_by=assessment.published_by)
     facts = secondhand_facts(program, applicant, as_of, rules.rests_on)
-    return verdict_basis(program, assessment.verdict, assessment.outcomes, facts) if facts else rules
+    return verdict_basis(program, assessment.verdict, assessment.outcomes, facts,
+                         assessment.published_by) if facts else rules
 
 
 def deciding(program: Program, node: Node, outcomes: Mapping[int, bool | None]) -> list[Node]:

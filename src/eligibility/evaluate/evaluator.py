@@ -82,7 +82,7 @@ class Evaluator:
                 outcomes, a, bare_basis = memo.get("assessment", key, _assessed, program, result, points)
             if audit is not None:
                 self._compare(known, outcomes)
-            reason = a.reason if not a.failed else _reason(a, applicant, known, as_of, memo)
+            reason = a.reason or _reason(a, applicant, known, as_of, memo)
             if bare_basis is not None and applicant.described_by_values:
                 basis = bare_basis              # for bare values it depends on the assessment alone
             else:
@@ -103,7 +103,7 @@ def _assessed(program: Program, result: EngineResult,
     """The outcomes, their assessment, and its standing for an applicant described by its values."""
     outcomes = result.outcomes()
     a = assess(program, outcomes, points)
-    return outcomes, a, verdict_basis(program, a.verdict, a.outcomes)
+    return outcomes, a, verdict_basis(program, a.verdict, a.outcomes, published_by=a.published_by)
 
 
 def _reason(a: Assessment, applicant: Applicant, known: Mapping[str, Any], as_of: str | None,

@@ -11,6 +11,9 @@ from eligibility.language.numeric import params_of, uses_today
 
 LEAVES = (Cmp, OneOf, Has, Compare, IsTest)
 
+# gate: must be met; scored: earns its points when met; published: the authority's published
+# decision on the applicant, which settles a verdict the other criteria leave open or read otherwise
+CRITERION_KINDS = ("gate", "scored", "published")
 FACT_TYPES = ("bool", "int", "float", "string", "enum", "list", "date")
 EVIDENCE_KINDS = ("official", "company", "press", "analysis")
 BUILTIN_RANK_KEYS = ("score", "criteria_order", "gates_met", "name", "id")
@@ -107,7 +110,7 @@ class Concept:
 class Criterion:
     id: str
     title: str
-    kind: str                      # "gate" or "scored"
+    kind: str                      # "gate", "scored" or "published" (see CRITERION_KINDS)
     condition_text: str
     condition: Node
     description: str = ""

@@ -15,7 +15,7 @@ from eligibility.language.basis import BASES, Basis
 from eligibility.language.numeric import TODAY, Expr, facts_of, params_of
 from eligibility.language.points import parse_points
 from eligibility.language.rankby import rank_facts, read_rank_by
-from eligibility.language.model import (FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DatedValue, DecisionPolicy,
+from eligibility.language.model import (CRITERION_KINDS, FACT_TYPES, LEAVES, ComputedValue, Concept, Criterion, DatedValue, DecisionPolicy,
                                         FactSpec, Parameter, Program,
                     ProgramStage, ProgramVersion, Source, SourceClause, leaf_facts, leaf_params)
 from eligibility.language.sources import RulesSource, source_for
@@ -541,6 +541,7 @@ class _Loader(Reader):
     def criteria(self, data: YMap, scope: Scope, sources: dict, parameters: dict) -> list[Criterion]:
         out: list[Criterion] = []
         seen: dict[str, int] = {}
+        published_seen = 0
         items = self.seq(data, "criteria", "rules file", required=True) or YList()
         if "criteria" in data and not items:
             self.error(data.pos("criteria"), "rules file: 'criteria' is empty")
@@ -560,17 +561,24 @@ class _Loader(Reader):
             seen[cid] = item.pos("id").line
             what = f"criterion '{cid}'"
             kind = self.text(item, "kind", what)
-            if kind not in ("gate", "scored"):
+            if kind not in CRITERION_KINDS:
                 if kind:
-                    self.error(item.pos("kind"), f"{what}: kind must be 'gate' or 'scored'" + suggest(kind, ("gate", "scored")))
+                    self.error(item.pos("kind"), f"{what}: kind must be 'gate', 'scored' or 'published'"
+                               + suggest(kind, CRITERION_KINDS))
                 continue
+            if kind == "published" and published_seen:
+                self.error(item.pos("kind"), f"{what}: a rules file has at most one published criterion "
+                                             f"(the first is at line {published_seen})")
+                continue
+            if kind == "published":
+                published_seen = item.pos("kind").line
             points, points_param, points_expr = self.points(item, kind, parameters, what, scope)
             text, node = self.condition(item, scope, what)
             source = self.source_clause(item, sources, what)
             basis = self.basis(item, "basis", what, warn_missing=True)
             points_basis = self.basis(item, "points_basis", what, warn_missing=kind == "scored" and not points_param)
-            if kind == "gate" and "points_basis" in item:
-                self.error(item.kpos("points_basis"), f"{what}: a gate has no points, so no 'points_basis'")
+            if kind != "scored" and "points_basis" in item:
+                self.error(item.kpos("points_basis"), f"{what}: a {_noun(kind)} has no points, so no 'points_basis'")
             if points_basis is None and points_param in parameters:
                 points_basis = parameters[points_param].basis
             published = self.published_decision(item, kind, what)
@@ -600,9 +608,9 @@ class _Loader(Reader):
     def points(self, item: YMap, kind: str, parameters: dict, what: str,
                scope: Scope) -> tuple[float, str, Expr | None]:
         """A scored criterion's points: a number, a parameter, or an expression (language/points.py)."""
-        if kind == "gate":
+        if kind != "scored":
             if "points" in item:
-                self.error(item.kpos("points"), f"{what}: a gate has no points")
+                self.error(item.kpos("points"), f"{what}: a {_noun(kind)} has no points")
             return 0, "", None
         raw = item.get("points")
         if isinstance(raw, str) and raw not in parameters:
@@ -818,3 +826,8 @@ def _coerce(raw: Any, ptype: str) -> Any:
         return raw
     except (ValueError, KeyError):
         return None
+
+
+def _noun(kind: str) -> str:
+    """How a message names a criterion of this kind: "gate", "published criterion"."""
+    return "gate" if kind == "gate" else f"{kind} criterion"

@@ -10,7 +10,7 @@ from typing import Any
 
 from eligibility.language.fields import ID_RE, NAME_RE
 from eligibility.language.basis import BASES
-from eligibility.language.model import EVIDENCE_KINDS, FACT_TYPES, Program
+from eligibility.language.model import CRITERION_KINDS, EVIDENCE_KINDS, FACT_TYPES, Program
 from eligibility.language.profile import ABSENT, ENTRY_KEYS, PROFILE_KEYS, UNKNOWN
 from eligibility.language.rankby import ORDERS
 from eligibility.language.rules import PARAM_TYPES, TIE_BREAKS, TOP_KEYS
@@ -72,7 +72,7 @@ def rules_schema() -> dict:
                            "above it, e.g. \"4*innovation + 3*impact\"."},
         "concept": _object({"id": NAME, "title": TEXT, "description": TEXT, "condition": TEXT},
                            ("id", "condition"), "A named condition that other conditions may use."),
-        "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": ["gate", "scored"]}, "description": TEXT,
+        "criterion": _object({"id": ID, "title": TEXT, "kind": {"enum": list(CRITERION_KINDS)}, "description": TEXT,
                               "points": {"anyOf": [{"type": "number", "minimum": 0}, TEXT],
                                          "description": "A number, a parameter name, or a number expression, "
                                                         "e.g. \"min(weighted_mark, 40)\"."}, "condition": TEXT, "basis": basis, "points_basis": basis,
@@ -81,7 +81,8 @@ def rules_schema() -> dict:
                                                      "its reasons were not published."},
                               "source": _object({"ref": ID, "clause": TEXT}, ("ref", "clause"))},
                              ("id", "kind", "condition"),
-                             "A gate (must be met) or a scored criterion (earns its points when met)."),
+                             "A gate (must be met), a scored criterion (earns its points when met) or the "
+                             "authority's published decision on the applicant (kind published, no points)."),
     }
     props = {
         "program": _object({"id": ID, "title": TEXT, "authority": TEXT, "version": TEXT, "effective": DATE,

@@ -12,6 +12,10 @@ from eligibility.language.basis import BASES, BASIS_MEANING, SECONDHAND_KINDS, B
 from eligibility.language.model import Applicant, Program
 
 
+# how `rests_on` names the published criterion that set a verdict
+PUBLISHED_LABEL = "published decision"
+
+
 def weakest(kinds: Sequence[str]) -> str:
     """The weakest basis among `kinds` ("official" when there are none)."""
     return max(kinds, key=BASES.index, default="official")
@@ -66,12 +70,17 @@ def _basis_kind(basis: Basis | None) -> str:
 
 
 def verdict_basis(program: Program, verdict: str, outcomes: Sequence[str],
-                  secondhand_facts: Sequence[str] = ()) -> VerdictBasis:
-    """The rules a verdict rests on, given each criterion's outcome (in rules order): the failed
-    gates for an exclusion on a gate; else every gate, and the points and threshold when they
-    decide (a score compared with a threshold above zero)."""
+                  secondhand_facts: Sequence[str] = (), published_by: str = "") -> VerdictBasis:
+    """The rules a verdict rests on, given each criterion's outcome (in rules order): the
+    published criterion `published_by` when it set the verdict; else the failed gates for an
+    exclusion on a gate; else every gate, and the points and threshold when they decide (a score
+    compared with a threshold above zero)."""
     rests: list[tuple[str, str]] = []
     notes: list[str] = []
+    if published_by:
+        c = program.criterion(published_by)
+        return VerdictBasis(_basis_kind(c.basis), ((f"{PUBLISHED_LABEL} {c.id}", _basis_kind(c.basis)),),
+                            (c.basis.note,) if c.basis and c.basis.note else (), tuple(secondhand_facts))
     criteria = list(zip(program.criteria, outcomes))
     failed = [c for c, o in criteria if c.kind == "gate" and o == "not_met"]
     open_gates = [c for c, o in criteria if c.kind == "gate" and o == "unknown"]
@@ -101,7 +110,7 @@ def secondhand_facts(program: Program, applicant: Applicant, as_of: str | None,
     press or analysis. Facts given without evidence (JSON Lines, CSV) are not judged."""
     if applicant.described_by_values:
         return ()
-    gates = {what.split(" ", 1)[1] for what, _ in rests_on if what.startswith("gate ")}
+    gates = {what.rsplit(" ", 1)[1] for what, _ in rests_on if what.startswith(("gate ", PUBLISHED_LABEL + " "))}
     scored = any(what == "points" for what, _ in rests_on)
     facts: set[str] = set()
     for c in program.criteria:

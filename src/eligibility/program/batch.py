@@ -59,6 +59,7 @@ class Row(NamedTuple):
     error: Optional[dict] = None      # {"path", "line", "col", "message"} for an error
     prospects: Optional[dict] = None  # what unknown facts could still make of it (decision.prospects)
     values: tuple = ()                # its rank_by values (evaluate.rankvalues)
+    published_by: str = ""            # the published criterion that set the verdict, if one did
 
 
 @dataclass(slots=True)
@@ -74,7 +75,7 @@ class BatchEntry(dec.Entry):
         return cls(key=row.key, id=row.id, name=row.name, verdict=row.verdict,
                    score=0 if row.score is None else row.score, awarded=row.awarded, gates_met=row.gates_met,
                    reason=row.reason, gates_failed=row.gates_failed, outcomes=row.outcomes, path=row.path,
-                   error=row.error, values=row.values, **(row.prospects or {}))
+                   error=row.error, values=row.values, published_by=row.published_by, **(row.prospects or {}))
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,8 @@ class Worker:
             return Row(key, a.id, ev.verdict, a.path)
         s = ev.assessment
         return Row(key, a.id, s.verdict, a.path, a.name, s.score, s.awarded, s.gates_met, ev.reason,
-                   s.gates_failed, s.outcomes, prospects=dec.prospects(s), values=rank_values(ev))
+                   s.gates_failed, s.outcomes, prospects=dec.prospects(s), values=rank_values(ev),
+                   published_by=s.published_by)
 
     def _made(self, row: Row, ev: Optional[Evaluation]) -> tuple[Row, Any]:
         if self.piece is None:

@@ -60,6 +60,7 @@ class Entry:
     values: tuple[RankValue, ...] = ()
     placement: str = ""               # `ranked N of M` and what placed it against its neighbours (rank_by)
     provisional: str = ""             # which unknown facts could still change its final verdict
+    published_by: str = ""            # the published criterion that set `verdict`, if one did
 
 
 @dataclass

@@ -136,7 +136,7 @@ def entry_basis(program: Any, entry: Any, notes: bool = True) -> tuple[str, bool
     from eligibility.language.standing import verdict_basis
     if not entry.outcomes:
         return "", False, ""
-    vb = verdict_basis(program, entry.verdict, entry.outcomes)
+    vb = verdict_basis(program, entry.verdict, entry.outcomes, published_by=entry.published_by)
     return vb.word, vb.unofficial, vb.summary(notes)
 
 

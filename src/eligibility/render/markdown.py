@@ -42,7 +42,7 @@ def render_check(rec: dict) -> str:
     lines += ["", "| criterion | kind | basis | outcome | points | because |", "|---|---|---|---|---|---|"]
     trace = {c["id"]: c for c in (rec.get("trace") or {}).get("criteria", [])}
     for c in rec["criteria"]:
-        pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
+        pts = "" if c["kind"] != "scored" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
         basis = (c.get("basis") or {}).get("kind", "")
         if c.get("points_basis"):

@@ -73,7 +73,7 @@ def criteria_table(rec: dict) -> Table:
         table.add_column(col, no_wrap=True)
     trace = {c["id"]: c for c in (rec.get("trace") or {}).get("criteria", [])}
     for c in rec["criteria"]:
-        pts = "" if c["kind"] == "gate" else f"{number(c['awarded'])}/{number(c['points'])}"
+        pts = "" if c["kind"] != "scored" else f"{number(c['awarded'])}/{number(c['points'])}"
         why = "; ".join(trace.get(c["id"], {}).get("because", []))
         if "points_worked" in trace.get(c["id"], {}):
             why += f"\npoints: {trace[c['id']]['points_worked']}"

@@ -54,7 +54,7 @@ class BasisNote(_Closed):
 class CriterionResult(_Closed):
     id: str
     title: str
-    kind: Literal["gate", "scored"]
+    kind: Literal["gate", "scored", "published"]
     outcome: Outcome
     description: Optional[str]
     points: Optional[Number]
