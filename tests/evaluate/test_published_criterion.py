@@ -36,12 +36,14 @@ TABLE = [   # (published decision P, criteria verdict V) -> verdict, reason, dec
     (True, "selected", "selected", OWN["selected"], False),
     (True, "undetermined", "selected", "selected by the published decision (criterion 'p'); by this project's "
                                        "criteria alone it is " + OWN["undetermined"], True),
-    (True, "excluded", "excluded", OWN["excluded"], False),     # a verdict the criteria decide stands
+    (True, "excluded", "excluded", OWN["excluded"] + "; the published decision (criterion 'p') selected it, "
+                                   "against this project's reading", False),   # a verdict the criteria decide stands
 
     (False, "excluded", "excluded", OWN["excluded"], False),
     (False, "undetermined", "excluded", NOT_SELECTED + "by this project's criteria alone it is " + OWN["undetermined"],
      True),
-    (False, "selected", "selected", OWN["selected"], False),   # (a what-if on the criteria shows what they give)
+    (False, "selected", "selected", OWN["selected"] + "; the published decision (criterion 'p') did not select it, "
+                                    "against this project's reading", False),  # a what-if shows what the criteria give
 ]
 
 

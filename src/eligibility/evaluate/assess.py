@@ -65,6 +65,7 @@ class Assessment:
     criteria_verdict: str = ""
     criteria_reason: str = ""
     published_leaves: tuple[Node, ...] = ()
+    disagreement: str = ""   # a known published decision that the criteria's verdict contradicts, in words
 
 
 @dataclass(slots=True)
@@ -126,7 +127,7 @@ def assess(program: Program, outcomes: Mapping[int, bool | None], points: Mappin
     failed = tuple((r.id, leaves) for r, leaves in parts if r.kind == "gate" and r.outcome == NOT_MET)
     verdict, reason, missing = _verdict(program, criteria, score, score_max, failed)
     decided = _published_decision(parts, verdict)
-    published: dict = {}
+    published: dict = {"disagreement": _disagreement(parts, verdict)}
     if decided is not None:
         by, leaves = decided
         final = SELECTED if by.outcome == MET else EXCLUDED
@@ -136,6 +137,8 @@ def assess(program: Program, outcomes: Mapping[int, bool | None], points: Mappin
         # or why this project's criteria read otherwise (explain writes it then)
         reason = "" if final == EXCLUDED or failed else decided_reason(by.id, final, verdict, reason)
         verdict, missing = final, ()
+    elif published["disagreement"] and reason:
+        reason = f"{reason}; {published['disagreement']}"
     named = [*(leaf for _, leaves in failed for leaf in leaves), *published.get("published_leaves", ())]
     return Assessment(criteria, score, score_max, verdict, reason, missing, failed,
                       awarded=tuple(r.awarded for r in criteria if r.kind == "scored"),
@@ -158,6 +161,17 @@ def _published_decision(parts: list[tuple[CriterionResult, tuple]],
         if r.kind == PUBLISHED and r.outcome != UNKNOWN:
             return r, leaves
     return None
+
+
+def _disagreement(parts: list[tuple[CriterionResult, tuple]], verdict: str) -> str:
+    """When the criteria decide the verdict and a known published decision says otherwise (a
+    what-if on the criteria, or rules that read the case differently): that decision, in words."""
+    for r, _ in parts:
+        if r.kind == PUBLISHED and r.outcome != UNKNOWN and verdict != UNDETERMINED \
+                and (SELECTED if r.outcome == MET else EXCLUDED) != verdict:
+            did = "selected it" if r.outcome == MET else "did not select it"
+            return f"the published decision (criterion '{r.id}') {did}, against this project's reading"
+    return ""
 
 
 def decided_reason(criterion: str, verdict: str, criteria_verdict: str, criteria_reason: str,
@@ -251,7 +265,7 @@ def explain(assessment: Assessment, applicant: Applicant, as_of: str | None) -> 
          f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of)}")
         for gid, leaves in a.failed)
     if not a.published_by:
-        return own
+        return f"{own}; {a.disagreement}" if a.disagreement else own
     return decided_reason(a.published_by, a.verdict, a.criteria_verdict, own,
                           describe_leaves(a.published_leaves, applicant, as_of))
 
