@@ -133,8 +133,8 @@ def test_computed_values_are_usable_by_name_and_show_their_arithmetic():
         assert result.criteria[0].outcome == "met", engine
     from eligibility.evaluate.trace import build_trace
     tree = build_trace(result)["criteria"][0]["tree"]
-    assert tree["children"][0]["worked"] == "weighted_mark >= 84: weighted_mark = 4 x 9 + 3 x 8 + 3 x 8 = 84 >= 84"
-    assert tree["children"][1]["worked"] == "capped < impact: capped = min(84 / 10, 5) = 5 < 8"
+    assert tree["children"][0]["worked"] == "weighted_mark >= 84: weighted_mark = 4 x 9 + 3 x 8 + 3 x 8 = 84 >= 84, which is true"
+    assert tree["children"][1]["worked"] == "capped < impact: capped = min(84 / 10, 5) = 5 < 8, which is true"
 
 
 @pytest.mark.parametrize("computed, message", [
@@ -162,7 +162,7 @@ def test_today_is_the_evaluation_date_and_is_recorded():
         assert (before.criteria[0].outcome, on.criteria[0].outcome) == ("not_met", "met"), engine
     trace = build_trace(on)
     assert trace["evaluation_date"] == "2026-03-31"
-    assert trace["criteria"][0]["tree"]["worked"].endswith("= 2026-03-31 <= 2026-03-31")
+    assert trace["criteria"][0]["tree"]["worked"].endswith("= 2026-03-31 <= 2026-03-31, which is true")
     assert "evaluation_date" not in build_trace(Evaluator(program("impact > 1"), "python").evaluate(
         Applicant("a.yaml", "", "a", "A", history={"impact": (FactValue(2, ()),)})))
 

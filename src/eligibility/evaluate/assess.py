@@ -17,7 +17,7 @@ from eligibility.core.formatting import number
 from eligibility.engine.result import Firing, Outcomes
 from eligibility.language.expr import And, Cmp, Compare, Has, Node, Not, OneOf, Or, Ref, show_value
 from eligibility.language.model import LEAVES, Applicant, Criterion, FactValue, Program, leaf_facts
-from eligibility.language.numeric import TODAY, evaluation_date, worked_side
+from eligibility.language.numeric import TODAY, compare, compute, evaluation_date, worked_side
 from eligibility.language.standing import VerdictBasis, secondhand_facts, verdict_basis
 from eligibility.evaluate.points import Points
 
@@ -314,11 +314,13 @@ def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str |
 
 
 def describe_comparison(leaf: Compare, applicant: Applicant, as_of: str | None) -> str:
-    """`left OP right` with the arithmetic worked out on the applicant's values, e.g.
-    `4*innovation + 3*impact >= 50: 4 x 9 + 3 x 8 = 60, not >= 50`."""
+    """`left OP right` with the arithmetic worked out on the applicant's values and what it comes
+    to, e.g. `4*innovation + 3*impact >= 50: 4 x 9 + 3 x 8 = 60 >= 50, which is true`."""
     values = {f: fv.value for f in leaf_facts(leaf) if (fv := applicant.fact(f, as_of)) is not None}
     values[TODAY] = evaluation_date(as_of)
-    return f"{leaf.text}: {worked_side(leaf.left, values)} {leaf.op} {worked_side(leaf.right, values)}"
+    truth = compare(leaf.op, compute(leaf.left, values), compute(leaf.right, values))
+    return (f"{leaf.text}: {worked_side(leaf.left, values)} {leaf.op} {worked_side(leaf.right, values)}, "
+            f"which is {'unknown' if truth is None else str(truth).lower()}")
 
 
 def describe_leaf(leaf: Node, fv: FactValue | None, fact: str = "", known_by: str | None = None) -> str:
