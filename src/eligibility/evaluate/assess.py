@@ -58,7 +58,7 @@ class Assessment:
     outcomes: tuple[str, ...] = ()
     reason_facts: tuple[str, ...] = ()  # the facts the reason names (failed gates, a negative published decision)
     published: tuple[str, ...] = ()     # failed gates that record a published decision without reasons
-    # a published criterion that set the verdict where the other criteria gave another one
+    # a published criterion that settled a verdict the other criteria left undetermined
     # (docs/format.md, "A published decision"): its id, the verdict by the other criteria alone
     # and their reason (empty when it names values), and what decided the published criterion
     published_by: str = ""
@@ -126,19 +126,20 @@ def assess(program: Program, outcomes: Mapping[int, bool | None], points: Mappin
                            *(r.points - r.awarded for r in criteria if r.outcome == MET and r.points != r.awarded)])
     failed = tuple((r.id, leaves) for r, leaves in parts if r.kind == "gate" and r.outcome == NOT_MET)
     verdict, reason, missing = _verdict(program, criteria, score, score_max, failed)
-    decided = _published_decision(parts, verdict)
-    published: dict = {"disagreement": _disagreement(parts, verdict)}
-    if decided is not None:
-        by, leaves = decided
-        final = SELECTED if by.outcome == MET else EXCLUDED
+    decision = _published_decision(parts)
+    published: dict = {}
+    if decision is not None and verdict == UNDETERMINED:     # the decision settles what the criteria leave open
+        by, leaves, final = decision
         published = {"published_by": by.id, "criteria_verdict": verdict, "criteria_reason": reason,
                      "published_leaves": leaves}
-        # the reason names the applicant's values when it must say why the decision was negative
-        # or why this project's criteria read otherwise (explain writes it then)
-        reason = "" if final == EXCLUDED or failed else decided_reason(by.id, final, verdict, reason)
+        # a negative decision's reason names the applicant's values: explain writes it then
+        reason = "" if final == EXCLUDED else decided_reason(by.id, final, reason)
         verdict, missing = final, ()
-    elif published["disagreement"] and reason:
-        reason = f"{reason}; {published['disagreement']}"
+    elif decision is not None and decision[2] != verdict:    # the criteria's verdict stands; say so
+        did = "selected it" if decision[2] == SELECTED else "did not select it"
+        published = {"disagreement": f"the published decision (criterion '{decision[0].id}') {did}, "
+                                     "against this project's reading"}
+        reason = f"{reason}; {published['disagreement']}" if reason else ""
     named = [*(leaf for _, leaves in failed for leaf in leaves), *published.get("published_leaves", ())]
     return Assessment(criteria, score, score_max, verdict, reason, missing, failed,
                       awarded=tuple(r.awarded for r in criteria if r.kind == "scored"),
@@ -150,32 +151,17 @@ def assess(program: Program, outcomes: Mapping[int, bool | None], points: Mappin
                       **published)
 
 
-def _published_decision(parts: list[tuple[CriterionResult, tuple]],
-                        verdict: str) -> tuple[CriterionResult, tuple] | None:
-    """The published criterion and the leaves that decided it, when its outcome is known and the
-    other criteria leave the verdict undetermined (met: selected; not met: excluded). A verdict the
-    criteria decide stands: a what-if on the criteria still shows what they give."""
-    if verdict != UNDETERMINED:
-        return None
+def _published_decision(parts: list[tuple[CriterionResult, tuple]]) -> tuple[CriterionResult, tuple, str] | None:
+    """The published criterion, the leaves that decided it and the verdict it gives (met:
+    selected; not met: excluded), when its outcome is known. It settles only a verdict the other
+    criteria leave undetermined: a what-if on the criteria still shows what they give."""
     for r, leaves in parts:
         if r.kind == PUBLISHED and r.outcome != UNKNOWN:
-            return r, leaves
+            return r, leaves, SELECTED if r.outcome == MET else EXCLUDED
     return None
 
 
-def _disagreement(parts: list[tuple[CriterionResult, tuple]], verdict: str) -> str:
-    """When the criteria decide the verdict and a known published decision says otherwise (a
-    what-if on the criteria, or rules that read the case differently): that decision, in words."""
-    for r, _ in parts:
-        if r.kind == PUBLISHED and r.outcome != UNKNOWN and verdict != UNDETERMINED \
-                and (SELECTED if r.outcome == MET else EXCLUDED) != verdict:
-            did = "selected it" if r.outcome == MET else "did not select it"
-            return f"the published decision (criterion '{r.id}') {did}, against this project's reading"
-    return ""
-
-
-def decided_reason(criterion: str, verdict: str, criteria_verdict: str, criteria_reason: str,
-                   because: str = "") -> str:
+def decided_reason(criterion: str, verdict: str, criteria_reason: str, because: str = "") -> str:
     """The reason of a verdict set by the published criterion: the decision, then what this
     project's criteria alone give (`criteria_reason`, e.g. "undetermined: gate 'x' is unknown")."""
     if verdict == SELECTED:
@@ -266,7 +252,7 @@ def explain(assessment: Assessment, applicant: Applicant, as_of: str | None) -> 
         for gid, leaves in a.failed)
     if not a.published_by:
         return f"{own}; {a.disagreement}" if a.disagreement else own
-    return decided_reason(a.published_by, a.verdict, a.criteria_verdict, own,
+    return decided_reason(a.published_by, a.verdict, own,
                           describe_leaves(a.published_leaves, applicant, as_of))
 
 
