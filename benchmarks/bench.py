@@ -208,16 +208,18 @@ def drive(e, h, encoded: list, derive: dict) -> tuple[float, int, int]:
     return dt, firings, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
 
 
-def leaf_only(compiled) -> str:
-    """The independent ceiling's ruleset: only the rules testing the profile (every leaf test once)
-    and the sentinel, no rule on a derived fact, so nothing chains."""
-    from eligibility.engine.compiler import DERIVED
+def leaf_only(compiled, program) -> str:
+    """The independent ceiling's ruleset: only the rules of the programme's leaves (every leaf test
+    once, on the profile) and the sentinel; no rule for an `and`/`or` node, so nothing chains and
+    nothing combines. Rule names start with the id of the node they settle (engine/compiler.py)."""
+    from eligibility.language.model import LEAVES
+    leaves = {str(n.id) for c in [*program.concepts.values(), *program.criteria]
+              for n in c.condition.walk() if isinstance(n, LEAVES)}
 
-    def on_derived(cond: dict) -> bool:
-        (test,) = cond.values()
-        return str(test.get("$and", [test])[0].get("t", "")).startswith(DERIVED)
-    return json.dumps({name: rule for name, rule in compiled.rules.items() if not any(map(on_derived, rule["all"]))},
-                      ensure_ascii=False)
+    def of_leaf(name: str) -> bool:
+        digits = name[:len(name) - len(name.lstrip("0123456789"))]
+        return not digits or digits in leaves
+    return json.dumps({name: rule for name, rule in compiled.rules.items() if of_leaf(name)}, ensure_ascii=False)
 
 
 def measure_ceiling(pop: str) -> dict:
@@ -252,7 +254,7 @@ def measure_scale(pop: str, heap: str) -> dict:
     compiled = compile_program(program)
     encoded = encoded_population(pop, compiled, program)
     values = [inputs.parse_item(item, program).values() for item in inputs.iter_items([pop])]
-    leaf_h = e.create_ruleset("leaf", leaf_only(compiled))
+    leaf_h = e.create_ruleset("leaf", leaf_only(compiled, program))
     chain_h = e.create_ruleset("chain", compiled.ruleset_json())
     engine = DurableEngine(compiled)
     drive(e, leaf_h, encoded[:50], {})          # warm-up: first state slot, caches

@@ -1,12 +1,14 @@
 """Program -> durable-rules JSON ruleset that computes every node's three-valued outcome.
 
-Durable-rules only matches positive conditions, so each node is compiled into two
-derived facts, `<id>+` (the node is true) and `<id>-` (it is false); an unknown node
-derives neither. Leaves test the applicant fact directly (a missing fact matches
-neither side); `and`/`or` nodes join their children's derived facts (forward
-chaining); `not` and concept references only rename a child's pair, so they cost no
-rule. The rule set is bounded by construction and checked against the engine's
-measured limits before it is handed to the engine.
+Durable-rules only matches positive conditions, so each node gets two outcomes, `<id>+`
+(the node is true) and `<id>-` (it is false); an unknown node fires neither. Leaves test
+the applicant fact directly (a missing fact matches neither side). An `and`/`or` node is,
+when it fits, compiled flat: its true and false outcomes written out as conjunctions of
+its leaves' tests on the same profile fact, one rule per conjunction, so it fires straight
+from the profile. Otherwise it joins its children's derived facts (forward chaining).
+`not` and concept references only rename a child's pair, so they cost no rule. The rule
+set is bounded by construction and checked against the engine's measured limits before
+it is handed to the engine.
 """
 from __future__ import annotations
 
@@ -32,6 +34,10 @@ MAX_MATCHING_TESTS = 60       # alpha nodes matching one fact at once: more than
 MAX_CHILD_TESTS = 500         # distinct tests under one parent node: 512 hangs the engine
 MAX_RULES_PER_TEST = 250      # rules fed by one test or one derived fact: more than 255 gives error 108
 DERIVED_PER_TAG = 200         # derived fact names per discriminator (each adds a child under it)
+# A flat node's outcome is at most FLAT_MAX_TERMS conjunctions of at most FLAT_MAX_TESTS tests each
+# (the engine keeps at most 32 expressions per rule); past either it is chained instead.
+FLAT_MAX_TERMS = 8
+FLAT_MAX_TESTS = 24
 
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -65,7 +71,7 @@ class CompiledRuleset:
     derive: dict[str, str]                      # rule name -> JSON of the fact its action asserts
     target: dict[str, str]                      # rule name -> name of that derived fact
     pairs: dict[int, tuple[str, str]]           # node id -> (true fact name, false fact name)
-    leaf_facts: dict[int, tuple[str, ...]] = field(default_factory=dict)   # leaf node id -> the facts it tests
+    tested_facts: dict[int, tuple[str, ...]] = field(default_factory=dict)  # node id -> facts its own rules test
     budget: int = 0
     encode: Callable[[Mapping[str, Any]], tuple[str, ...]] = field(default=None, repr=False)  # type: ignore[assignment]
     # rule name -> the (node id, outcome) pairs its derived fact settles; every node unknown
@@ -97,8 +103,7 @@ class CompiledRuleset:
         """A firing from the engine's match message: for each alias, the derived fact it matched, or
         the profile fields the rule's test read (with the applicant's values), or the sentinel."""
         digits = rule[:len(rule) - len(rule.lstrip("0123456789"))]
-        facts = self.leaf_facts.get(int(digits), ()) if digits else ()
-        tested = {f(fact) for fact in facts for f in (field_name, length_field)}
+        facts = self.tested_facts.get(int(digits), ()) if digits else ()
         matched: dict[str, dict[str, Any]] = {}
         try:
             body = json.loads(message)
@@ -107,7 +112,8 @@ class CompiledRuleset:
                 if tag.startswith(DERIVED):
                     matched[alias] = {"derived": doc.get("n")}
                 elif tag.startswith(PROFILE):
-                    matched[alias] = {"profile": {k[2:]: v for k, v in doc.items() if k in tested}}
+                    # a list's length field is read from its value, which is shown instead
+                    matched[alias] = {"profile": {f: doc[field_name(f)] for f in facts if field_name(f) in doc}}
                 else:
                     matched[alias] = {"sentinel": True}
         except (ValueError, AttributeError, StopIteration):
@@ -132,6 +138,9 @@ class _Compiler:
         self.leaf_pairs: dict[str, tuple[str, str]] = {}   # a leaf's engine tests -> the pair they derive
         self.uses: dict[str, int] = {}                     # derived fact -> rules conditioned on it
         self.relay: dict[str, str] = {}                    # derived fact -> its relay copy now in use
+        self.leaf_tag: dict[int, str] = {}                 # leaf node id -> its profile shard's tag
+        self.flat_facts: dict[int, tuple[str, ...]] = {}   # flat node id -> the facts its rules test
+        self.term_memo: dict[tuple[int, bool], list[tuple[str, ...]] | None] = {}
         self.optional = {name for name, spec in program.facts.items() if spec.optional}
 
     def run(self) -> CompiledRuleset:
@@ -154,10 +163,12 @@ class _Compiler:
         if self.computed or self.optional:
             encode = _with_derived(encode, sorted(self.optional),
                                    [(name, value_fn(e)) for name, e in self.computed.values()])
-        leaf_fields = {n.id: tuple(leaf_facts(n)) for c in [*self.program.concepts.values(), *self.program.criteria]
-                       for n in c.condition.walk() if isinstance(n, LEAVES)}
-        return CompiledRuleset(rules=self.rules, derive=self.derive, target=self.target, pairs=self.pairs,
-                               leaf_facts=leaf_fields, budget=2 * len(self.rules) + 16, encode=encode)
+        tested = {n.id: tuple(leaf_facts(n)) for c in [*self.program.concepts.values(), *self.program.criteria]
+                  for n in c.condition.walk() if isinstance(n, LEAVES)} | self.flat_facts
+        # a derived fact no rule reads is not asserted: a flat node's children settle their own nodes only
+        derive = {rule: fact for rule, fact in self.derive.items() if self.target[rule] in self.uses}
+        return CompiledRuleset(rules=self.rules, derive=derive, target=self.target, pairs=self.pairs,
+                               tested_facts=tested, budget=2 * len(self.rules) + 16, encode=encode)
 
     def add(self, name: str, rule: dict, asserts: str | None) -> None:
         assert name not in self.rules, name
@@ -204,9 +215,10 @@ class _Compiler:
             falses = list(dict.fromkeys(k[1] for k in kids))
             every, anyone = (trues, falses) if isinstance(n, And) else (falses, trues)
             all_target, any_target = (yes, no) if isinstance(n, And) else (no, yes)
-            self.join(every, all_target, all_target)
-            for i, child in enumerate(anyone):
-                self.add(f"{any_target}#{i}", {"all": [{"a": self.derived(child)}]}, any_target)
+            if not self.flat(n, yes, no):
+                self.join(every, all_target, all_target)
+                for i, child in enumerate(anyone):
+                    self.add(f"{any_target}#{i}", {"all": [{"a": self.derived(child)}]}, any_target)
             pair = (yes, no)
         else:
             true_tests, false_tests = self.leaf_tests(n, True), self.leaf_tests(n, False)
@@ -214,18 +226,73 @@ class _Compiler:
             mirror = json.dumps([false_tests, true_tests], sort_keys=True, default=str)
             if sig in self.leaf_pairs:      # the same test elsewhere: its rules already derive the pair
                 pair = self.leaf_pairs[sig]
+                self.leaf_tag[n.id] = self.limits.placed[sig]
             elif mirror in self.leaf_pairs:   # its negation elsewhere: the same rules, outcomes swapped
                 pair = self.leaf_pairs[mirror][::-1]
+                self.leaf_tag[n.id] = self.limits.placed[mirror]
             else:
                 tag = self.limits.place_leaf(self.leaf_fields(n), true_tests, false_tests,
                                              always=isinstance(n, IsTest) and n.test == "known")
                 for i, test in enumerate(true_tests):
-                    self.add(f"{yes}#{i}", _on_profile(tag, test), yes)
+                    self.add(f"{yes}#{i}", _chain(tag, _atoms(test)), yes)
                 for i, test in enumerate(false_tests):
-                    self.add(f"{no}#{i}", _on_profile(tag, test), no)
+                    self.add(f"{no}#{i}", _chain(tag, _atoms(test)), no)
                 pair = self.leaf_pairs[sig] = (yes, no)
+                self.leaf_tag[n.id] = tag
         self.pairs[n.id] = pair
         return pair
+
+    def flat(self, n: And | Or, yes: str, no: str) -> bool:
+        """Compile `n` flat when it fits: each outcome as rules on the profile shard holding all its
+        leaves, one per conjunction of leaf tests that proves it (see `terms`). False, and nothing
+        added, when its leaves span shards, its terms are past the FLAT_ limits, or its rules would
+        take the shard past the engine's limits; it is then chained."""
+        leaves = list(_leaves(self.program, n))
+        tags = {self.leaf_tag[leaf.id] for leaf in leaves}
+        trues, falses = self.terms(n, True), self.terms(n, False)
+        if len(tags) != 1 or trues is None or falses is None:
+            return False
+        (tag,) = tags
+        if not self.limits.place_terms(tag, trues + falses):
+            return False
+        for name, terms in ((yes, trues), (no, falses)):
+            for i, term in enumerate(terms):
+                self.add(f"{name}#{i}", _chain(tag, [json.loads(t) for t in term]), name)
+        self.flat_facts[n.id] = tuple(dict.fromkeys(f for leaf in leaves for f in leaf_facts(leaf)))
+        return True
+
+    def terms(self, n: Node, outcome: bool) -> list[tuple[str, ...]] | None:
+        """The conjunctions of leaf tests (each test as canonical JSON) of which any one proves
+        `outcome` for `n`, by three-valued logic: `and` is true when every child is, false when any
+        child is; `or` the reverse. None past FLAT_MAX_TERMS or FLAT_MAX_TESTS."""
+        key = (n.id, outcome)
+        if key not in self.term_memo:
+            self.term_memo[key] = self._terms(n, outcome)
+        return self.term_memo[key]
+
+    def _terms(self, n: Node, outcome: bool) -> list[tuple[str, ...]] | None:
+        if isinstance(n, Not):
+            return self.terms(n.item, not outcome)
+        if isinstance(n, Ref):
+            return self.terms(self.program.concepts[n.concept].condition, outcome != n.negated)
+        if isinstance(n, (And, Or)):
+            parts = [self.terms(item, outcome) for item in n.items]
+            if any(p is None for p in parts):
+                return None
+            if isinstance(n, And) == outcome:         # every child must prove it: a product
+                out: list[tuple[str, ...]] = [()]
+                for part in parts:
+                    out = [tuple(dict.fromkeys(a + b)) for a in out for b in part]   # type: ignore[union-attr]
+                    if len(out) > FLAT_MAX_TERMS:
+                        return None
+            else:                                      # any child proves it: a union
+                out = [t for part in parts for t in part]   # type: ignore[union-attr]
+        else:
+            out = [tuple(json.dumps(a, sort_keys=True) for a in _atoms(t)) for t in self.leaf_tests(n, outcome)]
+        out = list(dict.fromkeys(out))
+        if len(out) > FLAT_MAX_TERMS or any(len(t) > FLAT_MAX_TESTS for t in out):
+            return None
+        return out
 
     def join(self, names: list[str], target: str, rule_name: str) -> None:
         """One rule that fires when every derived fact in `names` is present; chained when wide."""
@@ -327,8 +394,34 @@ class _Compiler:
         raise TypeError(f"not a leaf: {type(n).__name__}")
 
 
-def _on_profile(tag: str, test: dict) -> dict:
-    return {"all": [{"m": {"$and": [{"t": tag}, test]}}]}
+def _chain(tag: str, tests: list[dict]) -> dict:
+    """A rule on the profile shard `tag` that fires when every test holds (the engine chains them)."""
+    return {"all": [{"m": {"$and": [{"t": tag}, *tests]}}]}
+
+
+def _atoms(test: dict) -> list[dict]:
+    """A test as the list of tests it is the conjunction of (an `$and` opened up)."""
+    if list(test) == ["$and"]:
+        return [a for part in test["$and"] for a in _atoms(part)]
+    return [test]
+
+
+def _never_shared(test: str) -> bool:
+    """The engine builds a node of its own for every list test (`$iany`, `$iall`), even equal ones."""
+    return '"$iany"' in test or '"$iall"' in test
+
+
+def _leaves(program: Program, n: Node):
+    """The leaves under `n`, through the concepts it refers to."""
+    if isinstance(n, Ref):
+        yield from _leaves(program, program.concepts[n.concept].condition)
+    elif isinstance(n, Not):
+        yield from _leaves(program, n.item)
+    elif isinstance(n, (And, Or)):
+        for item in n.items:
+            yield from _leaves(program, item)
+    else:
+        yield n
 
 
 class _Shards:
@@ -351,6 +444,7 @@ class _Shards:
         self.dtags: dict[str, str] = {}            # derived fact name -> its discriminator
         self.feeds: dict[str, int] = {}            # test or derived name -> rules it feeds
         self.always: set[int] = set()              # shards asserted even with no known field
+        self.prefixes: list[set[tuple[str, ...]]] = [set()]   # per shard: the flat rules' chains of tests
 
     def refuse(self, message: str) -> None:
         kind, name, line = self.owner
@@ -374,6 +468,7 @@ class _Shards:
             self.fields.append(set())
             self.matching.append(0)
             self.children.append(set())
+            self.prefixes.append(set())
             k += 1
         self.fields[k].update(facts)
         self.matching[k] += matching
@@ -382,6 +477,33 @@ class _Shards:
         tag = f"{PROFILE}{k}"
         self.placed[sig] = tag
         return tag
+
+    def place_terms(self, tag: str, terms: list[tuple[str, ...]]) -> bool:
+        """Whether a flat node's rules (one chain of tests per term) fit in shard `tag`, counting
+        them in when they do. A term's first test is one of its leaves' own (a node the engine
+        already has under the discriminator, counted with the leaf), except a list test, which the
+        engine never shares; every further node of a chain not built before is counted as one
+        more test that can match at once, which bounds the engine's match stack from above."""
+        k = int(tag[len(PROFILE):])
+        new: set[tuple[str, ...]] = set()
+        extra = 0
+        heads: dict[str, int] = {}
+        for term in terms:
+            heads[term[0]] = heads.get(term[0], 0) + 1
+            for i in range(len(term)):
+                prefix = term[:i + 1]
+                if any(map(_never_shared, prefix)):
+                    extra += 1
+                elif i and prefix not in self.prefixes[k] and prefix not in new:
+                    new.add(prefix)
+                    extra += 1
+        crowded = any(self.feeds.get(f"{tag}:{head}", 0) + count > MAX_RULES_PER_TEST
+                      for head, count in heads.items() if not _never_shared(head))
+        if crowded or self.matching[k] + extra > MAX_MATCHING_TESTS:
+            return False
+        self.matching[k] += extra
+        self.prefixes[k] |= new
+        return True
 
     def field_count(self, facts: set[str]) -> int:
         """Engine fields of a shard fact: its tag, one per fact, one more per list (its length)."""
