@@ -235,21 +235,18 @@ def measure_ceiling(pop: str) -> dict:
     return {"seconds": dt, "n": len(encoded)}
 
 
-def measure_scale(pop: str, heap: str) -> dict:
+def measure_scale(pop: str) -> dict:
     """The sweep's rows in one process, for the programme in RULES: `leaf` (the independent
     ceiling: leaf-only rules, each applicant asserted once, nothing chained or decoded), `chain`
     (the compiled ruleset driven directly, as `ceiling`) and `engine` (eligibility's durable
     engine, DurableEngine.run_all on known fact values, no trace), with per-applicant firings and
-    minor page faults; `heap` "on" sets the batch workers' heap tuning first."""
+    minor page faults."""
     sys.path.insert(0, os.path.join(ROOT, "src"))
     import durable_rules_engine as e
     from eligibility import api
     from eligibility.engine.compiler import compile_program
     from eligibility.engine.durable import DurableEngine
-    from eligibility.engine.heap import keep_heap_top
     from eligibility.program import inputs
-    if heap == "on":
-        keep_heap_top()
     program = api.load_rules(RULES)
     compiled = compile_program(program)
     encoded = encoded_population(pop, compiled, program)
@@ -282,7 +279,7 @@ def engine_run(engine, values: list) -> tuple[float, int, int]:
 
 def child_main(kind: str, pop: str) -> None:
     out = (measure_plain(pop) if kind == "plain" else measure_ceiling(pop) if kind == "ceiling"
-           else measure_scale(pop, kind[6:]) if kind.startswith("scale:")
+           else measure_scale(pop) if kind == "scale"
            else measure_peer(pop, kind[5:]) if kind.startswith("peer:") else measure_python_step(pop, kind))
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
@@ -485,34 +482,28 @@ def main() -> None:
 
 def sweep(factors: list[int], n: int) -> None:
     """The rule-count sweep: for each number of copies of the programme (benchmarks/programs.py),
-    the `scale` rows in one process with the heap tuning and in another without, per applicant."""
+    the `scale` rows in one process, per applicant."""
     import programs
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
           f"{n:,} applicants per row; µs and minor page faults per applicant")
-    print("leaf = independent ceiling (leaf-only rules, one assert, no chaining, no decoding); chain = the compiled "
-          "ruleset driven directly; engine = eligibility's DurableEngine.run_all; heap on/off = the batch "
-          "workers' heap tuning")
+    print("leaf = independent ceiling (the leaves' rules only, one assert, nothing combined, no decoding); chain = "
+          "the compiled ruleset driven directly; engine = eligibility's DurableEngine.run_all")
     print(f"{'copies':>6} {'criteria':>8} {'rules':>6} {'firings':>7} | {'leaf':>7} {'chain':>7} {'engine':>7} "
-          f"{'eng/leaf':>8} | {'engine, heap off':>16} {'faults on':>9} {'off':>7} | {'cost x':>6} {'crit x':>6}")
+          f"{'eng/leaf':>8} | {'faults':>6} | {'cost x':>6} {'crit x':>6}")
     base = None
     with tempfile.TemporaryDirectory() as tmp:
         pop = os.path.join(tmp, "pop.jsonl")
         write_population(pop, n)
         for k in factors:
             rules = programs.write(os.path.join(tmp, f"x{k}.yaml"), k, source=RULES)
-            on, off = run_child("scale:on", pop, rules), run_child("scale:off", pop, rules)
-            us = {row: 1e6 * on[row]["seconds"] / n for row in ("leaf", "chain", "engine")}
-            us_off = 1e6 * off["engine"]["seconds"] / n
-            best = min(us["engine"], us_off)
-            base = base or (best, on["criteria"])
-            print(f"{k:>6} {on['criteria']:>8} {on['rules']:>6} {on['engine']['firings'] / n:>7.1f} | "
+            row = run_child("scale", pop, rules)
+            us = {name: 1e6 * row[name]["seconds"] / n for name in ("leaf", "chain", "engine")}
+            base = base or (us["engine"], row["criteria"])
+            print(f"{k:>6} {row['criteria']:>8} {row['rules']:>6} {row['engine']['firings'] / n:>7.1f} | "
                   f"{us['leaf']:>7.1f} {us['chain']:>7.1f} {us['engine']:>7.1f} {us['leaf'] / us['engine']:>8.2f} | "
-                  f"{us_off:>16.1f} {on['engine']['faults'] / n:>9.1f} {off['engine']['faults'] / n:>7.1f} | "
-                  f"{best / base[0]:>6.1f} {on['criteria'] / base[1]:>6.1f}")
-    from eligibility.engine.heap import MAX_TUNED_RULES
-    print(f"batch workers tune the heap up to {MAX_TUNED_RULES} engine rules. "
-          "eng/leaf: the leaf-only ceiling's time over the engine's (1.0 = the engine's minimum); cost x: the "
-          "engine's per-applicant time (best of heap on/off) over the 1-copy row; crit x: criteria over the 1-copy row")
+                  f"{row['engine']['faults'] / n:>6.1f} | {us['engine'] / base[0]:>6.1f} {row['criteria'] / base[1]:>6.1f}")
+    print("eng/leaf: the leaf-only ceiling's time over the engine's (1.0 = the engine's minimum); cost x: the "
+          "engine's per-applicant time over the 1-copy row; crit x: criteria over the 1-copy row")
 
 
 if __name__ == "__main__":

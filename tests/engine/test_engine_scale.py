@@ -48,8 +48,3 @@ def test_a_repeated_test_is_one_engine_rule():
     one = compile_program(load_program("big.yaml", text=rules_text(1, ["f0 > 0"])))
     many = compile_program(load_program("big.yaml", text=rules_text(1, ["f0 > 0"] * 300 + ["not f0 > 0"])))
     assert len(many.rules) == len(one.rules)
-
-
-def test_heap_tuning_is_left_out_for_large_rulesets():
-    from eligibility.engine.heap import MAX_TUNED_RULES, tune_heap
-    assert tune_heap(MAX_TUNED_RULES + 1) is False

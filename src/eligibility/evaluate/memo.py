@@ -4,14 +4,17 @@ Most applicants of a large population share their node outcomes with others (the
 100,000 have about 7,500 distinct sets), and so their assessment, and often the text written
 from it. A batch worker keeps one `Memo`; nothing else in the code keeps results between
 applicants. It holds a few tables (assessments by engine key, reasons by the values they name,
-record text by assessment); a table that reaches `MEMO_LIMIT` entries starts afresh, so memory
-stays flat however many applicants pass.
+record text by assessment); a table that reaches its limit starts afresh, so memory stays flat
+however many applicants pass. An entry's size grows with the programme's criteria (an assessment
+holds one result per criterion, a record one text per criterion), so the limit is set from
+them: `MEMO_CRITERIA` criterion results per table, and never more than `MEMO_LIMIT` entries.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Hashable, TypeVar
 
 MEMO_LIMIT = 8192        # entries kept per table; past it the table starts again
+MEMO_CRITERIA = 262144   # criterion results kept per table (about 80 MB of record text)
 T = TypeVar("T")
 
 
@@ -22,6 +25,12 @@ class Memo:
         self.limit = limit
         self.tables: dict[str, dict[Hashable, Any]] = {}
         self.hits = self.misses = 0
+
+    @classmethod
+    def for_criteria(cls, criteria: int) -> "Memo":
+        """A memo whose tables hold MEMO_CRITERIA criterion results each, for a programme of
+        `criteria` criteria (at least 16 entries, at most MEMO_LIMIT)."""
+        return cls(max(16, min(MEMO_LIMIT, MEMO_CRITERIA // max(1, criteria))))
 
     def get(self, table: str, key: Hashable, make: Callable[..., T], *args: Any) -> T:
         """The value kept under `key` in `table`, made by `make(*args)` (and kept) if it is not there yet."""

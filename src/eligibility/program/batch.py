@@ -27,7 +27,6 @@ from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
 from eligibility.core.errors import EngineError, InputError, Problem
-from eligibility.engine.heap import tune_heap
 from eligibility.evaluate.assess import Evaluation
 from eligibility.evaluate.evaluator import Evaluator
 from eligibility.evaluate.memo import Memo
@@ -145,8 +144,7 @@ class Worker:
                  needs_record: bool = False, slim: bool = False):
         self.program, self.options = program, options
         self.evaluator = Evaluator(program, options.engine)
-        tune_heap(len(self.evaluator.compiled.rules))
-        self.memo = Memo()
+        self.memo = Memo.for_criteria(len(program.criteria))
         self.piece, self.slim = piece, slim
         self.needs_record = needs_record or options.records.trace
         self.encoder = RecordEncoder(options.records, self.memo)
