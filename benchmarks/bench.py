@@ -15,7 +15,9 @@ applicants/s and peak RSS for:
 * engine-python: the same with `--engine python`;
 * ceiling: the same compiled ruleset (compiler.compile_program) driven directly through
   durable_rules_engine: assert the pre-encoded profile, run every action asserting its
-  derived fact, delete the state; no trace, no decoding, no I/O;
+  derived fact (when a rule reads it), delete the state; no trace, no decoding, no I/O;
+* leaf-ceiling: the independent ceiling: the same, with only the rules of the programme's
+  leaves (every leaf test once, nothing combined), which the compile cannot make cheaper;
 * plain: a hand-written Python evaluation of the same conditions (three-valued), checked
   to agree with eligibility's verdicts on every applicant;
 * py-nodes / py-evaluate / durable-evaluate: the evaluation step on the same pre-parsed
@@ -222,7 +224,9 @@ def leaf_only(compiled, program) -> str:
     return json.dumps({name: rule for name, rule in compiled.rules.items() if of_leaf(name)}, ensure_ascii=False)
 
 
-def measure_ceiling(pop: str) -> dict:
+def measure_ceiling(pop: str, leaves_only: bool = False) -> dict:
+    """The compiled ruleset (or, with `leaves_only`, the independent ceiling: its leaves' rules
+    alone) driven directly through the C extension on pre-encoded profiles."""
     sys.path.insert(0, os.path.join(ROOT, "src"))
     import durable_rules_engine as e
     from eligibility import api
@@ -230,8 +234,9 @@ def measure_ceiling(pop: str) -> dict:
     program = api.load_rules(RULES)
     compiled = compile_program(program)
     encoded = encoded_population(pop, compiled, program)
-    h = e.create_ruleset("ceiling", compiled.ruleset_json())
-    dt, _, _ = drive(e, h, encoded, compiled.derive)
+    ruleset = leaf_only(compiled, program) if leaves_only else compiled.ruleset_json()
+    h = e.create_ruleset("ceiling", ruleset)
+    dt, _, _ = drive(e, h, encoded, {} if leaves_only else compiled.derive)
     return {"seconds": dt, "n": len(encoded)}
 
 
@@ -279,6 +284,7 @@ def engine_run(engine, values: list) -> tuple[float, int, int]:
 
 def child_main(kind: str, pop: str) -> None:
     out = (measure_plain(pop) if kind == "plain" else measure_ceiling(pop) if kind == "ceiling"
+           else measure_ceiling(pop, leaves_only=True) if kind == "leaf-ceiling"
            else measure_scale(pop) if kind == "scale"
            else measure_peer(pop, kind[5:]) if kind.startswith("peer:") else measure_python_step(pop, kind))
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -439,6 +445,7 @@ def main() -> None:
             if not big:
                 rows["engine-python"] = measure_batch(pop, n, out, "--engine", "python")
                 rows["ceiling"] = median_run(runs["ceiling"])
+                rows["leaf-ceiling"] = run_child("leaf-ceiling", pop)
                 if RULES == SHIPPED:
                     rows["plain"] = run_child("plain", pop)
                 rows["py-nodes"] = run_child("py-nodes", pop)
@@ -465,13 +472,20 @@ def main() -> None:
                   + each_run(runs["batch-j1"], runs["batch-j2"]))
             if not big:
                 cpu_rate = rows["batch-j1"]["n"] / rows["batch-j1"]["cpu"]
-                print(f"  batch-j1/ceiling      {rate['batch-j1'] / rate['ceiling']:.2f}  (target >= 0.6; "
-                      f"{cpu_rate / rate['ceiling']:.2f} by CPU seconds)" + each_run(runs["ceiling"], runs["batch-j1"]))
+                print(f"  batch-j1/ceiling      {rate['batch-j1'] / rate['ceiling']:.2f}  "
+                      f"({cpu_rate / rate['ceiling']:.2f} by CPU seconds; the ceiling is this version's own compile)"
+                      + each_run(runs["ceiling"], runs["batch-j1"]))
+                print(f"  batch-j1/leaf-ceiling {rate['batch-j1'] / rate['leaf-ceiling']:.2f}  "
+                      f"({cpu_rate / rate['leaf-ceiling']:.2f} by CPU seconds; target >= 0.5: the engine's minimum)")
+                print(f"  ceiling/leaf-ceiling  {rate['ceiling'] / rate['leaf-ceiling']:.2f}  (the compiled ruleset "
+                      "against its leaves' rules alone)")
                 if "plain" not in rate:
                     continue
                 print(f"  py-nodes/plain        {rate['py-nodes'] / rate['plain']:.2f}  (target >= 0.3: the evaluation step)")
                 print(f"  py-evaluate/plain     {rate['py-evaluate'] / rate['plain']:.2f}  (with criteria, verdict, reason)")
                 print(f"  engine-python/plain   {rate['engine-python'] / rate['plain']:.2f}  (the whole CLI path)")
+                print(f"  batch-j1/plain        {rate['batch-j1'] / rate['plain']:.2f}  ({cpu_rate / rate['plain']:.2f} by CPU "
+                      "seconds; plain is hand-written Python, the same yardstick for every version)")
                 for name in [k for k in rows if k.startswith(("zen", "json-logic", "rule-engine"))]:
                     print(f"  against {name:12s} batch-j1 {rate['batch-j1'] / rate[name]:.2f}, engine-python "
                           f"{rate['engine-python'] / rate[name]:.2f}, durable-evaluate {rate['durable-evaluate'] / rate[name]:.2f}, "

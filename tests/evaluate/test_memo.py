@@ -144,10 +144,24 @@ decision: {threshold: 0}
     evaluator.close()
 
 
-def test_the_memo_starts_afresh_when_full():
+def test_a_full_memo_drops_its_oldest_entry():
     memo = Memo(limit=3)
     made = []
-    for key in [1, 2, 3, 1, 4, 1]:
+    for key in [1, 2, 3, 1, 4, 1, 2]:
         memo.get("t", key, lambda k=key: made.append(k) or k * 10)
-    # 1, 2, 3 made; 1 kept; 4 found the memo full: emptied, then 4 made; 1 made again
-    assert made == [1, 2, 3, 4, 1] and memo.size == 2 and memo.hits == 1
+    # 1, 2, 3 made; 1 found; 4 made in place of 1 (the oldest); 1 made again in place of 2; 2 made again
+    assert made == [1, 2, 3, 4, 1, 2] and memo.size == 3 and memo.hits == 1
+    assert memo.get("t", 4, lambda: 0) == 40 and memo.hits == 2
+
+
+def test_a_memo_for_many_criteria_keeps_fewer_entries():
+    """An entry's size grows with the criteria (one result and one record text per criterion), so a
+    batch's memo keeps MEMO_CRITERIA criterion results per table, within [16, MEMO_LIMIT] entries."""
+    from eligibility.evaluate.memo import MEMO_CRITERIA, MEMO_LIMIT
+    assert Memo.for_criteria(7).limit == MEMO_LIMIT
+    assert Memo.for_criteria(1000).limit == MEMO_CRITERIA // 1000 < MEMO_LIMIT
+    assert Memo.for_criteria(10 ** 7).limit == 16
+    memo = Memo.for_criteria(1000)
+    for k in range(3 * memo.limit):
+        assert memo.get("t", k, str, k) == str(k)
+        assert memo.size <= memo.limit

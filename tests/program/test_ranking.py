@@ -117,6 +117,32 @@ def test_provisional_means_the_best_case_of_others_or_its_own_crosses_the_cut(se
             assert ("provisional: " in e.reason) == changes
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_pool_gives_the_decision_of_every_entry(seed):
+    """A batch keeps, of its undetermined applicants, only those that could still reach the quota
+    against the eligible ones gathered so far (decision.Pool): on random streams the decision (ranks,
+    finals, reasons, provisional verdicts) equals the one made with every entry, and entries are left out."""
+    rng = random.Random(seed)
+    program = api.load_rules(EXAMPLE_RULES)
+    left_out = 0
+    for _ in range(200):
+        quota = rng.choice([None, 0, 1, 2, 4])
+        program.decision = dataclasses.replace(program.decision, quota=quota)
+        entries = random_entries(rng, rng.randrange(2, 30))
+        whole = dec.decide(program, [dataclasses.replace(e) for e in entries])
+        pool = dec.Pool(program)
+        for e in entries:
+            pool.add(dataclasses.replace(e))
+        pooled = dec.decide(program, pool.entries)
+        shown = lambda d: [(e.key, e.rank, e.final, e.reason, e.provisional) for e in d.ranking]   # noqa: E731
+        assert shown(pooled) == shown(whole)
+        undetermined = sum(e.verdict == "undetermined" for e in entries)
+        kept = sum(e.verdict == "undetermined" for e in pool.entries)
+        assert kept <= undetermined and (quota is not None or kept == 0)
+        left_out += undetermined - kept
+    assert left_out > 0
+
+
 def test_placement_names_the_first_key_the_ranking_tells_apart():
     rng = random.Random(3)
     program = api.load_rules(EXAMPLE_RULES)

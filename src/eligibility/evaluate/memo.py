@@ -4,8 +4,8 @@ Most applicants of a large population share their node outcomes with others (the
 100,000 have about 7,500 distinct sets), and so their assessment, and often the text written
 from it. A batch worker keeps one `Memo`; nothing else in the code keeps results between
 applicants. It holds a few tables (assessments by engine key, reasons by the values they name,
-record text by assessment); a table that reaches its limit starts afresh, so memory stays flat
-however many applicants pass. An entry's size grows with the programme's criteria (an assessment
+record text by assessment); a table that reaches its limit drops its oldest entry for each new
+one, so memory stays flat however many applicants pass, and the recent entries stay. An entry's size grows with the programme's criteria (an assessment
 holds one result per criterion, a record one text per criterion), so the limit is set from
 them: `MEMO_CRITERIA` criterion results per table, and never more than `MEMO_LIMIT` entries.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Hashable, TypeVar
 
-MEMO_LIMIT = 8192        # entries kept per table; past it the table starts again
+MEMO_LIMIT = 8192        # entries kept per table; past it the oldest goes
 MEMO_CRITERIA = 262144   # criterion results kept per table (about 80 MB of record text)
 T = TypeVar("T")
 
@@ -45,7 +45,7 @@ class Memo:
             pass
         self.misses += 1
         if len(entries) >= self.limit:
-            entries.clear()
+            del entries[next(iter(entries))]          # the oldest (dicts keep insertion order)
         value = entries[key] = make(*args)
         return value
 

@@ -249,9 +249,8 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
     units = iter_units(inputs, options.input_format, stdin)
     stream = evaluate_stream(program, units, options, piece=piece, slim=not options.keep_all and not wants_entries,
                              needs_record=sink is not None and sink.needs_record)
+    pool = dec.Pool(program)          # the entries the decision reads (when not keep_all)
     kept: list[dec.Entry] = []
-    # undetermined applicants matter to the decision only when a quota could be crossed
-    contending = dec.RANKED_OR_CONTENDING if program.decision.quota is not None else (dec.SELECTED,)
     tally: Counter[str] = Counter()
     errors: list[dict] = []
     seen: set[str] = set()            # every id so far: a later input with the same id is an error
@@ -270,18 +269,20 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
                 kept += entries
         if not options.keep_all:
             # kept only to be ranked: what the ranking and the outputs' final pass read, with the
-            # reasons (few distinct ones among eligible applicants) shared rather than repeated
+            # reasons and point tuples (few distinct ones among eligible applicants) shared
             share = shared.setdefault if len(shared) < 10_000 else _first
-            kept += [dec.Entry(row.key, row.id, row.name, row.verdict, row.score, share(row.awarded, row.awarded),
-                               row.gates_met, share(row.reason, row.reason), row.gates_failed, values=row.values,
-                               **(row.prospects or {}))
-                     for row in rows if row.verdict in contending]
+            for row in rows:
+                if row.verdict in dec.RANKED_OR_CONTENDING:
+                    prospects = {k: share(v, v) if isinstance(v, tuple) else v for k, v in (row.prospects or {}).items()}
+                    pool.add(dec.Entry(row.key, row.id, row.name, row.verdict, row.score, share(row.awarded, row.awarded),
+                                       row.gates_met, share(row.reason, row.reason), row.gates_failed,
+                                       values=row.values, **prospects))
         if sink is not None and not wants_entries:
             sink.add_pieces(pieces)
         done += len(rows)
         if on_progress is not None:
             on_progress(done)
-    decision = dec.decide(program, kept)
+    decision = dec.decide(program, kept if options.keep_all else pool.entries)
     if not options.keep_all:     # the entries not kept were only counted: their verdict is final
         for v in (dec.EXCLUDED, dec.UNDETERMINED, dec.ERROR):   # (some undetermined ones were kept: all counted here)
             decision.counts[v] = tally[v]

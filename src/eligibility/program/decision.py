@@ -17,6 +17,7 @@ are in ranking.py.
 """
 from __future__ import annotations
 
+import heapq
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -105,6 +106,49 @@ def entry_from_record(key: int, rec: dict) -> Entry:
                  gates_open=sum(c["outcome"] == UNKNOWN for c in gates),
                  open_facts=tuple(dict.fromkeys(f for c in rec["criteria"] for f in c["missing"])),
                  values=tuple(RankValue(v["value"], tuple(v["missing"])) for v in rec.get("rank_keys", {}).values()))
+
+
+class _Later:
+    """A place in a heap that keeps the worst place on top (heapq keeps the smallest)."""
+
+    __slots__ = ("place",)
+
+    def __init__(self, place: tuple):
+        self.place = place
+
+    def __lt__(self, other: "_Later") -> bool:
+        return other.place < self.place
+
+
+class Pool:
+    """The entries a decision reads, gathered as a batch streams: every eligible entry (each gets a
+    rank), and, with a quota, each undetermined entry whose best case could still rank within the
+    quota against the eligible entries gathered so far. The quota's cut only moves up as more
+    eligible entries arrive, so an undetermined entry left out then could not rank within it at the
+    end either, and `decide` gives the same decision as with every undetermined entry kept."""
+
+    def __init__(self, program: Program):
+        self.ranking = Ranking(program)
+        self.quota = program.decision.quota
+        self.entries: list[Entry] = []
+        self._cut: list[_Later] = []      # the places of the `quota` best eligible entries so far
+
+    def add(self, e: Entry) -> None:
+        if e.verdict == SELECTED:
+            self.entries.append(e)
+            if self.quota:
+                later = _Later(self.ranking.place(e))
+                if len(self._cut) < self.quota:
+                    heapq.heappush(self._cut, later)
+                elif later.place < self._cut[0].place:
+                    heapq.heapreplace(self._cut, later)
+        elif e.verdict == UNDETERMINED and self.quota is not None and self.could_reach(e):
+            self.entries.append(e)
+
+    def could_reach(self, e: Entry) -> bool:
+        if len(self._cut) < (self.quota or 0):
+            return True
+        return bool(self._cut) and self.ranking.place(e, best=True) < self._cut[0].place
 
 
 def decide(program: Program, entries: list[Entry]) -> Decision:
