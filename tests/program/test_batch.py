@@ -141,7 +141,7 @@ def test_quota_three(run_cli):
 
 def _entry(key, id_, score, awarded=(), gates=2, name=None):
     return dec.Entry(key=key, id=id_, name=name or id_, verdict="selected", score=score, awarded=awarded,
-                     gates_met=gates, reason="selected: ok")
+                     gates_met=gates, why="selected: ok")
 
 
 def _ranked(tie_breaks, entries, quota=None):

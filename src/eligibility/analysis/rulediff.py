@@ -226,7 +226,7 @@ def evaluate_standings(program: Program, paths: list[str], engine: str = "durabl
         if step is None or step.evaluation is None:
             verdict = "error" if j.error else "not entered"
             reason = j.error or f"enters at stage {j.entered_at}"
-            row["entry"] = Entry(key, j.id, j.name, verdict, reason=reason, final=verdict)
+            row["entry"] = Entry(key, j.id, j.name, verdict, why=reason, final=verdict)
             rows.append(row)
             continue
         ev = step.evaluation
@@ -236,7 +236,7 @@ def evaluate_standings(program: Program, paths: list[str], engine: str = "durabl
         rec["criteria"] = [dict(c, because=because.get(c["id"], [])) for c in rec["criteria"]]
         row.update(record=rec, facts=trace["facts"], program=ev.program, scored=step.score is not None,
                    stage={"id": step.stage, "date": step.date},
-                   entry=Entry(key, j.id, j.name, step.verdict, score=step.score or 0, reason=step.reason,
+                   entry=Entry(key, j.id, j.name, step.verdict, score=step.score or 0, why=step.reason,
                                rank=step.rank, final=step.verdict))
         rows.append(row)
     return rows

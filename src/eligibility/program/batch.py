@@ -73,7 +73,7 @@ class BatchEntry(dec.Entry):
     def of(cls, row: Row) -> "BatchEntry":
         return cls(key=row.key, id=row.id, name=row.name, verdict=row.verdict,
                    score=0 if row.score is None else row.score, awarded=row.awarded, gates_met=row.gates_met,
-                   reason=row.reason, gates_failed=row.gates_failed, outcomes=row.outcomes, path=row.path,
+                   why=row.reason, gates_failed=row.gates_failed, outcomes=row.outcomes, path=row.path,
                    error=row.error, values=row.values, published_by=row.published_by, **(row.prospects or {}))
 
 

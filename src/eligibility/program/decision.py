@@ -49,7 +49,7 @@ class Entry:
     score: float = 0
     awarded: tuple[float, ...] = ()   # points per scored criterion, in rules order
     gates_met: int = 0
-    reason: str = ""
+    why: str = ""                     # the reason of `verdict` (its final reason is `reason`)
     gates_failed: tuple[str, ...] = ()
     rank: int | None = None
     final: str = ""                   # verdict after ranking and quota
@@ -62,6 +62,16 @@ class Entry:
     placement: str = ""               # `ranked N of M` and what placed it against its neighbours (rank_by)
     provisional: str = ""             # which unknown facts could still change its final verdict
     published_by: str = ""            # the published criterion that set `verdict`, if one did
+    cut: tuple[int, int | None] | None = None   # once ranked: (eligible entries, quota), shared
+
+    @property
+    def reason(self) -> str:
+        """The reason of the final verdict: for a ranked entry its place against the quota and why
+        it is eligible (`final_reason`, made when asked: a large batch writes few of them), else
+        the reason of its verdict."""
+        if self.rank is None or self.cut is None:
+            return self.why
+        return final_reason(self, *self.cut)
 
 
 @dataclass
@@ -100,7 +110,7 @@ def entry_from_record(key: int, rec: dict) -> Entry:
     gates = [c for c in rec["criteria"] if c["kind"] == "gate"]
     return Entry(key=key, id=rec["applicant"]["id"], name=rec["applicant"]["name"], verdict=rec["verdict"],
                  score=rec["score"], awarded=tuple(c["awarded"] for c in scored),
-                 gates_met=sum(c["outcome"] == "met" for c in gates), reason=rec["reason"],
+                 gates_met=sum(c["outcome"] == "met" for c in gates), why=rec["reason"],
                  gates_failed=tuple(rec["gates_failed"]), score_max=rec["score_max"],
                  awarded_max=tuple(c["points"] if c["outcome"] == UNKNOWN else c["awarded"] for c in scored),
                  gates_open=sum(c["outcome"] == UNKNOWN for c in gates),
@@ -160,10 +170,11 @@ def decide(program: Program, entries: list[Entry]) -> Decision:
         e.rank = i
         e.final = SELECTED if policy.quota is None or i <= policy.quota else NOT_SELECTED
     ranking.provisional(eligible, [e for e in entries if e.verdict == UNDETERMINED], policy.quota)
+    cut = (len(eligible), policy.quota)
     for i, e in enumerate(eligible):
         if policy.rank_by:
             e.placement = ranking.placement(eligible, i)
-        e.reason = final_reason(e, len(eligible), policy.quota)
+        e.cut = cut
     for e in entries:
         if e.verdict != SELECTED:
             e.final = e.verdict
@@ -178,9 +189,9 @@ def decide(program: Program, entries: list[Entry]) -> Decision:
 def final_reason(e: Entry, eligible: int, quota: int | None) -> str:
     """The reason of a ranked entry's final verdict: its place (with what placed it, under rank_by),
     the quota, the reason it is eligible, and whether unknown facts could still change it."""
-    why = e.reason.removeprefix("selected: ")
+    why = e.why.removeprefix("selected: ")
     if e.final == SELECTED:
-        text = f"selected, {e.placement}: {why}" if e.placement else e.reason
+        text = f"selected, {e.placement}: {why}" if e.placement else e.why
     else:
         place = f"ranked {e.rank} of {eligible}"
         place = (e.placement or place).replace(place, place + " eligible", 1)

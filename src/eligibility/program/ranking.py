@@ -19,6 +19,7 @@ from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from eligibility.core.formatting import clip, number, value as show
+from eligibility.evaluate.assess import SELECTED
 from eligibility.language.model import DecisionPolicy, Program, RankKey
 
 Entry = Any     # a decision.Entry (not imported: decision imports this module)
@@ -152,7 +153,12 @@ class Ranking:
 
 
 def _open(e: Entry) -> bool:
-    """Whether unknown facts could still move the entry up."""
+    """Whether unknown facts could still move the entry up: for an eligible entry, whether its best
+    case differs from where it stands (an unknown fact of a criterion that cannot change its score,
+    its gates or its rank values cannot move it); for any other, whether it has unknown facts."""
+    if e.verdict == SELECTED:
+        return (e.score_max != e.score or e.awarded_max != e.awarded or e.gates_open > 0
+                or any(rv.missing for rv in e.values))
     return bool(e.open_facts) or any(rv.missing for rv in e.values)
 
 
