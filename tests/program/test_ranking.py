@@ -241,3 +241,24 @@ def test_a_computed_date_ranks_earliest_first_with_none_last(run_cli, tmp_path):
     assert ranked[2]["placement"].endswith("ahead of Gamma Foods on id alba vs gamma, tied on voucher_free_from none)")
     summary = json.loads(run_cli("batch", EXAMPLE_APPLICANTS, "--rules", str(rules), "-f", "jsonl").stdout.splitlines()[-1])
     assert [(r["id"], r["placement"]) for r in summary["ranking"]] == [(a["applicant"]["id"], a["placement"]) for a in ranked]
+
+
+def test_a_published_decision_is_open_only_for_an_undetermined_applicant(tmp_path):
+    """A published decision settles only a verdict the other criteria leave open: an eligible
+    applicant with the ministry's decision unknown cannot be moved by it, so that fact is not named
+    as what could still change its verdict; for an undetermined applicant it is."""
+    program = api.load_rules(RULES)
+    assert any(c.kind == "published" for c in program.criteria)
+    facts = {"in_house_architecture": True, "pretrained_from_scratch": True, "initialised_from_foreign_weights": False,
+             "foreign_partner_dependency": "none", "model_generations": 3, "planned_modalities": ["text", "image"],
+             "open_weights_released": "unknown", "commercial_use_allowed": True, "commercial_deployment": True}
+    eligible = {"id": "e", "name": "E", "facts": {**facts, "selected_in_august": "unknown"}}
+    undetermined = {"id": "u", "name": "U", "facts": {**facts, "in_house_architecture": "unknown",
+                                                       "selected_in_august": "unknown"}}
+    pop = tmp_path / "pop.jsonl"
+    pop.write_text("\n".join(json.dumps(p) for p in (eligible, undetermined)) + "\n", encoding="utf-8")
+    entries = {e.id: e for e in batch.run_batch(program, [str(pop)], batch.BatchOptions(keep_all=True)).decision.entries}
+    assert entries["e"].verdict == "selected" and entries["u"].verdict == "undetermined"
+    assert "open_weights_released" in entries["e"].open_facts
+    assert "selected_in_august" not in entries["e"].open_facts
+    assert "selected_in_august" in entries["u"].open_facts

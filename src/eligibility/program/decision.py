@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from eligibility.evaluate.assess import EXCLUDED, SELECTED, UNDETERMINED, UNKNOWN, Assessment
+from eligibility.evaluate.assess import EXCLUDED, PUBLISHED, SELECTED, UNDETERMINED, UNKNOWN, Assessment
 from eligibility.evaluate.rankvalues import RankValue
 from eligibility.language.model import Program, RankKey
 from eligibility.program.ranking import Ranking, keys_text
@@ -97,11 +97,14 @@ class Decision:
 
 
 def prospects(s: Assessment) -> dict[str, Any]:
-    """The Entry fields that say what unknown facts could still make of an assessment."""
+    """The Entry fields that say what unknown facts could still make of an assessment. A published
+    decision settles only a verdict the other criteria leave undetermined, so the facts of a
+    published criterion are open for an undetermined applicant only."""
     return {"score_max": s.score_max, "awarded_max": tuple(
                 c.points if c.outcome == UNKNOWN else c.awarded for c in s.criteria if c.kind == "scored"),
             "gates_open": sum(c.kind == "gate" and c.outcome == UNKNOWN for c in s.criteria),
-            "open_facts": tuple(dict.fromkeys(f for c in s.criteria for f in c.missing))}
+            "open_facts": tuple(dict.fromkeys(f for c in s.criteria for f in c.missing
+                                              if c.kind != PUBLISHED or s.verdict == UNDETERMINED))}
 
 
 def entry_from_record(key: int, rec: dict) -> Entry:
@@ -114,7 +117,8 @@ def entry_from_record(key: int, rec: dict) -> Entry:
                  gates_failed=tuple(rec["gates_failed"]), score_max=rec["score_max"],
                  awarded_max=tuple(c["points"] if c["outcome"] == UNKNOWN else c["awarded"] for c in scored),
                  gates_open=sum(c["outcome"] == UNKNOWN for c in gates),
-                 open_facts=tuple(dict.fromkeys(f for c in rec["criteria"] for f in c["missing"])),
+                 open_facts=tuple(dict.fromkeys(f for c in rec["criteria"] for f in c["missing"]
+                                                if c["kind"] != PUBLISHED or rec["verdict"] == UNDETERMINED)),
                  values=tuple(RankValue(v["value"], tuple(v["missing"])) for v in rec.get("rank_keys", {}).values()))
 
 
