@@ -165,3 +165,8 @@ def test_a_memo_for_many_criteria_keeps_fewer_entries():
     for k in range(3 * memo.limit):
         assert memo.get("t", k, str, k) == str(k)
         assert memo.size <= memo.limit
+    # single criterion results (the record's criterion texts) are small: that table keeps MEMO_LIMIT
+    from eligibility.evaluate.memo import PER_CRITERION
+    for k in range(2000):
+        memo.get(PER_CRITERION, k, str, k)
+    assert len(memo.tables[PER_CRITERION]) == 2000 > memo.limit

@@ -7,12 +7,13 @@ import random
 
 import pytest
 
-from helpers import APPLICANTS, EXAMPLE_RULES, RULES
+from helpers import APPLICANTS, DATA, EXAMPLE_RULES, RULES
 from eligibility import api
 from eligibility.language.profile import applicant_from_data
 from eligibility.core.errors import Problems
 from eligibility.evaluate.memo import Memo
 from eligibility.records.record import RecordEncoder, RecordOptions, compact_json, evaluation_record, record
+from eligibility.language.rules import load_program
 from helpers import random_profile
 
 
@@ -131,3 +132,27 @@ def test_one_encoder_writes_the_record_of_each_program_it_meets():
     assert all(has == ranked for has, ranked in seen) and {r for _, r in seen} == {True, False}
     for e in evaluators:
         e.close()
+
+
+def test_criteria_texts_shared_between_records_keep_each_number_as_written():
+    """With a memo, each distinct criterion result's text is made once and shared between records:
+    results equal as numbers but written differently (points 6 and 6.0, from a mark of 6 and 6.0)
+    each keep their own text, whichever came first."""
+    text = ("program: {id: marks, title: marks, sources: [{id: s, title: s}]}\n"
+            "facts:\n  mark: {type: float, range: [0, 10]}\n"
+            "criteria:\n  - {id: c, title: c, kind: scored, points: mark, condition: mark >= 0, source: {ref: s, clause: x}}\n"
+            "decision: {threshold: 1}\n")
+    program = load_program("marks.yaml", text=text)
+    evaluator = api.Evaluator(program, "python")
+    encoder = RecordEncoder(RecordOptions(), Memo())
+    awarded = []
+    for k, mark in enumerate([6, 6.0, 6, 7.0, 7]):
+        data = {"id": f"a{k}", "facts": {"mark": mark}}
+        applicant = applicant_from_data(data, program, "pop.jsonl", "0" * 64, Problems("pop.jsonl"),
+                                        require_evidence=False, line=k + 1)
+        ev = evaluator.evaluate(applicant, trace=False)
+        line = encoder.line(ev)
+        assert line == compact_json(record(ev, RecordOptions()))
+        awarded.append(json.loads(line)["criteria"][0]["awarded"])
+    assert [type(p).__name__ for p in awarded] == ["int", "float", "int", "float", "int"]
+    evaluator.close()

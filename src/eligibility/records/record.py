@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from eligibility import __version__
 from eligibility.evaluate.assess import CriterionResult, Evaluation
-from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.memo import PER_CRITERION, Memo
 from eligibility.evaluate.points import finite
 from eligibility.evaluate.rankvalues import rank_values
 from eligibility.evaluate.trace import build_trace, fact_dict, jsonable
@@ -225,11 +225,29 @@ class RecordEncoder:
         return layout
 
     def _shared_text(self, ev: Evaluation) -> tuple[str, ...]:
-        options = self.options
-        texts = ["".join(member + compact_json(f.value(ev, options)) for member, f in run)
-                 for run in self._layout(ev.program).shared]
+        texts = ["".join(member + self._text(f, ev) for member, f in run) for run in self._layout(ev.program).shared]
         texts[-1] += "}"
         return tuple(texts)
+
+    def _text(self, f: Field, ev: Evaluation) -> str:
+        """A run or assessment field's JSON text. With a memo, a run field's text is made once per
+        program, engine and as-of date (what run fields read), and the criteria's once per distinct
+        criterion result, so that an assessment met for the first time costs little more than
+        putting known pieces together."""
+        if self.memo is not None:
+            if f.scope == RUN:
+                return self.memo.get("run field", (f.name, id(ev.program), ev.engine, ev.as_of), self._plain, f, ev)
+            if f.name == "criteria":
+                return "[" + ",".join(self._criterion(r, ev.program) for r in ev.assessment.criteria) + "]"
+        return self._plain(f, ev)
+
+    def _plain(self, f: Field, ev: Evaluation) -> str:
+        return compact_json(f.value(ev, self.options))
+
+    def _criterion(self, r: CriterionResult, program: Program) -> str:
+        # repr: 1, 1.0 and -0.0 are equal numbers with different texts
+        key = (id(program), r.id, r.outcome, repr(r.points), repr(r.awarded), r.missing)
+        return self.memo.get(PER_CRITERION, key, lambda: compact_json(criterion_dict(r, program)))  # type: ignore[union-attr]
 
     def line(self, ev: Evaluation, newline: bool = False) -> str:
         """The record of `ev` as one line of compact JSON, ending with a newline if asked."""
