@@ -158,3 +158,17 @@ def stop_process(proc) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def engine_agrees(program, profiles):
+    """Every node's outcome from the durable engine equals the reference meaning, for each profile
+    (under a deadline: a hang is a failure)."""
+    from eligibility.api import Evaluator
+    from eligibility.language.semantics import evaluate_nodes
+    ev = Evaluator(program, engine="durable")
+    try:
+        with deadline(120):
+            for values in profiles:
+                assert ev.run(values).outcomes() == evaluate_nodes(program, values), values
+    finally:
+        ev.close()

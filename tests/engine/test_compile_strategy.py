@@ -9,7 +9,7 @@ from eligibility.language.expr import And, Or
 from eligibility.language.rules import load_program
 from eligibility.language.semantics import evaluate_nodes
 
-from helpers import EXAMPLE_RULES, RULES, deadline, rules_text
+from helpers import EXAMPLE_RULES, RULES, engine_agrees, rules_text
 
 
 def combining_nodes(program):
@@ -20,16 +20,6 @@ def combining_nodes(program):
 def rules_of(compiled, node):
     """The rules settling the node itself (named `<id>+#k` / `<id>-#k`; a chained join is `<id>+`)."""
     return [name for name in compiled.rules if name.split("#")[0].rstrip("+-") == str(node.id)]
-
-
-def all_agree(program, profiles):
-    ev = Evaluator(program, engine="durable")
-    try:
-        with deadline(120):
-            for values in profiles:
-                assert ev.run(values).outcomes() == evaluate_nodes(program, values), values
-    finally:
-        ev.close()
 
 
 def test_the_shipped_and_example_programmes_compile_flat():
@@ -57,7 +47,7 @@ def test_a_node_past_the_flat_limits_is_chained_and_agrees():
     rng = random.Random(3)
     profiles = [{f"f{i}": rng.randrange(-1, 2) for i in range(10) if rng.random() < 0.8} for _ in range(300)]
     profiles += [dict(zip((f"f{i}" for i in range(10)), values)) for values in itertools.product([0, 1], repeat=10)][::7]
-    all_agree(program, profiles)
+    engine_agrees(program, profiles)
 
 
 def test_a_flat_node_fires_once_per_true_conjunction_and_settles_its_outcome():

@@ -18,7 +18,7 @@ from eligibility.core.errors import EngineError, InputError
 from eligibility.language.semantics import evaluate_nodes
 from eligibility.language.rules import load_program
 
-from helpers import DATA, ROOT, deadline, rules_text
+from helpers import DATA, ROOT, deadline, engine_agrees, rules_text
 
 
 def refused(text):
@@ -29,13 +29,7 @@ def refused(text):
 
 
 def agrees(program, profiles):
-    ev = Evaluator(program)
-    try:
-        with deadline(120):
-            for values in profiles:
-                assert ev.run(values).outcomes() == evaluate_nodes(program, values), values
-    finally:
-        ev.close()
+    engine_agrees(program, profiles)
     return compiler.compile_program(program)
 
 
