@@ -249,10 +249,12 @@ class _Compiler:
         take the shard past the engine's limits; it is then chained."""
         leaves = list(_leaves(self.program, n))
         tags = {self.leaf_tag[leaf.id] for leaf in leaves}
-        trues, falses = self.terms(n, True), self.terms(n, False)
-        if len(tags) != 1 or trues is None or falses is None:
+        if len(tags) != 1:
             return False
         (tag,) = tags
+        trues, falses = self.terms(n, True), self.terms(n, False)
+        if trues is None or falses is None:
+            return False
         if not self.limits.place_terms(tag, trues + falses):
             return False
         for name, terms in ((yes, trues), (no, falses)):
