@@ -23,9 +23,11 @@ applicants/s and peak RSS for:
 * py-nodes / py-evaluate / durable-evaluate: the evaluation step on the same pre-parsed
   profiles as `plain` (parsing is outside the timing for all of them): py-nodes is the
   closures computing every node's outcome (closures.CompiledNodes, what the engine does);
-  py-evaluate and durable-evaluate are api.Evaluator(engine="python" or "durable").evaluate,
+  py-evaluate and durable-evaluate are api.Evaluator(engine="python" or "durable").evaluate_all
+  on groups of batch.GROUP with one batch memo (evaluate/memo.py), as a batch worker calls it,
   i.e. the nodes plus criteria, score, verdict, reason and missing facts (more than `plain`
-  or the peers compute);
+  or the peers compute); py-evaluate-pure is the python one without the memo, every applicant
+  assessed from scratch (what `check` and a memo miss pay);
 * with --peers: zen-engine (evaluate_batch and one by one), json-logic-qubit and rule-engine
   running the same rules (benchmarks/peers.py), each checked against eligibility's verdict on
   every applicant (`mismatches`) and timed on pre-built inputs, as `plain` is;
@@ -166,11 +168,20 @@ def measure_python_step(pop: str, kind: str) -> dict:
         t = time.perf_counter()
         for v in values:
             nodes(v)
-    else:
+    elif kind == "py-evaluate-pure":
         evaluate = evaluator.evaluate
         t = time.perf_counter()
         for a in applicants:
             evaluate(a, trace=False)
+    else:
+        from eligibility.evaluate.memo import Memo
+        from eligibility.program.batch import GROUP
+        groups = [applicants[i:i + GROUP] for i in range(0, len(applicants), GROUP)]
+        memo = Memo.for_criteria(len(program.criteria))
+        evaluate_all = evaluator.evaluate_all
+        t = time.perf_counter()
+        for group in groups:
+            evaluate_all(group, None, False, memo)
     return {"seconds": time.perf_counter() - t, "n": len(applicants)}
 
 
@@ -450,6 +461,7 @@ def main() -> None:
                     rows["plain"] = run_child("plain", pop)
                 rows["py-nodes"] = run_child("py-nodes", pop)
                 rows["py-evaluate"] = run_child("py-evaluate", pop)
+                rows["py-evaluate-pure"] = run_child("py-evaluate-pure", pop)
                 rows["durable-evaluate"] = run_child("durable-evaluate", pop)
             if args.peers and not big and RULES == SHIPPED:
                 import peers
@@ -482,7 +494,10 @@ def main() -> None:
                 if "plain" not in rate:
                     continue
                 print(f"  py-nodes/plain        {rate['py-nodes'] / rate['plain']:.2f}  (target >= 0.3: the evaluation step)")
-                print(f"  py-evaluate/plain     {rate['py-evaluate'] / rate['plain']:.2f}  (with criteria, verdict, reason)")
+                print(f"  py-evaluate/plain     {rate['py-evaluate'] / rate['plain']:.2f}  (with criteria, verdict, reason; "
+                      "the batch's memo)")
+                print(f"  py-evaluate-pure/plain {rate['py-evaluate-pure'] / rate['plain']:.2f}  (the same, no memo: "
+                      "every applicant assessed anew)")
                 print(f"  engine-python/plain   {rate['engine-python'] / rate['plain']:.2f}  (the whole CLI path)")
                 print(f"  batch-j1/plain        {rate['batch-j1'] / rate['plain']:.2f}  ({cpu_rate / rate['plain']:.2f} by CPU "
                       "seconds; plain is hand-written Python, the same yardstick for every version)")

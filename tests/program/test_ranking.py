@@ -14,7 +14,7 @@ from eligibility import api
 from eligibility.evaluate.rankvalues import RankValue
 from eligibility.language.model import RankKey
 from eligibility.program import batch, decision as dec
-from eligibility.program.ranking import Ranking
+from eligibility.program.ranking import MAX_NAMED, Ranking
 
 
 def example_batch(**params):
@@ -262,3 +262,35 @@ def test_a_published_decision_is_open_only_for_an_undetermined_applicant(tmp_pat
     assert "open_weights_released" in entries["e"].open_facts
     assert "selected_in_august" not in entries["e"].open_facts
     assert "selected_in_august" in entries["u"].open_facts
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_ranking_is_the_order_of_places_and_names_the_rivals_in_best_case_order(seed):
+    """`ranked` sorts one key at a time, and `provisional` keeps only counts and the first rivals:
+    on random entries the order is that of the whole place, and a provisional selected verdict
+    names the open entries from outside the quota whose best case comes before it, best first,
+    the first MAX_NAMED of them and how many more."""
+    rng = random.Random(seed)
+    program = api.load_rules(EXAMPLE_RULES)
+    ranking = Ranking(program)
+    named = 0
+    for _ in range(200):
+        quota = rng.randrange(1, 4)
+        program.decision = dataclasses.replace(program.decision, quota=quota)
+        entries = random_entries(rng, rng.randrange(2, 40))
+        selected = [e for e in entries if e.verdict == "selected"]
+        assert [e.key for e in ranking.ranked(selected)] == [e.key for e in sorted(selected, key=ranking.place)]
+        d = dec.decide(program, [dataclasses.replace(e) for e in entries])
+        within = {e.key for e in d.ranking[:quota]}
+        outsiders = [x for x in d.entries if x.key not in within and x.verdict in ("selected", "undetermined")
+                     and (x.verdict == "undetermined" or ranking.place(x, best=True) != ranking.place(x))]
+        for e in d.ranking[:quota]:
+            if not e.provisional:
+                continue
+            rivals = sorted((x for x in outsiders if ranking.place(x, best=True) < ranking.place(e)),
+                            key=lambda x: ranking.place(x, best=True))
+            assert re.findall(r"(\w+) \(missing: ", e.provisional) == [x.name for x in rivals[:MAX_NAMED]]
+            more = len(rivals) - MAX_NAMED
+            assert (f" or {more} more rise" in e.provisional) == (more > 0), e.provisional
+            named += 1
+    assert named > 20

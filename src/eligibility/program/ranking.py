@@ -14,8 +14,8 @@ cross the quota's cut (see `provisional`).
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
-from operator import itemgetter
+from bisect import bisect_right, insort
+from itertools import chain
 from typing import Any, Callable, Sequence
 
 from eligibility.core.formatting import clip, number, value as show
@@ -78,7 +78,13 @@ class Ranking:
         return (*(s(e, best) for s in self.sorters), e.key)
 
     def ranked(self, entries: Sequence[Entry]) -> list[Entry]:
-        return sorted(entries, key=self.place)
+        """The entries in `place` order. Sorted one key at a time, last key first (each sort is
+        stable): the same order as sorting on the whole place, but only one key's sort values
+        exist at a time, which matters for hundreds of thousands of entries."""
+        out = sorted(entries, key=_input_position)
+        for s in reversed(self.sorters):
+            out.sort(key=lambda e: s(e, False))
+        return out
 
     def deciding(self, ahead: Entry, behind: Entry) -> int | None:
         """The index of the first key on which `ahead` sorts before `behind` (None: input order)."""
@@ -132,24 +138,49 @@ class Ranking:
         would rank within the first q as the others stand. Without a quota nothing is."""
         if quota is None:
             return
-        places = [self.place(e) for e in ranked]            # ascending: the ranking's order
-        bests = sorted(self.place(c, best=True) for c in [*ranked, *contenders] if _open(c))
-        # an entry leaves the quota only if someone from outside it comes in: those are named
-        outsiders = sorted(((self.place(c, best=True), c) for c in [*ranked[quota:], *contenders] if _open(c)),
-                           key=itemgetter(0))
-        outsider_places = [p for p, _ in outsiders]
+        within = [self.place(e) for e in ranked[:quota]]     # ascending: the ranking's order
+        # for each place within the quota, how many open entries' best cases come before it (all of
+        # them, and those from outside the quota); only counts and the first few outsiders are
+        # kept, so memory does not grow with the number of entries
+        ahead, outside_ahead = _Ahead(within), _Ahead(within)
+        first: list[tuple[tuple, int, Entry]] = []          # the outsiders' best places, best first
+        for n, c in enumerate(chain(ranked, contenders)):
+            if not _open(c):
+                continue
+            best = self.place(c, best=True)
+            ahead.add(best)
+            if n >= len(within):     # an entry leaves the quota only if someone from outside it comes in
+                outside_ahead.add(best)
+                if len(first) < MAX_NAMED or best < first[-1][0]:
+                    insort(first, (best, n, c))      # (places are unique: entries are never compared)
+                    del first[MAX_NAMED:]
         open_above = 0
-        for r, e in enumerate(ranked[:quota], start=1):
-            place = places[r - 1]
+        for r, (e, place) in enumerate(zip(ranked, within), start=1):
             # every open entry ranked above this one can rank above it at best: they are not rivals
             own = _open(e) and self.place(e, best=True) < place
-            if bisect_left(bests, place) - open_above - own >= quota - r + 1:
-                named = [c for _, c in outsiders[:bisect_left(outsider_places, place)]]
-                e.provisional = f"could lose its place if {_named(named)} rise above it"
+            if ahead.before(r - 1) - open_above - own >= quota - r + 1:
+                rivals = outside_ahead.before(r - 1)
+                e.provisional = f"could lose its place if {_named([c for _, _, c in first[:rivals]], rivals)} rise above it"
             open_above += _open(e)
-        for e in ranked[quota:]:
-            if _open(e) and bisect_left(places, self.place(e, best=True)) < quota:
-                e.provisional = f"could still come within the quota (missing: {_facts(e)})"
+        if within and len(within) == quota:
+            for e in ranked[quota:]:
+                if _open(e) and self.place(e, best=True) < within[-1]:
+                    e.provisional = f"could still come within the quota (missing: {_facts(e)})"
+
+
+class _Ahead:
+    """How many of the places added sort before each of a few sorted places."""
+
+    def __init__(self, places: Sequence[tuple]):
+        self.places = places
+        self.counts = [0] * (len(places) + 1)      # counts[k]: added places before places[k:] only
+
+    def add(self, place: tuple) -> None:
+        self.counts[bisect_right(self.places, place)] += 1
+
+    def before(self, i: int) -> int:
+        """How many added places sort before places[i]."""
+        return sum(self.counts[:i + 1])
 
 
 def _open(e: Entry) -> bool:
@@ -162,9 +193,10 @@ def _open(e: Entry) -> bool:
     return bool(e.open_facts) or any(rv.missing for rv in e.values)
 
 
-def _named(rivals: Sequence[Entry]) -> str:
+def _named(rivals: Sequence[Entry], total: int) -> str:
+    """The first rivals by name, and how many more of the `total` there are."""
     shown = [f"{clip(c.name, NAME_LIMIT)} (missing: {_facts(c)})" for c in rivals[:MAX_NAMED]]
-    more = len(rivals) - MAX_NAMED
+    more = total - MAX_NAMED
     if more > 0:
         return ", ".join(shown) + f" or {more} more"
     return " or ".join(shown) if len(shown) < 3 else ", ".join(shown[:-1]) + " or " + shown[-1]
@@ -173,6 +205,10 @@ def _named(rivals: Sequence[Entry]) -> str:
 def _facts(e: Entry) -> str:
     facts = dict.fromkeys([*e.open_facts, *(f for rv in e.values for f in rv.missing)])
     return ", ".join(facts)
+
+
+def _input_position(e: Entry) -> int:
+    return e.key
 
 
 def _ordinal(value: Any) -> Any:
