@@ -173,7 +173,8 @@ class _Ahead:
 
     def __init__(self, places: Sequence[tuple]):
         self.places = places
-        self.counts = [0] * (len(places) + 1)      # counts[k]: added places before places[k:] only
+        # counts[k]: the added places that sort before places[k] but not before places[k - 1]
+        self.counts = [0] * (len(places) + 1)
 
     def add(self, place: tuple) -> None:
         self.counts[bisect_right(self.places, place)] += 1
