@@ -34,6 +34,7 @@ from eligibility.evaluate.rankvalues import rank_values
 from eligibility.language.model import Applicant, Program
 from eligibility.language.profile import OVERRIDE_LABEL, apply_overrides
 from eligibility.program import decision as dec
+from eligibility.program.idset import IdSet
 from eligibility.program.inputs import Item, Unit, iter_units, parse_items, unit_items
 from eligibility.records.record import RecordEncoder, RecordOptions, RecordView, program_info
 
@@ -253,7 +254,7 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
     kept: list[dec.Entry] = []
     tally: Counter[str] = Counter()
     errors: list[dict] = []
-    seen: set[str] = set()            # every id so far: a later input with the same id is an error
+    seen = IdSet()                    # every id so far: a later input with the same id is an error
     shared: dict[Any, Any] = {}       # equal reasons and point tuples of ranked entries, stored once
     done = 0
     for unit in stream:
@@ -299,23 +300,17 @@ def _first(value: Any, _: Any) -> Any:
     return value
 
 
-def _mark_duplicates(rows: list[Row], pieces: list[Any], seen: set[str],
+def _mark_duplicates(rows: list[Row], pieces: list[Any], seen: IdSet,
                      piece: Optional[Callable]) -> tuple[list[Row], list[Any]]:
     """The rows (and pieces) with each input whose id an earlier input has made an error; the
     ids are added to `seen`."""
-    ids = [row.id for row in rows if row.verdict != dec.ERROR]
-    fresh = set(ids)
-    if len(fresh) == len(ids) and seen.isdisjoint(fresh):
-        seen |= fresh
+    evaluated = [i for i, row in enumerate(rows) if row.verdict != dec.ERROR]
+    again = seen.add_all([rows[i].id for i in evaluated])
+    if not again:
         return rows, pieces
     rows, pieces = list(rows), list(pieces)
-    for i, row in enumerate(rows):
-        if row.verdict == dec.ERROR:
-            continue
-        if row.id not in seen:
-            seen.add(row.id)
-            continue
-        rows[i] = _duplicate(row)
+    for i in (evaluated[n] for n in again):
+        rows[i] = _duplicate(rows[i])
         pieces[i] = piece(rows[i], None) if piece is not None else None
     return rows, pieces
 
