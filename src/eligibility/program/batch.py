@@ -34,6 +34,7 @@ from eligibility.evaluate.rankvalues import rank_values
 from eligibility.language.model import Applicant, Program
 from eligibility.language.profile import OVERRIDE_LABEL, apply_overrides
 from eligibility.program import decision as dec
+from eligibility.program.freememory import MemoryRelease
 from eligibility.program.idset import IdSet
 from eligibility.program.inputs import Item, Unit, iter_units, parse_items, unit_items
 from eligibility.records.record import RecordEncoder, RecordOptions, RecordView, program_info
@@ -256,6 +257,7 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
     errors: list[dict] = []
     seen = IdSet()                    # every id so far: a later input with the same id is an error
     shared: dict[Any, Any] = {}       # equal reasons and point tuples of ranked entries, stored once
+    release = MemoryRelease()         # freed memory handed back to the system as the batch goes
     done = 0
     for unit in stream:
         rows, pieces = _mark_duplicates(unit.rows, unit.pieces, seen, piece)
@@ -281,6 +283,7 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
         if sink is not None and not wants_entries:
             sink.add_pieces(pieces)
         done += len(rows)
+        release.after(done)
         if on_progress is not None:
             on_progress(done)
     decision = dec.decide(program, kept if options.keep_all else pool.entries)
