@@ -207,8 +207,8 @@ def test_a_slow_unit_holds_the_others_back_within_the_window(tmp_path, monkeypat
 def test_jsonl_output_is_the_same_bytes_with_one_and_two_jobs(tmp_path, run_cli, to_stdout):
     """With two jobs the records arrive from the workers as one text per unit of work: the output
     must be byte for byte that of one job, also with names outside ASCII, a bad line and a
-    duplicate id (whose record is replaced by an error line)."""
-    from test_batch import synthetic
+    duplicate id (whose record is replaced by an error line). To a file, the workers write their
+    records into it themselves (program/heldpieces.py); to stdout the parent writes them."""
     lines = []
     for i in range(400):
         p = synthetic(i)
@@ -231,3 +231,74 @@ def test_jsonl_output_is_the_same_bytes_with_one_and_two_jobs(tmp_path, run_cli,
     records = [json.loads(x) for x in outs[0].decode("utf-8").splitlines()]
     assert len(records) == 401 and records[5]["verdict"] == "error" and records[300]["verdict"] == "error"
     assert "duplicate applicant id" in records[300]["message"] and records[40]["applicant"]["name"] == "Équipe 40 — 팀"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_output_file_that_cannot_grow_is_one_error_line_and_no_file(tmp_path, jobs):
+    """The file size limit (RLIMIT_FSIZE) stops the writes past 100 KB: with two jobs it is a
+    worker's write that fails, and the error reaches the parent as the same single line."""
+    import resource
+    import subprocess
+    from helpers import console_script
+
+    lines = [json.dumps(synthetic(i)) for i in range(300)]          # about 4.5 KB of output each
+    pop = tmp_path / "pop.jsonl"
+    pop.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out" / "decision.jsonl"
+    out.parent.mkdir()
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    result = subprocess.run([console_script(), "batch", str(pop), "--rules", RULES, "-f", "jsonl", "-o", str(out),
+                             "--jobs", jobs], capture_output=True, text=True, preexec_fn=limit, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [f"eligibility: error: {out}: cannot write output: File too large"]
+    assert list(out.parent.iterdir()) == []
+
+
+class _NoteTaker:
+    """A worker whose units are numbers and whose note "fail" raises."""
+
+    def process(self, unit):
+        return _Noted(unit)
+
+    def note(self, payload):
+        if payload == "fail":
+            raise EngineError("the note could not be handled")
+
+    def close(self):
+        pass
+
+
+class _Noted:
+    def __init__(self, unit):
+        self.unit, self.send = unit, None
+
+    def bind_notes(self, send):
+        self.send = send
+
+
+def test_an_error_from_a_workers_last_note_ends_the_run_with_that_error():
+    """Notes are answered by nothing, so the error of the very last one is read when the
+    workers stop: it must still end the run."""
+    from eligibility.program.workers import run_units
+    got = []
+    with pytest.raises(EngineError, match="the note could not be handled"):
+        for result in run_units(iter(range(6)), 2, _NoteTaker):
+            got.append(result.unit)
+            result.send("fail" if result.unit == 5 else "fine")
+    assert got == list(range(6))
+
+
+def test_held_pieces_that_cannot_be_written_are_an_output_error(tmp_path):
+    from eligibility.core.errors import OutputError
+    from eligibility.program.heldpieces import PieceWriter
+    path = tmp_path / "out.jsonl"
+    path.write_text("")
+    with open(path, "rb") as read_only:
+        writer = PieceWriter(read_only.fileno(), "out.jsonl")
+        held = writer.hold(["é\n", "b\n"])
+        assert len(held) == 2 and held.offsets == [0, 3, 5]
+        with pytest.raises(OutputError, match="^out.jsonl: cannot write output: Bad file descriptor$"):
+            writer.write((held.unit, [(0, 0, 5)]))

@@ -65,6 +65,17 @@ class EngineError(EligibilityError):
     """The rules engine failed or was stopped by a guard (firing budget, engine limits)."""
 
 
+class OutputError(EligibilityError):
+    """An output could not be written (disk full, file too large, I/O error)."""
+
+    def __init__(self, target: str, exc: OSError | str):
+        self.target, self.detail = target, exc if isinstance(exc, str) else (exc.strerror or str(exc))
+        super().__init__(f"{target}: cannot write output: {self.detail}")
+
+    def __reduce__(self) -> tuple:        # it may be raised in a worker process and sent to the parent
+        return (OutputError, (self.target, self.detail))
+
+
 class EnginesDisagree(EngineError):
     """`--engine both`: durable-rules and the Python evaluator gave different outcomes (an audit stop)."""
 

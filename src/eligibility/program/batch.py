@@ -35,6 +35,7 @@ from eligibility.language.model import Applicant, Program
 from eligibility.language.profile import OVERRIDE_LABEL, apply_overrides
 from eligibility.program import decision as dec
 from eligibility.program.freememory import MemoryRelease
+from eligibility.program.heldpieces import HeldPieces, PieceWriter
 from eligibility.program.idset import IdSet
 from eligibility.program.inputs import Item, Unit, iter_units, parse_items, unit_items
 from eligibility.records.record import RecordEncoder, RecordOptions, RecordView, program_info
@@ -111,17 +112,21 @@ class Sink:
     `piece(row, record)` makes an input's piece in the worker process (a module-level function,
     so that it can be sent to worker processes); it gets the record (a RecordView) when
     `needs_record` and the input was evaluated, else None. A sink that writes pieces only sets
-    `wants_entries = False` and gets None for the entry."""
+    `wants_entries = False` and gets them through `add_pieces`."""
 
     wants_entries = True
     needs_record = False
     piece: Optional[Callable[[Row, Optional[RecordView]], Any]] = None
+    # (descriptor, name) of a regular output file whose pieces, str written in order by
+    # `add_pieces` with heldpieces.write_pieces, worker processes may write themselves
+    output_file: Optional[tuple[int, str]] = None
 
     def add(self, entry: Optional[BatchEntry], piece: Any) -> None:  # pragma: no cover - interface
         pass
 
-    def add_pieces(self, pieces: list[Any]) -> None:
-        """The pieces of consecutive inputs, for a sink that does not want entries."""
+    def add_pieces(self, pieces: list[Any] | HeldPieces) -> None:
+        """The pieces of consecutive inputs, for a sink that does not want entries (HeldPieces
+        when it has an `output_file` and they come from a worker process)."""
         for piece in pieces:
             self.add(None, piece)
 
@@ -130,10 +135,16 @@ class Sink:
 
 
 class UnitResult(NamedTuple):
-    """What a worker sends back for a unit of work: a row and an output piece per input."""
+    """What a worker sends back for a unit of work: a row and an output piece per input (the
+    pieces as a list, or as HeldPieces that the worker writes into the output file itself)."""
 
     rows: list[Row]
-    pieces: list[Any]
+    pieces: list[Any] | HeldPieces
+
+    def bind_notes(self, send: Callable[[Any], None]) -> None:
+        """Given the way to send a note to the worker that made it (workers.run_units)."""
+        if isinstance(self.pieces, HeldPieces):
+            self.pieces.send_note = send
 
 
 # --- evaluation ---------------------------------------------------------------------------
@@ -143,11 +154,12 @@ class Worker:
     once and keeping the batch's memo (evaluate/memo.py)."""
 
     def __init__(self, program: Program, options: BatchOptions, piece: Optional[Callable] = None,
-                 needs_record: bool = False, slim: bool = False):
+                 needs_record: bool = False, slim: bool = False, output_file: Optional[tuple[int, str]] = None):
         self.program, self.options = program, options
         self.evaluator = Evaluator(program, options.engine)
         self.memo = Memo.for_criteria(len(program.criteria))
         self.piece, self.slim = piece, slim
+        self.writer = PieceWriter(*output_file) if output_file is not None else None
         self.needs_record = needs_record or options.records.trace
         self.encoder = RecordEncoder(options.records, self.memo)
 
@@ -162,7 +174,13 @@ class Worker:
             for row, piece in self.group(items[start:start + GROUP]):
                 rows.append(row)
                 pieces.append(piece)
+        if self.writer is not None and all(isinstance(p, str) for p in pieces):
+            return UnitResult(rows, self.writer.hold(pieces))
         return UnitResult(rows, pieces)
+
+    def note(self, places: Any) -> None:
+        """Where the parent has placed a unit's held pieces in the output file (heldpieces.py)."""
+        self.writer.write(places)  # type: ignore[union-attr]
 
     def group(self, items: Sequence[Item]) -> list[tuple[Row, Any]]:
         """The (row, output piece) of each item: read them all, evaluate the readable ones together."""
@@ -226,9 +244,12 @@ def evaluate_stream(program: Program, units: Iterable[Unit], options: BatchOptio
     """The rows and output pieces of every input, a unit of work at a time, in input order, over
     `options.jobs` processes (see workers.py); `worker` are the Worker's other arguments."""
     if options.jobs > 1:
-        from eligibility.program.workers import run_units
+        from eligibility.program.workers import forks, run_units
+        if not forks():
+            worker.pop("output_file", None)        # a spawned worker has not the parent's files
         yield from run_units(units, options.jobs, partial(Worker, program, options, **worker))
         return
+    worker.pop("output_file", None)
     evaluator = Worker(program, options, **worker)
     try:
         for unit in units:
@@ -250,7 +271,8 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
     piece = sink.piece if sink is not None else None
     units = iter_units(inputs, options.input_format, stdin)
     stream = evaluate_stream(program, units, options, piece=piece, slim=not options.keep_all and not wants_entries,
-                             needs_record=sink is not None and sink.needs_record)
+                             needs_record=sink is not None and sink.needs_record,
+                             output_file=sink.output_file if sink is not None and not wants_entries else None)
     pool = dec.Pool(program)          # the entries the decision reads (when not keep_all)
     kept: list[dec.Entry] = []
     tally: Counter[str] = Counter()
@@ -303,15 +325,16 @@ def _first(value: Any, _: Any) -> Any:
     return value
 
 
-def _mark_duplicates(rows: list[Row], pieces: list[Any], seen: IdSet,
-                     piece: Optional[Callable]) -> tuple[list[Row], list[Any]]:
+def _mark_duplicates(rows: list[Row], pieces: list[Any] | HeldPieces, seen: IdSet,
+                     piece: Optional[Callable]) -> tuple[list[Row], list[Any] | HeldPieces]:
     """The rows (and pieces) with each input whose id an earlier input has made an error; the
     ids are added to `seen`."""
     evaluated = [i for i, row in enumerate(rows) if row.verdict != dec.ERROR]
     again = seen.add_all([rows[i].id for i in evaluated])
     if not again:
         return rows, pieces
-    rows, pieces = list(rows), list(pieces)
+    rows = list(rows)
+    pieces = pieces if isinstance(pieces, HeldPieces) else list(pieces)
     for i in (evaluated[n] for n in again):
         rows[i] = _duplicate(rows[i])
         pieces[i] = piece(rows[i], None) if piece is not None else None

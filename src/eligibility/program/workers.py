@@ -11,8 +11,11 @@ cost the parent about a second of CPU per 100,000 applicants, taken from the wor
 two-core machine; here the parent has one thread and sends JSON Lines blocks without their
 bytes (each worker reads its block from the file, checked against a CRC-32). A unit whose
 message is larger than a pipe buffer is only sent to an idle worker: the parent never blocks
-writing to a worker that is itself blocked writing a result. A worker that dies (killed, or a
-crash in the engine's C code) ends the batch with an error naming its exit code, never a hang.
+writing to a worker that is itself blocked writing a result. The parent may send a worker a
+note about a result it made (where to write its output: program/heldpieces.py); notes are
+small, and a failure while handling one is read at the latest when the workers stop. A worker
+that dies (killed, or a crash in the engine's C code) ends the batch with an error naming its
+exit code, never a hang.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import pickle
 import signal
 import sys
 from collections import deque
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
 from eligibility.core.errors import EngineError
@@ -33,13 +37,23 @@ SMALL = 16 * 1024            # AHEAD messages this size fit in a pipe's buffer (
 _STOP = b""
 
 
+def forks() -> bool:
+    """Whether worker processes are forked (and so share the parent's open files)."""
+    import multiprocessing as mp
+    return "fork" in mp.get_all_start_methods()
+
+
 def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) -> Iterator[Any]:
     """The result of every unit, in order, computed by `jobs` worker processes, each running
-    `make_worker()`'s `process` on the units it is sent (called in the worker process)."""
+    `make_worker()`'s `process` on the units it is sent (called in the worker process).
+
+    A result with a `bind_notes` method is given a function that sends a note back to the worker
+    that made it: the worker's `note(payload)` receives it, in order with the units it is sent,
+    and answers nothing. Every worker has handled all its notes when the last result is consumed."""
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    ctx = mp.get_context("fork" if forks() else "spawn")
     conns, procs = [], []
     try:
         for _ in range(jobs):
@@ -92,7 +106,9 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
                 break
             for conn in wait(busy):
                 w = conns.index(conn)
-                done[sent[w].popleft()] = _answer(conn, procs[w])
+                value = done[sent[w].popleft()] = _answer(conn, procs[w])
+                if hasattr(value, "bind_notes"):
+                    value.bind_notes(partial(_send_note, conn))
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
@@ -101,7 +117,8 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
                 conn.send_bytes(_STOP)
             except OSError:          # already stopped, after its last result
                 pass
-        for proc in procs:
+        for conn, proc in zip(conns, procs):
+            _drain(conn, proc)       # an error from its last notes, or the end of its pipe
             proc.join()
     finally:
         for proc in procs:
@@ -131,6 +148,30 @@ def bind_to_parent(parent: int) -> None:
         os._exit(1)
 
 
+class _Note:
+    def __init__(self, payload: Any):
+        self.payload = payload
+
+
+def _send_note(conn: Any, payload: Any) -> None:
+    try:
+        conn.send_bytes(pickle.dumps(_Note(payload), pickle.HIGHEST_PROTOCOL))
+    except OSError:          # it has stopped: the error it sent is read next
+        pass
+
+
+def _drain(conn: Any, proc: Any) -> None:
+    """Wait for a stopped worker to close its pipe; raise the error it sent instead, if any."""
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        status, value = pickle.loads(message)
+        if status == "error":
+            raise value
+
+
 def _answer(conn: Any, proc: Any) -> Any:
     try:
         status, value = pickle.loads(conn.recv_bytes())
@@ -155,7 +196,11 @@ def _serve(conn: Any, make_worker: Callable[[], Any], inherited: list[Any] = (),
             message = conn.recv_bytes()
             if message == _STOP:
                 return
-            conn.send_bytes(pickle.dumps(("ok", worker.process(pickle.loads(message))), pickle.HIGHEST_PROTOCOL))
+            item = pickle.loads(message)
+            if isinstance(item, _Note):
+                worker.note(item.payload)
+                continue
+            conn.send_bytes(pickle.dumps(("ok", worker.process(item)), pickle.HIGHEST_PROTOCOL))
     except BaseException as exc:       # sent to the parent, which raises it
         try:
             reply = pickle.dumps(("error", exc), pickle.HIGHEST_PROTOCOL)

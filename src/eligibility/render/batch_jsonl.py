@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 from eligibility.program.batch import Sink, decision_dict
+from eligibility.program.heldpieces import write_pieces
 from eligibility.records.record import compact_json as _dumps, json_string as _string
 
 ERROR_SCHEMA = "eligibility.error/1"
@@ -50,12 +51,14 @@ class JsonlSink(Sink):
 
     def __init__(self, fh: IO[str]):
         self.fh = fh
+        fd = fh.positional() if hasattr(fh, "positional") else None
+        self.output_file = None if fd is None else (fd, fh.target)
 
     def add(self, entry, piece: Any) -> None:
         self.fh.write(piece)
 
-    def add_pieces(self, pieces: list) -> None:
-        self.fh.write("".join(pieces))
+    def add_pieces(self, pieces) -> None:
+        write_pieces(self.fh, pieces)
 
     def finish(self, result) -> None:
         ranked = result.decision.ranking

@@ -20,16 +20,15 @@ import sys
 import tempfile
 from typing import IO, Any, Iterator
 
-from eligibility.core.errors import EligibilityError, InputError, Problem
+from eligibility.core.errors import InputError, OutputError, Problem
+
+try:
+    import fcntl
+except ImportError:                   # not on Windows: no file's places are reserved there
+    fcntl = None  # type: ignore[assignment]
 
 _pending: set[str] = set()            # temporary files not yet renamed into place
-
-
-class OutputError(EligibilityError):
-    """An output could not be written (disk full, file too large, I/O error)."""
-
-    def __init__(self, target: str, exc: OSError):
-        super().__init__(f"{target}: cannot write output: {exc.strerror or exc}")
+_UTF8 = ("utf-8", "utf8")
 
 
 class OutputClosed(BaseException):
@@ -50,6 +49,11 @@ class Guarded:
     def __init__(self, stream: IO[str], target: str):
         self._stream, self._target = stream, target
 
+    @property
+    def target(self) -> str:
+        """The output's name, as errors give it."""
+        return self._target
+
     def _fail(self, exc: OSError) -> BaseException:
         return OutputClosed() if isinstance(exc, BrokenPipeError) else OutputError(self._target, exc)
 
@@ -58,6 +62,32 @@ class Guarded:
             return self._stream.write(text)
         except OSError as exc:
             raise self._fail(exc) from None
+
+    def positional(self) -> int | None:
+        """The file descriptor, when this is a regular UTF-8 file written from its start (not
+        opened to append) whose places can be reserved (`reserve`) and written by others."""
+        stream = self._stream
+        try:
+            if (stream.encoding or "").lower() not in _UTF8 or not stream.seekable():
+                return None
+            fd = stream.fileno()
+            mode = os.fstat(fd).st_mode
+        except (AttributeError, OSError, ValueError):    # a stream in memory (io.StringIO, a test's capture)
+            return None
+        if not stat.S_ISREG(mode) or fcntl is None or fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+            return None
+        return fd
+
+    def reserve(self, count: int) -> int:
+        """Leave `count` bytes after what is written so far, for another writer; where they start."""
+        self.flush()
+        try:
+            raw = self._stream.buffer
+            start = raw.tell()
+            raw.seek(start + count)
+        except OSError as exc:
+            raise self._fail(exc) from None
+        return start
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
