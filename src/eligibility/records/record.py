@@ -224,22 +224,35 @@ class RecordEncoder:
         self._layouts[id(program)] = (program, layout)    # the program is kept, so its id stays its own
         return layout
 
-    def _shared_text(self, ev: Evaluation) -> tuple[str, ...]:
-        texts = ["".join(member + self._text(f, ev) for member, f in run) for run in self._layout(ev.program).shared]
-        texts[-1] += "}"
-        return tuple(texts)
+    def _shared_parts(self, ev: Evaluation) -> tuple[tuple[str, ...], ...]:
+        """For each run of shared fields, its JSON text as fragments. With a memo most fragments
+        are strings kept once (member names, run fields, criterion texts), so an assessment's
+        entry holds references to them, not a copy of its 4 KB of text."""
+        runs = []
+        for run in self._layout(ev.program).shared:
+            parts: list[str] = []
+            for member, f in run:
+                parts.append(member)
+                parts += self._fragments(f, ev)
+            runs.append(parts)
+        runs[-1].append("}")
+        return tuple(map(tuple, runs))
 
-    def _text(self, f: Field, ev: Evaluation) -> str:
-        """A run or assessment field's JSON text. With a memo, a run field's text is made once per
-        program, engine and as-of date (what run fields read), and the criteria's once per distinct
-        criterion result, so that an assessment met for the first time costs little more than
-        putting known pieces together."""
+    def _fragments(self, f: Field, ev: Evaluation) -> list[str]:
+        """A run or assessment field's JSON text, in fragments. With a memo, a run field's text is
+        made once per program, engine and as-of date (what run fields read), and the criteria's
+        once per distinct criterion result, so that an assessment met for the first time costs
+        little more than putting known pieces together."""
         if self.memo is not None:
             if f.scope == RUN:
-                return self.memo.get("run field", (f.name, id(ev.program), ev.engine, ev.as_of), self._plain, f, ev)
+                return [self.memo.get("run field", (f.name, id(ev.program), ev.engine, ev.as_of), self._plain, f, ev)]
             if f.name == "criteria":
-                return "[" + ",".join(self._criterion(r, ev.program) for r in ev.assessment.criteria) + "]"
-        return self._plain(f, ev)
+                parts = ["["]
+                for r in ev.assessment.criteria:
+                    parts += (self._criterion(r, ev.program), ",")
+                parts[-1] = "]" if len(parts) > 1 else "[]"
+                return parts
+        return [self._plain(f, ev)]
 
     def _plain(self, f: Field, ev: Evaluation) -> str:
         return compact_json(f.value(ev, self.options))
@@ -252,14 +265,14 @@ class RecordEncoder:
     def line(self, ev: Evaluation, newline: bool = False) -> str:
         """The record of `ev` as one line of compact JSON, ending with a newline if asked."""
         if self.memo is None:
-            shared = self._shared_text(ev)
+            shared = self._shared_parts(ev)
         else:     # an assessment is made for one program, so its run fields come with it
-            shared = self.memo.get("record", (ev.assessment, ev.standing), self._shared_text, ev)
-        options, out = self.options, [shared[0]]
-        for (member, f), text in zip(self._layout(ev.program).own, shared[1:]):
+            shared = self.memo.get("record", (ev.assessment, ev.standing), self._shared_parts, ev)
+        options, out = self.options, list(shared[0])
+        for (member, f), parts in zip(self._layout(ev.program).own, shared[1:]):
             out.append(member)
             out.append(compact_json(f.value(ev, options)))
-            out.append(text)
+            out += parts
         if newline:
             out.append("\n")
         return "".join(out)
