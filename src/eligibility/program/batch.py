@@ -117,8 +117,9 @@ class Sink:
     wants_entries = True
     needs_record = False
     piece: Optional[Callable[[Row, Optional[RecordView]], Any]] = None
-    # (descriptor, name) of a regular output file whose pieces, str written in order by
-    # `add_pieces` with heldpieces.write_pieces, worker processes may write themselves
+    # (descriptor, name) of the regular file the sink writes its pieces to, when worker processes
+    # may write them into it themselves: the sink's pieces are then str, and `add_pieces` writes
+    # them with heldpieces.write_pieces
     output_file: Optional[tuple[int, str]] = None
 
     def add(self, entry: Optional[BatchEntry], piece: Any) -> None:  # pragma: no cover - interface
@@ -240,16 +241,16 @@ def error_row(item: Item, problems: list[Problem]) -> Row:
 
 
 def evaluate_stream(program: Program, units: Iterable[Unit], options: BatchOptions,
-                    **worker: Any) -> Iterator[UnitResult]:
+                    output_file: Optional[tuple[int, str]] = None, **worker: Any) -> Iterator[UnitResult]:
     """The rows and output pieces of every input, a unit of work at a time, in input order, over
-    `options.jobs` processes (see workers.py); `worker` are the Worker's other arguments."""
+    `options.jobs` processes (see workers.py); `worker` are the Worker's other arguments. Forked
+    worker processes write their pieces into `output_file` themselves (heldpieces.py)."""
     if options.jobs > 1:
         from eligibility.program.workers import forks, run_units
-        if not forks():
-            worker.pop("output_file", None)        # a spawned worker has not the parent's files
+        if output_file is not None and forks():      # a spawned worker has not the parent's files
+            worker["output_file"] = output_file
         yield from run_units(units, options.jobs, partial(Worker, program, options, **worker))
         return
-    worker.pop("output_file", None)
     evaluator = Worker(program, options, **worker)
     try:
         for unit in units:

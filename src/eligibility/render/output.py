@@ -24,7 +24,7 @@ from eligibility.core.errors import InputError, OutputError, Problem
 
 try:
     import fcntl
-except ImportError:                   # not on Windows: no file's places are reserved there
+except ImportError:                   # Windows has no fcntl: no output's places are reserved there
     fcntl = None  # type: ignore[assignment]
 
 _pending: set[str] = set()            # temporary files not yet renamed into place
@@ -64,8 +64,9 @@ class Guarded:
             raise self._fail(exc) from None
 
     def positional(self) -> int | None:
-        """The file descriptor, when this is a regular UTF-8 file written from its start (not
-        opened to append) whose places can be reserved (`reserve`) and written by others."""
+        """The file descriptor, when this is a regular UTF-8 file (not opened to append: a shell's
+        `>` redirection qualifies, `>>` does not) whose places can be reserved (`reserve`) and
+        written by others at those offsets."""
         stream = self._stream
         try:
             if (stream.encoding or "").lower() not in _UTF8 or not stream.seekable():
