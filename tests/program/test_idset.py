@@ -21,16 +21,23 @@ def _random_id(rng: random.Random) -> str:
     return f"app-{rng.randrange(20_000):05d}"
 
 
-@pytest.mark.parametrize("capacity_bytes", [None, 500, 0])
-def test_add_all_names_exactly_the_ids_seen_before(capacity_bytes):
+def _few_hashes(text: str) -> int:
+    """Four values for every id: the table's hash bits then tell nothing apart, and every lookup
+    must compare the bytes (and probe past many slots)."""
+    return len(text) % 4
+
+
+@pytest.mark.parametrize("capacity_bytes, hashing, batches", [(None, hash, 400), (500, hash, 400), (0, hash, 400),
+                                                               (None, _few_hashes, 60)])
+def test_add_all_names_exactly_the_ids_seen_before(capacity_bytes, hashing, batches):
     """On random batches (with repeats within a batch and across batches, past several growths
-    of the table, and past a small byte capacity into the overflow set) `add_all` gives the
-    positions a plain set gives."""
+    of the table, past a small byte capacity into the overflow set, and with hashes that
+    collide all the time) `add_all` gives the positions a plain set gives."""
     rng = random.Random(capacity_bytes)
-    seen = IdSet() if capacity_bytes is None else IdSet(capacity_bytes=capacity_bytes)
+    seen = IdSet(hashing=hashing) if capacity_bytes is None else IdSet(capacity_bytes=capacity_bytes, hashing=hashing)
     reference: set[str] = set()
     repeats = 0
-    for _ in range(400):
+    for _ in range(batches):
         batch = [_random_id(rng) for _ in range(rng.randrange(0, 60))]
         expected = []
         for n, text in enumerate(batch):
@@ -39,11 +46,12 @@ def test_add_all_names_exactly_the_ids_seen_before(capacity_bytes):
             reference.add(text)
         assert seen.add_all(batch) == expected, batch
         repeats += len(expected)
-    assert len(seen) == len(reference) > 8_000 and repeats > 1_000
+    assert len(seen) == len(reference) > batches * 20 and repeats > batches * 2
 
 
-def test_every_tricky_id_is_distinct_from_the_others():
-    seen = IdSet()
+@pytest.mark.parametrize("hashing", [hash, _few_hashes, lambda text: 7])
+def test_every_tricky_id_is_distinct_from_the_others(hashing):
+    seen = IdSet(hashing=hashing)
     assert seen.add_all(TRICKY) == []
     assert seen.add_all(reversed(TRICKY)) == list(range(len(TRICKY)))
     assert len(seen) == len(TRICKY)
@@ -52,5 +60,5 @@ def test_every_tricky_id_is_distinct_from_the_others():
 def test_an_id_is_not_taken_for_a_longer_one_that_starts_with_it():
     """Longest first, so that the shorter ids are looked up where the longer ones are stored."""
     chain = ["x" * k for k in range(3000, 0, -1)]
-    seen = IdSet()
+    seen = IdSet(hashing=lambda text: 7)
     assert seen.add_all(chain) == [] and seen.add_all(chain[::7]) == list(range(len(chain[::7])))

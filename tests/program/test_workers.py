@@ -235,8 +235,8 @@ def test_jsonl_output_is_the_same_bytes_with_one_and_two_jobs(tmp_path, run_cli,
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_output_file_that_cannot_grow_is_one_error_line_and_no_file(tmp_path, jobs):
-    """The file size limit (RLIMIT_FSIZE) stops the writes past 100 KB: with two jobs it is a
-    worker's write that fails, and the error reaches the parent as the same single line."""
+    """The file size limit (RLIMIT_FSIZE) stops the writes past 100 KB, whichever process makes
+    them (with two jobs, the workers' and the parent's): one line, and no file."""
     import resource
     import subprocess
     from helpers import console_script
@@ -266,6 +266,8 @@ class _NoteTaker:
     def note(self, payload):
         if payload == "fail":
             raise EngineError("the note could not be handled")
+        if payload == "die":                 # killed before it has done what the note asked
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def close(self):
         pass
@@ -289,6 +291,33 @@ def test_an_error_from_a_workers_last_note_ends_the_run_with_that_error():
             got.append(result.unit)
             result.send("fail" if result.unit == 5 else "fine")
     assert got == list(range(6))
+
+
+def test_a_worker_killed_while_handling_its_last_note_ends_the_run_with_an_error():
+    """It answers nothing and sends no error: its exit code is what says the work is not done."""
+    from eligibility.program.workers import run_units
+    with pytest.raises(EngineError, match=r"a worker process stopped \(exit code -9\)"):
+        for result in run_units(iter(range(6)), 2, _NoteTaker):
+            result.send("die" if result.unit == 5 else "fine")
+
+
+def test_a_worker_that_cannot_write_its_records_fails_the_batch_with_one_output_error(tmp_path):
+    """The workers are given a descriptor they cannot write (the parent's own file is fine): the
+    error can only come from a worker's write, and it reaches the parent whole."""
+    from eligibility.core.errors import OutputError
+    from eligibility.render.batch_jsonl import JsonlSink
+    from eligibility.render.output import atomic_writer
+    lines = [json.dumps(synthetic(i)) for i in range(300)]
+    pop, out = tmp_path / "pop.jsonl", tmp_path / "out.jsonl"
+    pop.write_text("\n".join(lines) + "\n")
+    with open(pop, "rb") as read_only:
+        with pytest.raises(OutputError, match=r"^elsewhere.jsonl: cannot write output: Bad file descriptor$"):
+            with atomic_writer(str(out)) as fh:
+                sink = JsonlSink(fh)
+                assert sink.output_file is not None and sink.output_file[1] == str(out)
+                sink.output_file = (read_only.fileno(), "elsewhere.jsonl")
+                batch.run_batch(api.load_rules(RULES), [str(pop)], batch.BatchOptions(jobs=2, keep_all=False), sink)
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["pop.jsonl"]
 
 
 def test_held_pieces_that_cannot_be_written_are_an_output_error(tmp_path):

@@ -13,7 +13,7 @@ ids go to an ordinary set.
 from __future__ import annotations
 
 from array import array
-from typing import Iterable
+from typing import Callable, Iterable
 
 _POSITION = 0xFFFFFFFF         # the low 32 bits of a slot: 1 + where the id starts; 0 is empty
 _END = b"\xff"                 # ends each id: a byte that UTF-8 never uses
@@ -22,7 +22,8 @@ _END = b"\xff"                 # ends each id: a byte that UTF-8 never uses
 class IdSet:
     """A set of strings with one operation, `add_all`, that says which were there already."""
 
-    def __init__(self, capacity_bytes: int = _POSITION):
+    def __init__(self, capacity_bytes: int = _POSITION, hashing: Callable[[str], int] = hash):
+        self.hashing = hashing                 # a test may give one with many collisions
         self.slots = array("Q", bytes(8 * 1024))
         self.ids = bytearray()                 # each id: its UTF-8, then _END
         self.capacity_bytes = capacity_bytes   # of `ids`; beyond it, ids go to `overflow`
@@ -34,12 +35,12 @@ class IdSet:
 
     def add_all(self, texts: Iterable[str]) -> list[int]:
         """Add every text; the positions (in `texts`) of those already there, or earlier in `texts`."""
-        slots, ids = self.slots, self.ids
+        slots, ids, hash_of = self.slots, self.ids, self.hashing
         mask = len(slots) - 1
         again: list[int] = []
         for n, text in enumerate(texts):
             key = text.encode("utf-8", "surrogatepass") + _END     # one-to-one for every str
-            tag = hash(text) & 0xFFFFFFFF
+            tag = hash_of(text) & 0xFFFFFFFF
             i = tag & mask
             while True:
                 slot = slots[i]

@@ -118,8 +118,7 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
             except OSError:          # already stopped, after its last result
                 pass
         for conn, proc in zip(conns, procs):
-            _drain(conn, proc)       # an error from its last notes, or the end of its pipe
-            proc.join()
+            _drain(conn, proc)       # an error from its last notes, or how it ended
     finally:
         for proc in procs:
             if proc.is_alive():
@@ -156,20 +155,24 @@ class _Note:
 def _send_note(conn: Any, payload: Any) -> None:
     try:
         conn.send_bytes(pickle.dumps(_Note(payload), pickle.HIGHEST_PROTOCOL))
-    except OSError:          # it has stopped: the error it sent is read next
+    except OSError:          # it has stopped: its error, or its exit code, is read when it is next waited for
         pass
 
 
 def _drain(conn: Any, proc: Any) -> None:
-    """Wait for a stopped worker to close its pipe; raise the error it sent instead, if any."""
+    """Wait for a stopped worker to close its pipe and end; raise the error it sent, if any, or
+    the error of a worker that did not end well (killed before it wrote what it held)."""
     while True:
         try:
             message = conn.recv_bytes()
         except (EOFError, OSError):
-            return
+            break
         status, value = pickle.loads(message)
         if status == "error":
             raise value
+    proc.join()
+    if proc.exitcode != 0:
+        raise _stopped(proc)
 
 
 def _answer(conn: Any, proc: Any) -> Any:
@@ -177,11 +180,15 @@ def _answer(conn: Any, proc: Any) -> Any:
         status, value = pickle.loads(conn.recv_bytes())
     except (EOFError, OSError):
         proc.join(5)
-        raise EngineError(f"a worker process stopped (exit code {proc.exitcode}); "
-                          "the batch cannot go on, and no output was written") from None
+        raise _stopped(proc) from None
     if status == "error":
         raise value
     return value
+
+
+def _stopped(proc: Any) -> EngineError:
+    return EngineError(f"a worker process stopped (exit code {proc.exitcode}); "
+                       "the batch cannot go on, and no output was written")
 
 
 def _serve(conn: Any, make_worker: Callable[[], Any], inherited: list[Any] = (), parent: int = 0) -> None:
