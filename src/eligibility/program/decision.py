@@ -22,6 +22,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import attrgetter
+from types import SimpleNamespace
 from typing import Any
 
 from eligibility.evaluate.assess import EXCLUDED, PUBLISHED, SELECTED, UNDETERMINED, UNKNOWN, Assessment
@@ -97,9 +98,10 @@ class Decision:
 
 
 def prospects(s: Assessment) -> dict[str, Any]:
-    """The Entry fields that say what unknown facts could still make of an assessment. A published
-    decision settles only a verdict the other criteria leave undetermined, so the facts of a
-    published criterion are open for an undetermined applicant only."""
+    """The Entry fields that say what unknown facts could still make of an assessment (or of
+    anything with its `score_max`, `verdict` and `criteria`). A published decision settles only a
+    verdict the other criteria leave undetermined, so the facts of a published criterion are open
+    for an undetermined applicant only."""
     return {"score_max": s.score_max, "awarded_max": tuple(
                 c.points if c.outcome == UNKNOWN else c.awarded for c in s.criteria if c.kind == "scored"),
             "gates_open": sum(c.kind == "gate" and c.outcome == UNKNOWN for c in s.criteria),
@@ -109,17 +111,14 @@ def prospects(s: Assessment) -> dict[str, Any]:
 
 def entry_from_record(key: int, rec: dict) -> Entry:
     """The ranking entry of an evaluation record (see record.evaluation_record)."""
-    scored = [c for c in rec["criteria"] if c["kind"] == "scored"]
-    gates = [c for c in rec["criteria"] if c["kind"] == "gate"]
+    criteria = [SimpleNamespace(**c) for c in rec["criteria"]]
+    scored = [c for c in criteria if c.kind == "scored"]
     return Entry(key=key, id=rec["applicant"]["id"], name=rec["applicant"]["name"], verdict=rec["verdict"],
-                 score=rec["score"], awarded=tuple(c["awarded"] for c in scored),
-                 gates_met=sum(c["outcome"] == "met" for c in gates), why=rec["reason"],
-                 gates_failed=tuple(rec["gates_failed"]), score_max=rec["score_max"],
-                 awarded_max=tuple(c["points"] if c["outcome"] == UNKNOWN else c["awarded"] for c in scored),
-                 gates_open=sum(c["outcome"] == UNKNOWN for c in gates),
-                 open_facts=tuple(dict.fromkeys(f for c in rec["criteria"] for f in c["missing"]
-                                                if c["kind"] != PUBLISHED or rec["verdict"] == UNDETERMINED)),
-                 values=tuple(RankValue(v["value"], tuple(v["missing"])) for v in rec.get("rank_keys", {}).values()))
+                 score=rec["score"], awarded=tuple(c.awarded for c in scored),
+                 gates_met=sum(c.kind == "gate" and c.outcome == "met" for c in criteria), why=rec["reason"],
+                 gates_failed=tuple(rec["gates_failed"]),
+                 values=tuple(RankValue(v["value"], tuple(v["missing"])) for v in rec.get("rank_keys", {}).values()),
+                 **prospects(SimpleNamespace(score_max=rec["score_max"], verdict=rec["verdict"], criteria=criteria)))
 
 
 class _Later:

@@ -49,7 +49,8 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
 
     A result with a `bind_notes` method is given a function that sends a note back to the worker
     that made it: the worker's `note(payload)` receives it, in order with the units it is sent,
-    and answers nothing. Every worker has handled all its notes when the last result is consumed."""
+    and answers nothing. When this generator ends, every worker has handled all its notes and
+    ended well, or the error is raised."""
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
