@@ -240,9 +240,10 @@ def population(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
-def test_signal_to_a_two_job_batch_leaves_no_worker_and_no_temporary_file(tmp_path, population, sig):
+def test_signal_to_a_batch_with_workers_leaves_no_worker_and_no_temporary_file(tmp_path, population, sig):
+    """`--jobs 3`: the main process and two worker processes."""
     out = tmp_path / "o.jsonl"
-    proc = subprocess.Popen([console_script(), "batch", population, "--rules", RULES, "--jobs", "2", "-o", str(out)],
+    proc = subprocess.Popen([console_script(), "batch", population, "--rules", RULES, "--jobs", "3", "-o", str(out)],
                             cwd=ROOT, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (len(_children(proc.pid)) == 2 and glob.glob(str(tmp_path / ".eligibility-*"))):

@@ -26,7 +26,7 @@ def batch(
     rules: Optional[str] = RulesOption,
     fmt: Optional[str] = format_option(FORMATS),
     output: Optional[str] = OutputOption,
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N", help="Worker processes (each compiles the rules once)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N", help="Processes that evaluate: this one and N-1 workers, each compiling the rules once."),
     engine: str = EngineOption,
     set_: Optional[List[str]] = SetOption,
     param: Optional[List[str]] = ParamOption,

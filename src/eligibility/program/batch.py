@@ -243,13 +243,14 @@ def error_row(item: Item, problems: list[Problem]) -> Row:
 def evaluate_stream(program: Program, units: Iterable[Unit], options: BatchOptions,
                     output_file: Optional[tuple[int, str]] = None, **worker: Any) -> Iterator[UnitResult]:
     """The rows and output pieces of every input, a unit of work at a time, in input order, over
-    `options.jobs` processes (see workers.py); `worker` are the Worker's other arguments. Forked
-    worker processes write their pieces into `output_file` themselves (heldpieces.py)."""
+    `options.jobs` processes: this one and `jobs - 1` worker processes (see workers.py); `worker`
+    are the Worker's other arguments. With forked worker processes, the pieces are written into
+    `output_file` by whichever process made them (heldpieces.py)."""
     if options.jobs > 1:
         from eligibility.program.workers import forks, run_units
         if output_file is not None and forks():      # a spawned worker has not the parent's files
             worker["output_file"] = output_file
-        yield from run_units(units, options.jobs, partial(Worker, program, options, **worker))
+        yield from run_units(units, options.jobs, partial(Worker, program, options, **worker), here=True)
         return
     evaluator = Worker(program, options, **worker)
     try:

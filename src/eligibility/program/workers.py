@@ -1,10 +1,12 @@
 """Worker processes for `batch --jobs N`: units of work out, results back in input order.
 
-Each worker process builds one batch.Worker (rules compiled once, one durable engine) and
-evaluates the units it is sent, in the order sent. The parent keeps every worker at most two
-units ahead and reads results as they arrive (`multiprocessing.connection.wait`), putting them
-back in input order; no unit goes out more than 8 units per worker past the oldest unanswered
-one, so that one slow unit does not let results pile up in memory.
+With N jobs the main process starts N - 1 worker processes; each builds one batch.Worker (rules
+compiled once, one durable engine) and evaluates the units it is sent, in the order sent. The
+main process keeps every worker at most two units ahead, evaluates the next unit itself
+whenever no worker's result is waiting (`run_units(..., here=True)`), and reads results as they
+arrive (`multiprocessing.connection.wait`), putting them back in input order; no unit goes out
+more than 8 units per job past the oldest unanswered one, so that one slow unit does not let
+results pile up in memory.
 
 Not `multiprocessing.Pool`: its two helper threads (one feeding tasks, one collecting results)
 cost the parent about a second of CPU per 100,000 applicants, taken from the workers on a
@@ -43,9 +45,12 @@ def forks() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) -> Iterator[Any]:
-    """The result of every unit, in order, computed by `jobs` worker processes, each running
-    `make_worker()`'s `process` on the units it is sent (called in the worker process).
+def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any], here: bool = False) -> Iterator[Any]:
+    """The result of every unit, in order, computed by `jobs` workers, each running
+    `make_worker()`'s `process` on the units it is given. Each worker is a process of its own
+    (made there), except with `here`: then this process is one of the `jobs` (its worker made
+    after the others have started) and takes the next unit itself whenever no other worker's
+    result is waiting to be read.
 
     A result with a `bind_notes` method is given a function that sends a note back to the worker
     that made it: the worker's `note(payload)` receives it, in order with the units it is sent,
@@ -56,8 +61,9 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
 
     ctx = mp.get_context("fork" if forks() else "spawn")
     conns, procs = [], []
+    local = None
     try:
-        for _ in range(jobs):
+        for _ in range(jobs - 1 if here else jobs):
             parent_end, child_end = ctx.Pipe()
             # the worker closes the parent's ends it inherits (its own and its elders'): then the
             # parent's exit closes its pipe, and the worker sees the end of it
@@ -67,49 +73,66 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
             child_end.close()
             conns.append(parent_end)
             procs.append(proc)
-        sent: list[deque[int]] = [deque() for _ in range(jobs)]   # unit numbers each worker holds
+        if here:
+            local = make_worker()
+        sent: list[deque[int]] = [deque() for _ in conns]         # unit numbers each worker process holds
         done: dict[int, Any] = {}
         source = enumerate(units)
-        waiting: tuple[int, bytes] | None = None                  # a large unit for the next idle worker
+        # the next unit to give out: (number, unit, its message once made) or None
+        waiting: tuple[int, Any, bytes | None] | None = None
         exhausted, next_out = False, 0
-        window = WINDOW * jobs           # units sent ahead of the first unanswered one, at most
+        window = WINDOW * jobs           # units given out ahead of the first unanswered one, at most
         gone: set[int] = set()                                    # workers that can no longer be sent to
 
-        def feed(w: int, depth: int) -> None:
+        def upcoming() -> tuple[int, Any, bytes | None] | None:
+            """The next unit to give out, if there is one and the window lets it go."""
             nonlocal waiting, exhausted
-            while len(sent[w]) < depth and not exhausted:
-                if waiting is None:
-                    item = next(source, None)
-                    if item is None:
-                        exhausted = True
-                        return
-                    n, unit = item
-                    waiting = (n, pickle.dumps(unit.light() if isinstance(unit, Block) else unit,
-                                               pickle.HIGHEST_PROTOCOL))
-                if waiting[0] >= next_out + window:
-                    return                                        # results held back would pile up
-                if len(waiting[1]) > SMALL and sent[w]:
+            if waiting is None and not exhausted:
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                else:
+                    waiting = (item[0], item[1], None)
+            if waiting is None or waiting[0] >= next_out + window:
+                return None                                       # results held back would pile up
+            return waiting
+
+        def feed(w: int, depth: int) -> None:
+            nonlocal waiting
+            while len(sent[w]) < depth and (item := upcoming()) is not None:
+                n, unit, message = item
+                if message is None:
+                    message = pickle.dumps(unit.light() if isinstance(unit, Block) else unit, pickle.HIGHEST_PROTOCOL)
+                    waiting = (n, unit, message)
+                if len(message) > SMALL and sent[w]:
                     return                                        # only to an idle worker
                 if w not in gone:
                     try:
-                        conns[w].send_bytes(waiting[1])
+                        conns[w].send_bytes(message)
                     except OSError:      # it has stopped: what it sent before (an error) is read next
                         gone.add(w)
-                sent[w].append(waiting[0])
+                sent[w].append(n)
                 waiting = None
 
         while True:
             for depth in range(1, AHEAD + 1):    # one unit to every worker before a second to any
-                for w in range(jobs):
+                for w in range(len(conns)):
                     feed(w, depth)
             busy = [c for w, c in enumerate(conns) if sent[w]]
-            if not busy:                 # nothing sent and unanswered: every unit is done
-                break
-            for conn in wait(busy):
-                w = conns.index(conn)
-                value = done[sent[w].popleft()] = _answer(conn, procs[w])
+            ready = wait(busy, 0) if busy and local is not None else []
+            if local is not None and not ready and (item := upcoming()) is not None:
+                waiting = None
+                value = done[item[0]] = local.process(item[1])
                 if hasattr(value, "bind_notes"):
-                    value.bind_notes(partial(_send_note, conn))
+                    value.bind_notes(local.note)
+            elif not busy:               # nothing given out and unanswered: every unit is done
+                break
+            else:
+                for conn in ready or wait(busy):
+                    w = conns.index(conn)
+                    value = done[sent[w].popleft()] = _answer(conn, procs[w])
+                    if hasattr(value, "bind_notes"):
+                        value.bind_notes(partial(_send_note, conn))
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
@@ -127,6 +150,8 @@ def run_units(units: Iterable[Unit], jobs: int, make_worker: Callable[[], Any]) 
                 proc.join()
         for conn in conns:
             conn.close()
+        if local is not None:
+            local.close()
 
 
 _PR_SET_PDEATHSIG = 1
