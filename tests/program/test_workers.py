@@ -128,10 +128,10 @@ def test_a_worker_that_dies_ends_the_batch_with_an_error(tmp_path, monkeypatch):
 def test_an_audit_failure_in_a_worker_stops_the_batch_with_its_own_error(tmp_path, monkeypatch):
     program = api.load_rules(RULES)
     jl, _ = write_inputs(tmp_path, n=2000)
-    real = api.Evaluator._compare
+    real, main = api.Evaluator._compare, os.getpid()
 
-    def disagree(self, values, outcomes):
-        if values.get("model_generations") == 3:
+    def disagree(self, values, outcomes):   # only in the worker process: its error must reach the batch
+        if values.get("model_generations") == 3 and os.getpid() != main:
             raise EnginesDisagree("engines disagree on node(s) [1]")
         return real(self, values, outcomes)
 
@@ -141,16 +141,18 @@ def test_an_audit_failure_in_a_worker_stops_the_batch_with_its_own_error(tmp_pat
 
 
 def test_a_worker_that_fails_after_a_good_unit_gives_its_error_not_a_broken_pipe(tmp_path, monkeypatch):
-    """Each worker answers its first unit, fails on the next and stops, while the parent is busy
-    (a slow sink): the parent then sends work to a stopped worker. The batch must report the
-    worker's own error."""
+    """Each worker process answers its first unit, fails on the next and stops, while the main
+    process is busy (a slow sink): it then sends work to a stopped worker. The batch must report
+    the worker's own error. (`--jobs 3`: two worker processes; the main process never fails.)"""
     import time
     program = api.load_rules(RULES)
     jl, _ = write_inputs(tmp_path, n=3000)
     monkeypatch.setattr(inputs, "BLOCK_BYTES", 2048)          # many small units
-    real, seen = batch.Worker.process, []
+    real, seen, main = batch.Worker.process, [], os.getpid()
 
     def second_fails(self, unit):
+        if os.getpid() == main:
+            return real(self, unit)
         seen.append(unit)                                     # per process (workers are forked)
         if len(seen) > 1:
             raise EngineError("the engine refused this unit")
@@ -168,7 +170,7 @@ def test_a_worker_that_fails_after_a_good_unit_gives_its_error_not_a_broken_pipe
     monkeypatch.setattr(batch.Worker, "process", second_fails)
     for _ in range(3):
         with pytest.raises(EngineError, match="the engine refused this unit"):
-            batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=2, keep_all=False), SlowSink())
+            batch.run_batch(program, [str(jl)], batch.BatchOptions(jobs=3, keep_all=False), SlowSink())
 
 
 def test_a_slow_unit_holds_the_others_back_within_the_window(tmp_path, monkeypatch):

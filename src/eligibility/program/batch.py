@@ -16,8 +16,9 @@ its file, line and message. Nothing is dropped: `results + errors == inputs`.
 Memory stays flat in the number of applicants: inputs are read lazily, the output pieces
 (record lines, CSV rows) of each unit of work go to the sink as soon as the unit is done, and
 only the small ranking entries are kept, only for the applicants who can be ranked unless
-`keep_all`. With `jobs > 1`, units go to worker processes (workers.py: each compiles the
-rules once and keeps one engine); results come back in input order.
+`keep_all`. With `jobs > 1`, units go to `jobs - 1` worker processes and this one
+(workers.py: each compiles the rules once and keeps one engine); results come back in input
+order.
 """
 from __future__ import annotations
 

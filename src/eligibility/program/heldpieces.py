@@ -1,10 +1,11 @@
 """Output pieces that a worker process writes into the output file itself, where the parent says.
 
-With `batch --jobs N` and JSON Lines written to a file, every applicant's record (about 4.5 KB)
-is made in a worker. Sent to the parent as text, each byte is encoded, pickled, sent through a
-pipe, read, unpickled and written again by the parent, whose CPU is taken from the workers on a
-two-core machine. Instead, a worker keeps a unit's pieces as UTF-8 bytes (`PieceWriter.hold`)
-and sends the parent only their sizes (`HeldPieces`). The parent, taking the units in input
+With `batch --jobs N` and JSON Lines written to a file, most applicants' records (about 4.5 KB
+each) are made in worker processes. Sent to the parent as text, each byte would be encoded,
+pickled, sent through a pipe, read, unpickled and written again by the parent, whose CPU is
+taken from the evaluation. Instead, a worker keeps a unit's pieces as UTF-8 bytes
+(`PieceWriter.hold`) and sends the parent only their sizes (`HeldPieces`). The parent's own
+units (it is one of the N jobs) take the same path, the note handled at once. The parent, taking the units in input
 order, reserves each unit's place in the output file, writes itself any piece it replaces (a
 duplicate id becomes an error line), and sends the worker a note saying where the rest goes;
 the worker writes them there (`os.pwrite` on the output file, inherited through the fork). The

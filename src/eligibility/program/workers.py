@@ -34,7 +34,7 @@ from eligibility.core.errors import EngineError
 from eligibility.program.inputs import Block, Unit
 
 AHEAD = 2                    # units sent to a worker and not yet answered
-WINDOW = 8                   # per worker: how far past the oldest unanswered unit others may go
+WINDOW = 8                   # per job: how far past the oldest unanswered unit others may go
 SMALL = 16 * 1024            # AHEAD messages this size fit in a pipe's buffer (64 KiB on Linux)
 _STOP = b""
 
