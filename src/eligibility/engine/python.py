@@ -25,6 +25,8 @@ class CompiledNodes:
     """`evaluate(facts)`: the outcome of every node of every concept and criterion, by node id."""
 
     def __init__(self, program: Program):
+        # facts that may be `none`: only their tests check for it
+        self._optional = {name for name, spec in {**program.family_facts, **program.facts}.items() if spec.optional}
         self._index = {name: i for i, name in enumerate(program.concepts)}
         self._concepts: list[NodeFn] = []
         for name in program.concepts:
@@ -70,6 +72,12 @@ class CompiledNodes:
         nid = n.id
         if isinstance(n, Cmp):
             fact, op, expected, if_none = n.fact, OPS[n.op], n.value, n.op == "!="
+            if fact not in self._optional:
+                def cmp_known_or_unknown(facts, out, values):
+                    v = facts.get(fact)
+                    r = out[nid] = None if v is None else op(v, expected)
+                    return r
+                return cmp_known_or_unknown
 
             def cmp(facts, out, values):
                 v = facts.get(fact)
@@ -82,6 +90,12 @@ class CompiledNodes:
             fact, negated = n.fact, n.negated
             if isinstance(n, OneOf):
                 options = n.values
+                if fact not in self._optional:
+                    def one_of_known_or_unknown(facts, out, values):
+                        v = facts.get(fact)
+                        r = out[nid] = None if v is None else (v in options) != negated
+                        return r
+                    return one_of_known_or_unknown
 
                 def one_of(facts, out, values):
                     v = facts.get(fact)
