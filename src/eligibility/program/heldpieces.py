@@ -5,11 +5,11 @@ each) are made in worker processes. Sent to the parent as text, each byte would 
 pickled, sent through a pipe, read, unpickled and written again by the parent, whose CPU is
 taken from the evaluation. Instead, a worker keeps a unit's pieces as UTF-8 bytes
 (`PieceWriter.hold`) and sends the parent only their sizes (`HeldPieces`). The parent's own
-units (it is one of the N jobs) take the same path, the note handled at once. The parent, taking the units in input
-order, reserves each unit's place in the output file, writes itself any piece it replaces (a
-duplicate id becomes an error line), and sends the worker a note saying where the rest goes;
-the worker writes them there (`os.pwrite` on the output file, inherited through the fork). The
-parent writes its last line once every worker has handled its notes and stopped
+units (it is one of the N jobs) take the same path, the note handled at once. The parent, taking
+the units in input order, reserves each unit's place in the output file, writes itself any piece
+it replaces (a duplicate id becomes an error line), and sends the worker a note saying where the
+rest goes; the worker writes them there (`os.pwrite` on the output file, inherited through the
+fork). The parent writes its last line once every worker has handled its notes and stopped
 (workers.run_units), so the file is whole before it is renamed into place. Other outputs (a
 pipe, a terminal) get the pieces as text. Figures: docs/performance.md.
 """
