@@ -17,6 +17,8 @@ import json
 import time
 from typing import Any, Callable
 
+from timing import timing_starts
+
 FACTS = ("in_house_architecture", "pretrained_from_scratch", "initialised_from_foreign_weights",
          "foreign_partner_dependency", "model_generations", "planned_modalities", "open_weights_released",
          "commercial_use_allowed", "commercial_deployment")
@@ -111,12 +113,12 @@ def run_zen(contexts: list[dict], batch: bool) -> tuple[float, list[str]]:
                   {"id": "b", "sourceId": "rule", "targetId": "out", "type": "edge"}]})
     engine = zen.ZenEngine({"loader": lambda key: content})
     if batch:
-        t = time.perf_counter()
+        t = timing_starts()
         out = engine.evaluate_batch([{"key": "rules", "context": c} for c in contexts])
         dt = time.perf_counter() - t
         return dt, [r["data"]["result"]["verdict"] if r.get("success") else f"error: {r}" for r in out]
     decision = engine.create_decision(content)
-    t = time.perf_counter()
+    t = timing_starts()
     verdicts = [decision.evaluate(c)["result"]["verdict"] for c in contexts]
     return time.perf_counter() - t, verdicts
 
@@ -124,7 +126,7 @@ def run_zen(contexts: list[dict], batch: bool) -> tuple[float, list[str]]:
 def run_jsonlogic(contexts: list[dict]) -> tuple[float, list[str]]:
     from json_logic import jsonLogic
     rule = jsonlogic_rule()
-    t = time.perf_counter()
+    t = timing_starts()
     verdicts = [jsonLogic(rule, c) for c in contexts]
     return time.perf_counter() - t, verdicts
 
@@ -132,7 +134,7 @@ def run_jsonlogic(contexts: list[dict]) -> tuple[float, list[str]]:
 def run_rule_engine(contexts: list[dict]) -> tuple[float, list[str]]:
     import rule_engine
     rule = rule_engine.Rule(text_rule(), context=rule_engine.Context(default_value=None))
-    t = time.perf_counter()
+    t = timing_starts()
     verdicts = [rule.evaluate(c) for c in contexts]
     return time.perf_counter() - t, verdicts
 
