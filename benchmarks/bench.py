@@ -22,7 +22,7 @@ applicants/s and peak RSS for:
   to agree with eligibility's verdicts on every applicant;
 * py-nodes / py-evaluate / durable-evaluate: the evaluation step on the same pre-parsed
   profiles as `plain` (parsing is outside the timing for all of them): py-nodes is the
-  closures computing every node's outcome (closures.CompiledNodes, what the engine does);
+  closures computing every node's outcome (engine.python.CompiledNodes, what the engine does);
   py-evaluate and durable-evaluate are api.Evaluator(engine="python" or "durable").evaluate_all
   on groups of batch.GROUP with one batch memo (evaluate/memo.py), as a batch worker calls it,
   i.e. the nodes plus criteria, score, verdict, reason and missing facts (more than `plain`
@@ -35,14 +35,13 @@ applicants/s and peak RSS for:
 then the ratios, and `eligibility check` wall time for one profile. Rows timed on inputs built
 in advance (plain, py-*, durable-evaluate, the ceilings, the peers) start their clock with
 `timing.timing_starts`, which first puts those inputs out of the garbage collector's reach: a
-batch holds none of them, so the collector walking them is not part of the step measured.
-Files go to /dev/shm when there is one. Each measurement runs in a fresh process so that its peak RSS is its own. The
-rows that the targets compare (batch-j1, batch-j2, ceiling) run --repeat times (3) in turn
-below 1M: the median run is shown, and the ratio of each pair of runs made together. CLI rows
-show wall time (the rate) and the CPU seconds of the run (user + system, workers included); on
-a shared machine rates move by several per cent from run to run, and the load average is
-printed with the results.
-"""
+batch holds none of them, so the collector walking them is not part of the step measured. Files
+go to /dev/shm when there is one. Each measurement runs in a fresh process so that its peak RSS
+is its own. The rows that the targets compare (batch-j1, batch-j2, ceiling) run --repeat times
+(3) in turn below 1M: the median run is shown, and the ratio of each pair of runs made together.
+CLI rows show wall time (the rate) and the CPU seconds of the run (user + system, workers
+included); on a shared machine rates move by several per cent from run to run, and the load
+average is printed with the results."""
 from __future__ import annotations
 
 import argparse
