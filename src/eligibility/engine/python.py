@@ -140,14 +140,26 @@ class CompiledNodes:
             # every child is evaluated (no short cut): each node's outcome is recorded for the trace
             if isinstance(n, And):
                 def and_(facts, out, values):
-                    parts = [k(facts, out, values) for k in kids]
-                    r = out[nid] = False if False in parts else None if None in parts else True
+                    r = True
+                    for k in kids:
+                        v = k(facts, out, values)
+                        if v is False:
+                            r = False
+                        elif v is None and r:
+                            r = None
+                    out[nid] = r
                     return r
                 return and_
 
             def or_(facts, out, values):
-                parts = [k(facts, out, values) for k in kids]
-                r = out[nid] = True if True in parts else None if None in parts else False
+                r = False
+                for k in kids:
+                    v = k(facts, out, values)
+                    if v:
+                        r = True
+                    elif v is None and r is False:
+                        r = None
+                out[nid] = r
                 return r
             return or_
         raise TypeError(f"unknown node {type(n).__name__}")

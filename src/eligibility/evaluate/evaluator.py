@@ -79,7 +79,7 @@ class Evaluator:
                 bare_basis = None
             else:   # equal engine keys have equal outcomes; computed points are part of the assessment too
                 key = result.key if points is None else (result.key, tuple(points.values()))
-                outcomes, a, bare_basis = memo.get("assessment", key, _assessed, program, result, points)
+                outcomes, a, bare_basis = memo.get("assessment", key, _assessed, program, result, points, memo)
             if audit is not None:
                 self._compare(known, outcomes)
             reason = a.reason or _reason(a, applicant, known, as_of, memo)
@@ -98,12 +98,14 @@ class Evaluator:
         self._audit = None
 
 
-def _assessed(program: Program, result: EngineResult,
-              points: Mapping[str, Points] | None) -> tuple[dict, Assessment, VerdictBasis]:
-    """The outcomes, their assessment, and its standing for an applicant described by its values."""
+def _assessed(program: Program, result: EngineResult, points: Mapping[str, Points] | None,
+              memo: Memo) -> tuple[dict, Assessment, VerdictBasis]:
+    """The outcomes, their assessment, and its standing for an applicant described by its values
+    (which depends on the verdict and the criteria's outcomes alone: far fewer than the outcome sets)."""
     outcomes = result.outcomes()
     a = assess(program, outcomes, points)
-    return outcomes, a, verdict_basis(program, a.verdict, a.outcomes, published_by=a.published_by)
+    return outcomes, a, memo.get("verdict basis", (a.verdict, a.outcomes, a.published_by), verdict_basis,
+                                 program, a.verdict, a.outcomes, (), a.published_by)
 
 
 def _reason(a: Assessment, applicant: Applicant, known: Mapping[str, Any], as_of: str | None,
@@ -112,5 +114,5 @@ def _reason(a: Assessment, applicant: Applicant, known: Mapping[str, Any], as_of
     values alone (the values it names, and their types: 1 and 1.0 are written differently)."""
     if memo is None or not applicant.described_by_values:
         return explain(a, applicant, as_of)
-    named = tuple(known.get(f) for f in a.reason_facts)
+    named = tuple(map(known.get, a.reason_facts))
     return memo.get("reason", (a, named, tuple(map(type, named))), explain, a, applicant, as_of)

@@ -345,7 +345,7 @@ class Applicant:
     def described_by_values(self) -> bool:
         """Whether every fact is a bare value (no evidence, date or override): then what is said
         about a fact depends on its value alone."""
-        return self.bare and not self.overrides
+        return self.bare_values is not None and not self.overrides
 
     def values(self, as_of: str | None = None) -> dict[str, Value]:
         """Known fact values in force `as_of`: unknown and missing facts are left out."""
