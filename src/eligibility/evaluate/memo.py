@@ -4,9 +4,9 @@ Most applicants of a large population share their node outcomes with others (the
 100,000 have about 7,500 distinct sets), and so their assessment, and often the text written
 from it. A batch worker keeps one `Memo`; nothing else in the code keeps results between
 applicants. It holds a few tables (assessments by engine key, the rules a verdict rests on by
-the criteria's outcomes, reasons by the values they name, record text by assessment); a table
-that reaches its limit drops its oldest entry for each new one, so memory stays flat however
-many applicants pass, and the recent entries stay. An
+the criteria's outcomes, reasons by the values they name, ranking prospects and record text by
+assessment); a table that reaches its limit drops its oldest entry for each new one, so memory
+stays flat however many applicants pass, and the recent entries stay. An
 entry's size grows with the programme's criteria (an assessment holds one result per
 criterion, a record one text per criterion), so the limit is set from them: `MEMO_CRITERIA`
 criterion results per table, and never more than `MEMO_LIMIT` entries; the table of single

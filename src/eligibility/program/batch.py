@@ -219,8 +219,8 @@ class Worker:
             return Row(key, a.id, ev.verdict, a.path)
         s = ev.assessment
         return Row(key, a.id, s.verdict, a.path, a.name, s.score, s.awarded, s.gates_met, ev.reason,
-                   s.gates_failed, s.outcomes, prospects=dec.prospects(s), values=rank_values(ev),
-                   published_by=s.published_by)
+                   s.gates_failed, s.outcomes, prospects=self.memo.get("prospects", s, dec.prospects, s),
+                   values=rank_values(ev), published_by=s.published_by)
 
     def _made(self, row: Row, ev: Optional[Evaluation]) -> tuple[Row, Any]:
         if self.piece is None:
