@@ -12,6 +12,7 @@ from eligibility.evaluate.assess import assess, explain
 from eligibility.evaluate.memo import Memo
 from eligibility.language.profile import applicant_from_data
 from eligibility.language.rules import load_program
+from eligibility.records.record import RecordEncoder, RecordOptions, compact_json, record
 from helpers import APPLICANTS, DATA, RULES, random_profile
 
 FIELDS = ("criteria", "score", "score_max", "verdict", "reason", "missing", "gates_failed", "outcomes", "standing")
@@ -116,16 +117,16 @@ def test_evaluating_a_group_equals_one_by_one(engine, monkeypatch):
         assert_same(result, alone)
 
 
-def test_a_shared_reason_keeps_1_and_1_0_of_a_float_fact_apart():
-    """Two bare applicants whose float fact is 1 and 1.0 share the assessment (equal values, same
-    outcomes) but each reason writes the value as given."""
+def test_a_shared_reason_keeps_1_1_0_and_minus_0_0_of_a_float_fact_apart():
+    """Two bare applicants whose float fact is 1 and 1.0 (or 0.0 and -0.0) share the assessment
+    (equal values, same outcomes) but each reason writes the value as given."""
     text = """
 program: {id: t, title: t, sources: [{id: s, title: s}]}
 facts:
   x: {type: float}
   n: {type: int}
 criteria:
-  - {id: g, kind: gate, condition: 'x != 1 and n != 2', source: {ref: s, clause: c}}
+  - {id: g, kind: gate, condition: 'x != 1 and x != 0 and n != 2', source: {ref: s, clause: c}}
 decision: {threshold: 0}
 """
     program = load_program("t.yaml", text=text)
@@ -141,7 +142,37 @@ decision: {threshold: 0}
     assert one.assessment is one_point_zero.assessment is again.assessment
     assert "x is 1 " in one.reason + " " and "x is 1.0" in one_point_zero.reason and again.reason == one.reason
     assert "n is 2" in evaluated({"x": 3, "n": 2}, 4).reason
+    zero, minus_zero = evaluated({"x": 0.0, "n": 1}, 5), evaluated({"x": -0.0, "n": 1}, 6)
+    assert zero.assessment is minus_zero.assessment
+    assert "x is 0.0" in zero.reason and "x is -0.0" in minus_zero.reason
     evaluator.close()
+
+
+def test_computed_points_of_7_and_7_0_keep_their_own_text():
+    """Points computed from a float fact given as 7 and as 7.0 are equal numbers written differently:
+    each applicant's record must be the one it has when evaluated alone, in either order."""
+    text = """
+program: {id: t, title: t, sources: [{id: s, title: s}]}
+facts:
+  x: {type: float, range: [0, 100]}
+criteria:
+  - {id: c, kind: scored, condition: 'x >= 0', points: 'x', source: {ref: s, clause: c}}
+decision: {threshold: 0}
+"""
+    program = load_program("t.yaml", text=text)
+    for engine in ("python", "durable"):
+        evaluator = api.Evaluator(program, engine)
+        for order in ([7, 7.0], [7.0, 7]):
+            memo = Memo()
+            encoder = RecordEncoder(RecordOptions(), memo)
+            for i, x in enumerate(order):
+                applicant = applicant_from_data({"id": f"a{i}", "facts": {"x": x}}, program, "p.jsonl", "0" * 64,
+                                                Problems("p.jsonl"), require_evidence=False, line=i + 1)
+                (shared,) = evaluator.evaluate_all([applicant], trace=False, memo=memo)
+                alone = evaluator.evaluate(applicant, trace=False)
+                assert encoder.line(shared) == compact_json(record(alone)), (engine, order, x)
+                assert f'"points":{x!r},"awarded":{x!r}' in encoder.line(shared)
+        evaluator.close()
 
 
 def test_a_full_memo_drops_its_oldest_entry():

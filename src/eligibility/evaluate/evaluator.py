@@ -77,8 +77,9 @@ class Evaluator:
                 outcomes = result.outcomes()
                 a = assess(program, outcomes, points)
                 bare_basis = None
-            else:   # equal engine keys have equal outcomes; computed points are part of the assessment too
-                key = result.key if points is None else (result.key, tuple(points.values()))
+            else:   # equal engine keys have equal outcomes; computed points are part of the assessment
+                # too, as written: repr keeps 7 and 7.0 (equal numbers, different texts) apart
+                key = result.key if points is None else (result.key, tuple(map(repr, points.values())))
                 outcomes, a, bare_basis = memo.get("assessment", key, _assessed, program, result, points, memo)
             if audit is not None:
                 self._compare(known, outcomes)
@@ -111,8 +112,9 @@ def _assessed(program: Program, result: EngineResult, points: Mapping[str, Point
 def _reason(a: Assessment, applicant: Applicant, known: Mapping[str, Any], as_of: str | None,
             memo: Memo | None) -> str:
     """A failed gate's reason; shared through the memo between applicants described by their
-    values alone (the values it names, and their types: 1 and 1.0 are written differently)."""
+    values alone (the values it names, as written: 1, 1.0 and -0.0 are equal numbers with
+    different texts)."""
     if memo is None or not applicant.described_by_values:
         return explain(a, applicant, as_of)
-    named = tuple(map(known.get, a.reason_facts))
-    return memo.get("reason", (a, named, tuple(map(type, named))), explain, a, applicant, as_of)
+    named = tuple(map(repr, map(known.get, a.reason_facts)))
+    return memo.get("reason", (a, named), explain, a, applicant, as_of)
