@@ -10,6 +10,7 @@ from eligibility import api
 from eligibility.core.errors import EngineError, Problems
 from eligibility.evaluate.assess import assess, explain
 from eligibility.evaluate.memo import Memo
+from eligibility.evaluate.points import criterion_points
 from eligibility.language.profile import applicant_from_data
 from eligibility.language.rules import load_program
 from eligibility.records.record import RecordEncoder, RecordOptions, compact_json, record
@@ -26,9 +27,20 @@ def bare_applicants(program, n, seed):
         values = dict(rng.choice(pool))
         if i % 7 == 0:                                  # and some one-off variations
             values.update(random_profile(rng, program, missing=0.9))
+        if i % 3 == 0:                                  # a float fact's whole number as 2 or 2.0, 0.0 or -0.0
+            values = {k: retyped(v) if program.facts[k].type == "float" else v for k, v in values.items()}
         facts = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
         yield applicant_from_data({"id": f"a{i}", "facts": facts}, program, "pop.jsonl", "0" * 64,
                                   Problems("pop.jsonl"), require_evidence=False, line=i + 1)
+
+
+def retyped(value):
+    """The same number written the other way: 2 <-> 2.0, 0.0 <-> -0.0."""
+    if isinstance(value, float) and value == 0:
+        return -value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def assert_same(shared, alone):
@@ -36,13 +48,15 @@ def assert_same(shared, alone):
         assert getattr(shared, name) == getattr(alone, name), name
 
 
-@pytest.mark.parametrize("rules", [RULES, os.path.join(DATA, "all_ops.yaml")], ids=["sovereign-ai", "all-ops"])
+@pytest.mark.parametrize("rules", [RULES, os.path.join(DATA, "all_ops.yaml"), os.path.join(DATA, "points.yaml")],
+                         ids=["sovereign-ai", "all-ops", "points"])
 @pytest.mark.parametrize("limit", [4096, 8])
 @pytest.mark.parametrize("engine", ["durable", "python"])
 def test_evaluations_with_the_memo_equal_those_without(rules, limit, engine):
     program = api.load_rules(rules)
     evaluator = api.Evaluator(program, engine)
     memo = Memo(limit)
+    encoder = RecordEncoder(RecordOptions(), memo)
     applicants = list(bare_applicants(program, 3000, seed=limit))
     shared = []
     for start in range(0, len(applicants), 32):
@@ -52,9 +66,11 @@ def test_evaluations_with_the_memo_equal_those_without(rules, limit, engine):
         alone = evaluator.evaluate(applicant, trace=False)
         assert ev.applicant is applicant
         assert_same(ev, alone)
+        # equal is not enough: 1 and 1.0, 0.0 and -0.0 are equal numbers written differently
+        assert encoder.line(ev) == compact_json(record(alone))
         # and both are what assess() and explain() give for this applicant's own outcomes
         outcomes = evaluator.run(applicant.values()).outcomes()
-        fresh = assess(program, outcomes)
+        fresh = assess(program, outcomes, criterion_points(program, applicant.values()))
         assert ev.outcomes == outcomes and ev.verdict == fresh.verdict
         assert ev.reason == explain(fresh, applicant, None)
         verdicts.add(ev.verdict)
