@@ -55,6 +55,30 @@ def test_escapes_and_surrogates_in_json_lines_are_one_error_each(run_cli, tmp_pa
             assert ids == ["ok1", None, None, "ok2"] + [os.path.basename(g)[:-5] for g in GOOD]
 
 
+def test_raw_control_characters_in_json_lines_are_refused_with_position(run_cli, tmp_path):
+    """DEL, a C1 control and a bidirectional override written as themselves (not as escapes) in a
+    JSON line; a raw ESC is invalid JSON already."""
+    lines = [json.dumps({"id": "ok1", "name": "Ok", "facts": {}}),
+             '{"id": "del", "name": "N\x7fx", "facts": {}}',
+             '{"id": "c1", "name": "N\x9bx", "facts": {}}',
+             '{"id": "bidi", "name": "N\u202ex", "facts": {}}',
+             '{"id": "esc", "name": "N\x1bx", "facts": {}}',
+             json.dumps({"id": "ok2", "name": "Ok2", "facts": {}})]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for jobs in ("1", "2"):
+        result = run_cli("batch", str(src), "--rules", RULES, "-f", "jsonl", "--jobs", jobs)
+        assert result.returncode == 2
+        _no_escape_out(result)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("eligibility: error:")]
+        assert errors == [f"eligibility: error: {src}:2:25: control character U+007F is not allowed",
+                          f"eligibility: error: {src}:3:24: control character U+009B is not allowed",
+                          f"eligibility: error: {src}:4:26: control character U+202E is not allowed",
+                          f"eligibility: error: {src}:5:25: invalid JSON: Invalid control character at"]
+        ids = [json.loads(line).get("applicant", {}).get("id") for line in result.stdout.splitlines()[:-1]]
+        assert ids == ["ok1", None, None, None, None, "ok2"]
+
+
 def test_control_characters_in_csv_cells_are_refused(run_cli, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("id,name\nok1,Ok\nbad,Bad\x1b[31m\nok2,Ok2\n")

@@ -435,7 +435,7 @@ def _parsed(item: Item, program: Program) -> Union[Applicant, InputError]:
 def _json_value(item: Item) -> Any:
     try:
         value = _decode_line(item.payload)
-        if "\\u" in item.payload or UNSAFE_IN_TEXT.search(item.payload):
+        if "\\u" in item.payload or _may_hold_raw_unsafe(item.payload):
             _refuse_unsafe(item, value)
         return value
     except _DuplicateKey as exc:
@@ -444,6 +444,15 @@ def _json_value(item: Item) -> Any:
         raise InputError.at(item.path, item.line, getattr(exc, "colno", 1), f"invalid JSON: {getattr(exc, 'msg', exc)}") from None
     except RecursionError:
         raise InputError.at(item.path, item.line, 1, "JSON nested too deeply") from None
+
+
+def _may_hold_raw_unsafe(text: str) -> bool:
+    """Whether the text of a line that decoded as JSON may hold, as itself, a character that no
+    input text may. JSON refuses every raw control character below U+0020, so in ASCII text DEL
+    is the only one left to look for."""
+    if text.isascii():
+        return "\x7f" in text
+    return UNSAFE_IN_TEXT.search(text) is not None
 
 
 def _refuse_unsafe(item: Item, value: Any) -> None:
