@@ -448,8 +448,9 @@ def _json_value(item: Item) -> Any:
 
 def _may_hold_raw_unsafe(text: str) -> bool:
     """Whether the text of a line that decoded as JSON may hold, as itself, a character that no
-    input text may. JSON refuses every raw control character below U+0020, so in ASCII text DEL
-    is the only one left to look for."""
+    input text may. JSON refuses every raw character below U+0020 but space, tab, CR and LF (none
+    of them unsafe), in strings and between tokens, so in ASCII text DEL is the only one left to
+    look for."""
     if text.isascii():
         return "\x7f" in text
     return UNSAFE_IN_TEXT.search(text) is not None
