@@ -115,6 +115,36 @@ def test_lines_equal_plain_records_when_the_rules_read_today(tmp_path):
     evaluator.close()
 
 
+def test_a_batch_judges_every_applicant_on_the_day_it_fixes(tmp_path):
+    """Rules that read `today`, no as-of date: the batch's day (BatchOptions.today, which run_batch
+    fixes when it starts) is the one the engine, the reason and the record use, with one job or two."""
+    import datetime as dt
+    from eligibility.program.batch import BatchOptions, run_batch
+    program = api.load_rules(dated_voucher_rules(tmp_path))
+    applicants = os.path.join(VOUCHER, "applicants")
+    for day, verdict in ((dt.date(2026, 3, 31), "excluded"), (dt.date(2027, 6, 1), "selected")):
+        for jobs in (1, 2):
+            result = run_batch(program, [applicants], BatchOptions(today=day, jobs=jobs))
+            cobalt = next(e for e in result.decision.entries if e.id == "cobalt")
+            assert cobalt.verdict == verdict, (day, jobs)
+            if verdict == "excluded":
+                assert f"{day.isoformat()}" in cobalt.why, cobalt.why
+    evaluator = api.Evaluator(program)
+    with_evidence = api.load_applicant(os.path.join(applicants, "cobalt.yaml"), program)
+    facts = {k: v.isoformat() if isinstance(v, dt.date) else list(v) if isinstance(v, tuple) else v
+             for k, v in with_evidence.values().items()}
+    bare = applicant_from_data({"id": "bare", "facts": facts}, program, "p.jsonl", "0" * 64, Problems("p.jsonl"),
+                               require_evidence=False, line=1)
+    worked = "= 2027-06-01 <= 2026-03-31, which is false"
+    for applicant in (with_evidence, bare):
+        (ev,) = evaluator.evaluate_all([applicant], trace=True, memo=Memo(), today=dt.date(2026, 3, 31))
+        rec = record(ev, RecordOptions(trace=True))
+        assert (rec["evaluation_date"], rec["trace"]["evaluation_date"], rec["verdict"]) == ("2026-03-31",) * 2 + ("excluded",)
+        # the reason, and the trace's deciding leaves and its tree of the gate
+        assert worked in rec["reason"] and json.dumps(rec["trace"]).count(worked) == 2, applicant.id
+    evaluator.close()
+
+
 def test_one_encoder_writes_the_record_of_each_program_it_meets():
     """The rank_keys field is in the records of a program that ranks by a fact, and only there,
     also when one encoder writes records of both kinds in turn."""

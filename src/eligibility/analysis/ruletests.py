@@ -310,7 +310,7 @@ def compare(expect: dict[str, Any], ev: Evaluation) -> list[Mismatch]:
 def computed_value(ev: Evaluation, name: str) -> Any:
     """A computed value of the rules file for the evaluated applicant (None when unknown)."""
     values = ev.applicant.values(ev.as_of)
-    values[TODAY] = evaluation_date(ev.as_of)
+    values[TODAY] = ev.day or evaluation_date(ev.as_of)
     return compute(ev.program.computed[name].expr, values)
 
 

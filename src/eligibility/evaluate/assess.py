@@ -237,23 +237,23 @@ def upper_bound(score_max: float) -> str:
         else number(score_max)
 
 
-def explain(assessment: Assessment, applicant: Applicant, as_of: str | None) -> str:
+def explain(assessment: Assessment, applicant: Applicant, as_of: str | None, day: dt.date | None = None) -> str:
     """The reason of the verdict for this applicant: a failed gate's (and a negative published
     decision's) names the facts that decided it, with the applicant's values and the kind and
-    date of their evidence."""
+    date of their evidence. `day`: the date `today` stands for (default: evaluation_date(as_of))."""
     if assessment.reason:
         return assessment.reason
     a = assessment
     own = a.criteria_reason or "excluded: " + "; ".join(
-        (f"not selected by the published decision (gate '{gid}': {describe_leaves(leaves, applicant, as_of)}); "
+        (f"not selected by the published decision (gate '{gid}': {describe_leaves(leaves, applicant, as_of, day)}); "
          "the verdict comes from the published decision, and no per-applicant reasons were published"
          if gid in a.published else
-         f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of)}")
+         f"gate '{gid}' not met, because {describe_leaves(leaves, applicant, as_of, day)}")
         for gid, leaves in a.failed)
     if not a.published_by:
         return f"{own}; {a.disagreement}" if a.disagreement else own
     return decided_reason(a.published_by, a.verdict, own,
-                          describe_leaves(a.published_leaves, applicant, as_of))
+                          describe_leaves(a.published_leaves, applicant, as_of, day))
 
 
 def standing(program: Program, assessment: Assessment, applicant: Applicant, as_of: str | None) -> VerdictBasis:
@@ -284,26 +284,28 @@ def deciding(program: Program, node: Node, outcomes: Mapping[int, bool | None]) 
     return [node]
 
 
-def describe_leaves(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> str:
+def describe_leaves(leaves: Iterable[Node], applicant: Applicant, as_of: str | None,
+                    day: dt.date | None = None) -> str:
     """A short clause naming the deciding facts with their evidence."""
-    return " and ".join(leaf_descriptions(leaves, applicant, as_of)) or "its condition is not met"
+    return " and ".join(leaf_descriptions(leaves, applicant, as_of, day)) or "its condition is not met"
 
 
-def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str | None) -> list[str]:
+def leaf_descriptions(leaves: Iterable[Node], applicant: Applicant, as_of: str | None,
+                      day: dt.date | None = None) -> list[str]:
     """Each deciding fact with its value and evidence, once."""
     out: list[str] = []
     for leaf in leaves:
         if isinstance(leaf, Compare):
-            out.append(describe_comparison(leaf, applicant, as_of))
+            out.append(describe_comparison(leaf, applicant, as_of, day))
         out += [describe_leaf(leaf, applicant.fact(f, as_of), f, applicant.cutoff(as_of)) for f in leaf_facts(leaf)]
     return list(dict.fromkeys(out))
 
 
-def describe_comparison(leaf: Compare, applicant: Applicant, as_of: str | None) -> str:
+def describe_comparison(leaf: Compare, applicant: Applicant, as_of: str | None, day: dt.date | None = None) -> str:
     """`left OP right` with the arithmetic worked out on the applicant's values and what it comes
     to, e.g. `4*innovation + 3*impact >= 50: 4 x 9 + 3 x 8 = 60 >= 50, which is true`."""
     values = {f: fv.value for f in leaf_facts(leaf) if (fv := applicant.fact(f, as_of)) is not None}
-    values[TODAY] = evaluation_date(as_of)
+    values[TODAY] = day or evaluation_date(as_of)
     truth = compare(leaf.op, compute(leaf.left, values), compute(leaf.right, values))
     return (f"{leaf.text}: {worked_side(leaf.left, values)} {leaf.op} {worked_side(leaf.right, values)}, "
             f"which is {'unknown' if truth is None else str(truth).lower()}")

@@ -1,6 +1,7 @@
 """Evaluating applicants against one program: compile once, run an engine, assess the outcomes."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Mapping, Sequence
 
 from eligibility.core.errors import EngineError, EnginesDisagree
@@ -57,15 +58,18 @@ class Evaluator:
         return result
 
     def evaluate_all(self, applicants: Sequence[Applicant], as_of: str | None = None, trace: bool = True,
-                     memo: Memo | None = None) -> list[Evaluation | EngineError]:
+                     memo: Memo | None = None, today: dt.date | None = None) -> list[Evaluation | EngineError]:
         """The evaluations of several applicants, in order, with an EngineError in place of any
         applicant the engine fails on (the others are still evaluated). The engine runs for all
         of them back to back, then the rest of the work is done: for a few dozen applicants at a
         time that is faster than one by one (docs/performance.md). `memo` (a batch's) reuses
-        assessments and reasons between applicants with the same outcomes."""
+        assessments and reasons between applicants with the same outcomes. `today`: the date
+        `today` stands for in rules that read it (default: evaluation_date(as_of), the day of the
+        call when there is no as-of date); a run fixes it once, so that every applicant is judged
+        on the same day."""
         program, engine, audit = self.program, self.engine_name, self._audit
         scoring = self._scoring
-        day = evaluation_date(as_of) if self._reads_today else None
+        day = (today or evaluation_date(as_of)) if self._reads_today else None
         values = [a.values(as_of) if day is None else with_today(a.values(as_of), day) for a in applicants]
         out: list[Evaluation | EngineError] = []
         for applicant, known, result in zip(applicants, values, self._engine.run_all(values, trace)):
@@ -83,7 +87,7 @@ class Evaluator:
                 outcomes, a, bare_basis = memo.get("assessment", key, _assessed, program, result, points, memo)
             if audit is not None:
                 self._compare(known, outcomes)
-            reason = a.reason or _reason(a, applicant, known, as_of, memo)
+            reason = a.reason or _reason(a, applicant, known, as_of, day, memo)
             if bare_basis is not None and applicant.described_by_values:
                 basis = bare_basis              # for bare values it depends on the assessment alone
             else:
@@ -110,11 +114,11 @@ def _assessed(program: Program, result: EngineResult, points: Mapping[str, Point
 
 
 def _reason(a: Assessment, applicant: Applicant, known: Mapping[str, Any], as_of: str | None,
-            memo: Memo | None) -> str:
+            day: dt.date | None, memo: Memo | None) -> str:
     """A failed gate's reason; shared through the memo between applicants described by their
     values alone (the values it names, as written: 1, 1.0 and -0.0 are equal numbers with
     different texts)."""
     if memo is None or not applicant.described_by_values:
-        return explain(a, applicant, as_of)
+        return explain(a, applicant, as_of, day)
     named = tuple(map(repr, map(known.get, a.reason_facts)))
-    return memo.get("reason", (a, named), explain, a, applicant, as_of)
+    return memo.get("reason", (a, named, day), explain, a, applicant, as_of, day)

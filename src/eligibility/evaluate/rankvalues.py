@@ -24,7 +24,7 @@ def rank_values(ev: Evaluation) -> tuple[RankValue, ...]:
         return ()
     values = ev.applicant.values(ev.as_of)
     if program.reads_today:
-        values = with_today(values, evaluation_date(ev.as_of))
+        values = with_today(values, ev.day or evaluation_date(ev.as_of))
     out = []
     for key in keys:
         computed = program.computed.get(key)

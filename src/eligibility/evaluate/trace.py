@@ -49,7 +49,7 @@ def node_tree(ev: Evaluation, node: Node) -> dict:
         out.update(kind="concept", concept=node.concept, negated=node.negated, title=concept.title,
                    children=[node_tree(ev, concept.condition)])
     elif isinstance(node, Compare):
-        out.update(kind="compare", facts=list(node.facts), worked=describe_comparison(node, ev.applicant, ev.as_of))
+        out.update(kind="compare", facts=list(node.facts), worked=describe_comparison(node, ev.applicant, ev.as_of, ev.day))
     else:
         fv = ev.applicant.fact(node.fact, ev.as_of)
         out.update(kind="test", fact=node.fact, actual=jsonable(fv.value) if fv and fv.known else None,
@@ -83,7 +83,7 @@ def build_trace(ev: Evaluation) -> dict:
             "id": c.id, "title": c.title, "kind": c.kind, "outcome": r.outcome,
             "points": finite(r.points) if c.kind == "scored" else None, "awarded": r.awarded if c.kind == "scored" else None,
             "condition": c.condition_text, "rule_line": c.line,
-            "because": leaf_descriptions(leaves, ev.applicant, ev.as_of),
+            "because": leaf_descriptions(leaves, ev.applicant, ev.as_of, ev.day),
             "missing": list(r.missing),
             "source": ({"ref": c.source.ref, "clause": c.source.clause, **({"document": source_dict(src)} if src else {})}
                        if c.source else None),

@@ -22,8 +22,9 @@ order.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
@@ -33,6 +34,7 @@ from eligibility.evaluate.evaluator import Evaluator
 from eligibility.evaluate.memo import Memo
 from eligibility.evaluate.rankvalues import rank_values
 from eligibility.language.model import Applicant, Program
+from eligibility.language.numeric import evaluation_date
 from eligibility.language.profile import OVERRIDE_LABEL, apply_overrides
 from eligibility.program import decision as dec
 from eligibility.program.freememory import MemoryRelease
@@ -86,7 +88,10 @@ class BatchOptions:
     """How a batch runs. `keep_all` keeps every entry (for tables); otherwise only rankable
     entries are kept and the others only counted. `settings` override facts of every applicant
     (`settings_label` names where they were given); parameters and the rules version in force
-    `as_of` are chosen when the program is loaded (language.versions.load_rules)."""
+    `as_of` are chosen when the program is loaded (language.versions.load_rules). `today` is the
+    date `today` stands for in rules that read it: run_batch fixes it when it starts (the as-of
+    date, else the day the run starts), so a run that passes midnight judges every applicant on
+    the same day."""
 
     engine: str = "durable"
     jobs: int = 1
@@ -96,6 +101,7 @@ class BatchOptions:
     input_format: Optional[str] = None
     keep_all: bool = True
     records: RecordOptions = RecordOptions()
+    today: Optional[dt.date] = None
 
 
 @dataclass
@@ -191,7 +197,8 @@ class Worker:
         if options.settings:
             parsed = [self._overridden(a) for a in parsed]
         evaluations = iter(self.evaluator.evaluate_all([a for a in parsed if not isinstance(a, InputError)],
-                                                       options.as_of, options.records.trace, self.memo))
+                                                       options.as_of, options.records.trace, self.memo,
+                                                       options.today))
         out = []
         for item, applicant in zip(items, parsed):
             if isinstance(applicant, InputError):
@@ -270,6 +277,8 @@ def run_batch(program: Program, inputs: Sequence[str], options: BatchOptions = B
     if options.settings:   # refuse a bad override once, before any work, instead of once per applicant
         apply_overrides(Applicant(path=options.settings_label, sha256="", id="x", name="x"), program,
                         options.settings, label=options.settings_label)
+    if options.today is None and program.reads_today:
+        options = replace(options, today=evaluation_date(options.as_of))
     wants_entries = sink is not None and sink.wants_entries
     piece = sink.piece if sink is not None else None
     units = iter_units(inputs, options.input_format, stdin)
