@@ -31,7 +31,7 @@ from eligibility.language.fields import Reader
 from eligibility.language.model import LEAVES, Program
 from eligibility.program.decision import decide, entry_from_record
 from eligibility.records.record import evaluation_record
-from eligibility.language.numeric import NONE, TODAY, Span, compute, evaluation_date, show
+from eligibility.language.numeric import NONE, TODAY, Span, compute, show
 from eligibility.language.profile import applicant_from_data
 from eligibility.language.yamlsafe import YList, YMap, load_yaml, read_text
 from eligibility.core.paths import yaml_files
@@ -310,7 +310,7 @@ def compare(expect: dict[str, Any], ev: Evaluation) -> list[Mismatch]:
 def computed_value(ev: Evaluation, name: str) -> Any:
     """A computed value of the rules file for the evaluated applicant (None when unknown)."""
     values = ev.applicant.values(ev.as_of)
-    values[TODAY] = ev.day or evaluation_date(ev.as_of)
+    values[TODAY] = ev.today
     return compute(ev.program.computed[name].expr, values)
 
 

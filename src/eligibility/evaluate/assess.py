@@ -84,11 +84,16 @@ class Evaluation:
     day: dt.date | None = None         # the date `today` stood for, when the program reads it
 
     @property
+    def today(self) -> dt.date:
+        """The date `today` stood for: the run's day, else the as-of date, else the day of the call."""
+        return self.day or evaluation_date(self.as_of)
+
+    @property
     def evaluation_date(self) -> str | None:
         """The date `today` stood for (ISO), for a program whose rules read it; else None."""
         if not self.program.reads_today:
             return None
-        return (self.day or evaluation_date(self.as_of)).isoformat()
+        return self.today.isoformat()
 
     @property
     def criteria(self) -> list[CriterionResult]:

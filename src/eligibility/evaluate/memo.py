@@ -6,11 +6,11 @@ from it. A batch worker keeps one `Memo`; nothing else in the code keeps results
 applicants. It holds a few tables (assessments by engine key, the rules a verdict rests on by
 the criteria's outcomes, reasons by the values they name, ranking prospects and record text by
 assessment); a table that reaches its limit drops its oldest entry for each new one, so memory
-stays flat however many applicants pass, and the recent entries stay. An
-entry's size grows with the programme's criteria (an assessment holds one result per
-criterion, a record one text per criterion), so the limit is set from them: `MEMO_CRITERIA`
-criterion results per table, and never more than `MEMO_LIMIT` entries; the table of single
-criterion results (`PER_CRITERION`) keeps `MEMO_LIMIT`.
+stays flat however many applicants pass, and the recent entries stay. An entry's size grows
+with the programme's criteria (an assessment holds one result per criterion, a record one text
+per criterion), so the limit is set from them: `MEMO_CRITERIA` criterion results per table, and
+never more than `MEMO_LIMIT` entries; the table of single criterion results (`PER_CRITERION`)
+keeps `MEMO_LIMIT`.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from eligibility.evaluate.assess import Evaluation
-from eligibility.language.numeric import NONE, compute, evaluation_date, facts_of, with_today
+from eligibility.language.numeric import NONE, compute, facts_of, with_today
 
 
 class RankValue(NamedTuple):
@@ -24,7 +24,7 @@ def rank_values(ev: Evaluation) -> tuple[RankValue, ...]:
         return ()
     values = ev.applicant.values(ev.as_of)
     if program.reads_today:
-        values = with_today(values, ev.day or evaluation_date(ev.as_of))
+        values = with_today(values, ev.today)
     out = []
     for key in keys:
         computed = program.computed.get(key)

@@ -1,7 +1,6 @@
 """The explanation trace of an evaluation, as plain data (the JSON output and every renderer use it)."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from eligibility.evaluate.assess import Evaluation, deciding, describe_comparison, describe_leaf, leaf_descriptions
@@ -49,7 +48,7 @@ def node_tree(ev: Evaluation, node: Node) -> dict:
         out.update(kind="concept", concept=node.concept, negated=node.negated, title=concept.title,
                    children=[node_tree(ev, concept.condition)])
     elif isinstance(node, Compare):
-        out.update(kind="compare", facts=list(node.facts), worked=describe_comparison(node, ev.applicant, ev.as_of, ev.day))
+        out.update(kind="compare", facts=list(node.facts), worked=describe_comparison(node, ev.applicant, ev.as_of, ev.today))
     else:
         fv = ev.applicant.fact(node.fact, ev.as_of)
         out.update(kind="test", fact=node.fact, actual=jsonable(fv.value) if fv and fv.known else None,
@@ -83,7 +82,7 @@ def build_trace(ev: Evaluation) -> dict:
             "id": c.id, "title": c.title, "kind": c.kind, "outcome": r.outcome,
             "points": finite(r.points) if c.kind == "scored" else None, "awarded": r.awarded if c.kind == "scored" else None,
             "condition": c.condition_text, "rule_line": c.line,
-            "because": leaf_descriptions(leaves, ev.applicant, ev.as_of, ev.day),
+            "because": leaf_descriptions(leaves, ev.applicant, ev.as_of, ev.today),
             "missing": list(r.missing),
             "source": ({"ref": c.source.ref, "clause": c.source.clause, **({"document": source_dict(src)} if src else {})}
                        if c.source else None),
@@ -105,7 +104,7 @@ def points_trace(ev: Evaluation, c: Criterion) -> dict:
     facts = facts_of(c.points_expr)
     values = {f: fv.value for f in facts if (fv := ev.applicant.fact(f, ev.as_of)) is not None and fv.known}
     if ev.evaluation_date:
-        values[TODAY] = ev.day or dt.date.fromisoformat(ev.evaluation_date)
+        values[TODAY] = ev.today
     return {"points_formula": c.points_text, "points_worked": worked_points(ev.program, c.points_expr, values),
             "points_because": [describe_leaf(c.condition, ev.applicant.fact(f, ev.as_of), f, ev.as_of) for f in facts]}
 
